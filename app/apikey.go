@@ -1,0 +1,61 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// API scopes an app may be granted.
+const (
+	ScopeSend      = "send"
+	ScopeQuery     = "query"
+	ScopeTemplates = "templates"
+	ScopeContacts  = "contacts"
+	ScopeAccount   = "account"
+	ScopeAdmin     = "admin"
+)
+
+// APIKey is a business system's credential (应用接入). The secret is shown
+// once at creation and stored only as a hash.
+type APIKey struct {
+	ID            int64
+	Name          string
+	Key           string // public identifier
+	DepartmentID  int64
+	UserID        int64
+	Role          Role // the role the app acts with
+	Scopes        []string
+	AllowFreeText bool
+	Enabled       bool
+	CreatedAt     time.Time
+}
+
+// Validate checks a new key's fields.
+func (k *APIKey) Validate() error {
+	if strings.TrimSpace(k.Name) == "" {
+		return FieldError("name", "应用名称不能为空")
+	} else if k.DepartmentID == 0 {
+		return FieldError("department_id", "请选择部门")
+	} else if !k.Role.Valid() {
+		return FieldError("role", "未知角色：%q", k.Role)
+	}
+	for _, s := range k.Scopes {
+		switch s {
+		case ScopeSend, ScopeQuery, ScopeTemplates, ScopeContacts, ScopeAccount, ScopeAdmin:
+		default:
+			return FieldError("scopes", "未知权限范围：%q", s)
+		}
+	}
+	return nil
+}
+
+// APIKeyService creates and checks API credentials.
+type APIKeyService interface {
+	// CreateAPIKey stores k, setting ID and Key, and returns the secret,
+	// which is not stored and cannot be shown again. Errors: EINVALID.
+	CreateAPIKey(ctx context.Context, k *APIKey) (secret string, err error)
+	// Authenticate returns the principal of a Bearer secret.
+	// Errors: EUNAUTHORIZED (unknown or disabled).
+	Authenticate(ctx context.Context, secret string) (*Principal, error)
+}

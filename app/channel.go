@@ -1,0 +1,122 @@
+package app
+
+import (
+	"context"
+	"net"
+	"strings"
+	"time"
+)
+
+// Channel is one SMPP connection to a carrier's SMSC. Channels are rows in the
+// database; the sending engine follows changes to them without a restart.
+type Channel struct {
+	ID         int64
+	Name       string
+	Host       string
+	Port       int
+	SystemID   string
+	Password   string // plain text in memory; stored encrypted, never returned by the API
+	SourceAddr string // the fixed sender number (码号); extension codes are appended
+	TPS        int    // submit_sm per second the carrier allows
+	Window     int    // SMPP requests in flight at once
+	Weight     int    // share of traffic relative to other channels
+	Carriers   []Carrier
+	Standby    bool // takes traffic only when the primaries cannot
+	Enabled    bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Validate checks a channel record and names the field at fault.
+func (c *Channel) Validate() error {
+	if strings.TrimSpace(c.Name) == "" {
+		return FieldError("name", "通道名称不能为空")
+	} else if c.Host == "" || strings.ContainsAny(c.Host, " /:") && net.ParseIP(c.Host) == nil {
+		return FieldError("host", "主机地址无效：%q", c.Host)
+	} else if c.Port < 1 || c.Port > 65535 {
+		return FieldError("port", "端口应在1到65535之间")
+	} else if c.SystemID == "" || len(c.SystemID) > 15 {
+		return FieldError("system_id", "system_id 不能为空且最长15个字符")
+	} else if len(c.Password) > 8 {
+		return FieldError("password", "SMPP 密码最长8个字符")
+	} else if c.SourceAddr == "" || len(c.SourceAddr) > 20 || strings.Trim(c.SourceAddr, "0123456789") != "" {
+		return FieldError("source_addr", "发送号码只能是数字，最长20位")
+	} else if c.TPS < 1 || c.TPS > 100000 {
+		return FieldError("tps", "TPS 应在1到100000之间")
+	} else if c.Window < 1 || c.Window > 1024 {
+		return FieldError("window", "窗口应在1到1024之间")
+	} else if c.Weight < 0 || c.Weight > 1000 {
+		return FieldError("weight", "权重应在0到1000之间")
+	}
+	for _, k := range c.Carriers {
+		if !k.Valid() {
+			return FieldError("carriers", "未知运营商：%q", k)
+		}
+	}
+	return nil
+}
+
+// Serves reports whether the channel carries numbers of carrier k. A channel
+// with no carriers listed serves every carrier.
+func (c *Channel) Serves(k Carrier) bool {
+	if len(c.Carriers) == 0 {
+		return true
+	}
+	for _, v := range c.Carriers {
+		if v == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Addr is the SMSC's host:port.
+func (c *Channel) Addr() string { return net.JoinHostPort(c.Host, itoa(c.Port)) }
+
+// ChannelState is a channel's live state as the sending engine sees it.
+type ChannelState struct {
+	Bound     bool    `json:"bound"`
+	InFlight  int     `json:"in_flight"`
+	SentPerS  float64 `json:"sent_per_s"`
+	Submitted int64   `json:"submitted"`
+	Errors    int64   `json:"errors"`
+	LastError string  `json:"last_error"`
+}
+
+// ChannelService stores channel records.
+type ChannelService interface {
+	// FindChannels returns every channel, passwords decrypted.
+	FindChannels(ctx context.Context) ([]*Channel, error)
+	// CreateChannel validates and stores c, setting its ID. Errors: EINVALID.
+	CreateChannel(ctx context.Context, c *Channel) error
+	// UpdateChannel replaces channel c.ID's record with c; an empty password
+	// keeps the stored one. Errors: EINVALID, ENOTFOUND.
+	UpdateChannel(ctx context.Context, c *Channel) error
+}
+
+// ChannelMonitor reports the live state of channels, by channel ID.
+type ChannelMonitor interface {
+	ChannelStates() map[int64]ChannelState
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

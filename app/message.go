@@ -1,0 +1,187 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// Status is where a message is on its way to the handset.
+type Status string
+
+// The statuses of a message. They move forward only (see CanMove); the final
+// ones never change again.
+const (
+	StatusAccepted    Status = "accepted"    // stored, waiting for its scheduled time
+	StatusQueued      Status = "queued"      // stored, waiting for a channel
+	StatusSubmitting  Status = "submitting"  // handed to a channel, no answer yet
+	StatusSubmitted   Status = "submitted"   // the SMSC took it; waiting for the receipt
+	StatusDelivered   Status = "delivered"   // the handset got it
+	StatusUndelivered Status = "undelivered" // the carrier could not deliver it
+	StatusExpired     Status = "expired"     // its validity ran out before delivery
+	StatusFailed      Status = "failed"      // the SMSC refused it for good
+	StatusRejected    Status = "rejected"    // refused by our own checks; never sent
+	StatusCancelled   Status = "cancelled"   // a scheduled message cancelled before it went
+)
+
+// Statuses lists every status in their forward order.
+var Statuses = []Status{StatusAccepted, StatusQueued, StatusSubmitting, StatusSubmitted,
+	StatusDelivered, StatusUndelivered, StatusExpired, StatusFailed, StatusRejected, StatusCancelled}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	for _, v := range Statuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Final reports whether s is a final status.
+func (s Status) Final() bool {
+	switch s {
+	case StatusDelivered, StatusUndelivered, StatusExpired, StatusFailed, StatusRejected, StatusCancelled:
+		return true
+	}
+	return false
+}
+
+// rank orders the non-final statuses along the forward path.
+func (s Status) rank() int {
+	switch s {
+	case StatusAccepted:
+		return 0
+	case StatusQueued:
+		return 1
+	case StatusSubmitting:
+		return 2
+	case StatusSubmitted:
+		return 3
+	}
+	return 4
+}
+
+// CanMove reports whether a message may go from s to next. Statuses move
+// forward; the one step back is a retry (submitting or submitted back to
+// queued). Nothing leaves a final status, so a late or repeated receipt
+// changes nothing.
+func (s Status) CanMove(next Status) bool {
+	if s.Final() || !next.Valid() || s == next {
+		return false
+	}
+	if next == StatusQueued && (s == StatusSubmitting || s == StatusSubmitted) {
+		return true // a retry
+	}
+	switch next {
+	case StatusCancelled:
+		return s == StatusAccepted || s == StatusQueued
+	case StatusRejected:
+		return s == StatusAccepted || s == StatusQueued
+	}
+	return next.rank() > s.rank()
+}
+
+// Message is one text to one number. A message of several segments is still
+// one message: one row, one charge, one final status.
+type Message struct {
+	ID           int64
+	BatchID      int64
+	DepartmentID int64
+	UserID       int64
+	APIKeyID     int64
+	To           string
+	Carrier      Carrier
+	Content      string
+	Segments     int
+	Status       Status
+	ErrorCode    string
+	ChannelID    int64
+	Ext          string
+	Attempts     int
+	CreatedAt    time.Time
+	SubmittedAt  time.Time
+	DoneAt       time.Time
+}
+
+// Rejection tells why one number of a send request was not accepted.
+type Rejection struct {
+	To      string `json:"to"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// SendRequest is one call to send the same text to one or more numbers.
+type SendRequest struct {
+	To        []string
+	Content   string
+	SendAt    time.Time // zero: now
+	Ext       string    // extension code appended to the channel's source number
+	ClientRef string    // idempotency key, unique per API key
+}
+
+// MaxRecipients is the most numbers one send request may carry.
+const MaxRecipients = 10000
+
+// Validate checks the request's shape. Numbers are checked one by one by the
+// sending service, which rejects bad ones and accepts the rest.
+func (r *SendRequest) Validate() error {
+	if len(r.To) == 0 {
+		return FieldError("to", "请至少填写一个手机号码")
+	} else if len(r.To) > MaxRecipients {
+		return FieldError("to", "一次最多发送%d个号码，本次%d个", MaxRecipients, len(r.To))
+	} else if err := ValidateContent(r.Content); err != nil {
+		return err
+	} else if len(r.ClientRef) > 64 {
+		return FieldError("client_ref", "client_ref 最长64个字符")
+	}
+	for _, c := range r.Ext {
+		if c < '0' || c > '9' {
+			return FieldError("ext", "扩展码只能是数字")
+		}
+	}
+	if len(r.Ext) > 6 {
+		return FieldError("ext", "扩展码最长6位")
+	}
+	return nil
+}
+
+// SentMessage is one accepted message in a send answer.
+type SentMessage struct {
+	ID       int64
+	To       string
+	Segments int
+	Status   Status
+}
+
+// SendResult is the answer to a send request. A repeated request with the
+// same client reference gets the first answer again.
+type SendResult struct {
+	BatchID   int64
+	Messages  []SentMessage
+	Rejected  []Rejection
+	Duplicate bool // this is the stored answer of an earlier identical request
+}
+
+// MessageFilter selects messages in a listing. Zero fields do not filter.
+type MessageFilter struct {
+	BatchID int64
+	To      string
+	Status  Status
+	Since   time.Time
+	Until   time.Time
+	Cursor  string
+	Limit   int
+}
+
+// MessageService accepts messages and answers questions about them. Every
+// method checks the caller's data scope: a record outside it is ENOTFOUND.
+type MessageService interface {
+	// Send validates and stores a request; what it returns as accepted is
+	// durable. Errors: EINVALID (shape, or no valid number), EFORBIDDEN
+	// (signature, free text), EUNAVAILABLE (shutting down).
+	Send(ctx context.Context, p *Principal, req *SendRequest) (*SendResult, error)
+	// FindMessageByID returns one message. Errors: ENOTFOUND.
+	FindMessageByID(ctx context.Context, p *Principal, id int64) (*Message, error)
+	// FindMessages lists messages, newest first, and the cursor of the next page.
+	FindMessages(ctx context.Context, p *Principal, f MessageFilter) ([]*Message, string, error)
+}

@@ -1,0 +1,49 @@
+package app
+
+// Role is what a user or an API app may do.
+type Role string
+
+// The roles, from the most to the least powerful.
+const (
+	RoleSysadmin  Role = "sysadmin"
+	RoleDeptAdmin Role = "dept_admin"
+	RoleOperator  Role = "operator"
+	RoleAuditor   Role = "auditor"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleSysadmin, RoleDeptAdmin, RoleOperator, RoleAuditor:
+		return true
+	}
+	return false
+}
+
+// Principal is the authenticated caller of a service method: a console user or
+// an API app acting inside a department.
+type Principal struct {
+	UserID        int64
+	DepartmentID  int64
+	APIKeyID      int64
+	Role          Role
+	Scopes        []string
+	AllowFreeText bool
+}
+
+// SeesAll reports whether the caller's data scope is the whole platform.
+func (p *Principal) SeesAll() bool { return p.Role == RoleSysadmin }
+
+// HasScope reports whether an API app was granted scope s. Console users are
+// limited by their role instead, so they have every scope.
+func (p *Principal) HasScope(s string) bool {
+	if p.APIKeyID == 0 {
+		return true
+	}
+	for _, v := range p.Scopes {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

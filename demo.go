@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"smsgw/app"
+	"smsgw/dispatch/smscsim"
+	"smsgw/store"
+)
+
+// demoInfo is DIR/demo-credentials.json: what a new user needs to log in,
+// call the API and play the carrier.
+type demoInfo struct {
+	AdminUser     string    `json:"admin_user"`
+	AdminPassword string    `json:"admin_password"`
+	APIKey        string    `json:"api_key"`
+	BaseURL       string    `json:"base_url"`
+	Simulators    []demoSim `json:"simulators"`
+}
+
+type demoSim struct {
+	ChannelID  string `json:"channel_id"`
+	SMPP       string `json:"smpp"`
+	Control    string `json:"control"`
+	SourceAddr string `json:"source_addr"`
+}
+
+const demoFile = "demo-credentials.json"
+
+// demoSources are the demo channels' fixed sender numbers (码号).
+var demoSources = []string{"10690001", "10690002"}
+
+// setupDemo creates, on an empty data folder, an admin, an API key, the
+// approved signature 示例单位 and two channels; on every start it runs the two
+// simulators those channels bind to. A second start reuses everything.
+func setupDemo(ctx context.Context, db *store.DB, cfg config) (*demoInfo, []*smscsim.Server, error) {
+	info, err := loadDemo(cfg.Data)
+	if errors.Is(err, os.ErrNotExist) {
+		info, err = createDemo(ctx, db)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	channels, err := db.FindChannels(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := map[string]*app.Channel{}
+	for _, c := range channels {
+		byID[strconv.FormatInt(c.ID, 10)] = c
+	}
+	var sims []*smscsim.Server
+	fail := func(err error) (*demoInfo, []*smscsim.Server, error) {
+		for _, s := range sims {
+			s.Close()
+		}
+		return nil, nil, err
+	}
+	for i := range info.Simulators {
+		ds := &info.Simulators[i]
+		ch := byID[ds.ChannelID]
+		if ch == nil {
+			return fail(fmt.Errorf("demo channel %s is gone; start the demo on a new data folder", ds.ChannelID))
+		}
+		sim := smscsim.New(smscsim.Options{SystemID: ch.SystemID, Password: ch.Password, Logger: cfg.Logger.With("sim", ds.SourceAddr)})
+		// Reuse last run's ports when free, so the credentials stay valid.
+		if err := sim.Start(ds.SMPP); err != nil {
+			if err := sim.Start("127.0.0.1:0"); err != nil {
+				return fail(err)
+			}
+		}
+		sims = append(sims, sim)
+		if ds.Control, err = startControl(sim, ds.Control); err != nil {
+			return fail(err)
+		}
+		ds.SMPP = sim.Addr()
+		host, port, _ := net.SplitHostPort(ds.SMPP)
+		if p, _ := strconv.Atoi(port); p != ch.Port || host != ch.Host {
+			ch.Host, ch.Port, ch.Password = host, p, ""
+			if err := db.UpdateChannel(ctx, ch); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	return info, sims, nil
+}
+
+func startControl(sim *smscsim.Server, last string) (string, error) {
+	if u, err := sim.StartControl(hostPort(last)); err == nil {
+		return u, nil
+	}
+	return sim.StartControl("127.0.0.1:0")
+}
+
+// hostPort turns "http://127.0.0.1:1234" into "127.0.0.1:1234".
+func hostPort(url string) string {
+	for _, p := range []string{"http://", "https://"} {
+		if len(url) > len(p) && url[:len(p)] == p {
+			return url[len(p):]
+		}
+	}
+	if url == "" {
+		return "127.0.0.1:0"
+	}
+	return url
+}
+
+func createDemo(ctx context.Context, db *store.DB) (*demoInfo, error) {
+	if _, err := db.FindUserByUsername(ctx, "admin"); err == nil {
+		return nil, fmt.Errorf("%s is missing but the database already has an admin: start the demo on a new data folder", demoFile)
+	}
+	info := &demoInfo{AdminUser: "admin", AdminPassword: randomPassword(14)}
+	admin := &app.User{Username: info.AdminUser, DisplayName: "系统管理员", DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin}
+	if err := db.CreateUser(ctx, admin, info.AdminPassword); err != nil {
+		return nil, err
+	}
+	secret, err := db.CreateAPIKey(ctx, &app.APIKey{Name: "演示应用", DepartmentID: app.RootDepartmentID, UserID: admin.ID,
+		Role: app.RoleSysadmin, AllowFreeText: true,
+		Scopes: []string{app.ScopeSend, app.ScopeQuery, app.ScopeTemplates, app.ScopeContacts, app.ScopeAccount, app.ScopeAdmin}})
+	if err != nil {
+		return nil, err
+	}
+	info.APIKey = secret
+	if err := db.CreateSignature(ctx, &app.Signature{DepartmentID: app.RootDepartmentID, Name: "示例单位", Approved: true}); err != nil && app.ErrorCode(err) != app.ECONFLICT {
+		return nil, err
+	}
+	for i, src := range demoSources {
+		ch := &app.Channel{Name: fmt.Sprintf("演示通道%d", i+1), Host: "127.0.0.1", Port: 2775, SystemID: "smsgw",
+			Password: randomPassword(8), SourceAddr: src, TPS: 3000, Window: 128, Weight: 1, Enabled: true}
+		if err := db.CreateChannel(ctx, ch); err != nil {
+			return nil, err
+		}
+		info.Simulators = append(info.Simulators, demoSim{ChannelID: strconv.FormatInt(ch.ID, 10), SMPP: "127.0.0.1:0", SourceAddr: src})
+	}
+	return info, nil
+}
+
+func loadDemo(dir string) (*demoInfo, error) {
+	b, err := os.ReadFile(filepath.Join(dir, demoFile))
+	if err != nil {
+		return nil, err
+	}
+	var info demoInfo
+	if err := json.Unmarshal(b, &info); err != nil {
+		return nil, fmt.Errorf("%s: %w", demoFile, err)
+	}
+	return &info, nil
+}
+
+// write saves the credentials readable by the owner only: they hold secrets.
+func (d *demoInfo) write(dir string) error {
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, demoFile), append(b, '\n'), 0o600)
+}
+
+func (d *demoInfo) print(w io.Writer) {
+	fmt.Fprintf(w, "\nsmsgw demo is running (演示模式)\n  console/API: %s\n  admin login: %s / %s\n  API key:     %s\n",
+		d.BaseURL, d.AdminUser, d.AdminPassword, d.APIKey)
+	for _, s := range d.Simulators {
+		fmt.Fprintf(w, "  simulator:   channel %s, SMPP %s, source %s, control %s\n", s.ChannelID, s.SMPP, s.SourceAddr, s.Control)
+	}
+	fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' -d '{\"to\":[\"13800138000\"],\"content\":\"【示例单位】您好\"}' %s/api/v1/messages\n\n", d.APIKey, d.BaseURL)
+}
+
+// randomPassword returns n characters from an alphabet without look-alikes.
+func randomPassword(n int) string {
+	const alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, n)
+	for i := range b {
+		v, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			panic(err)
+		}
+		b[i] = alphabet[v.Int64()]
+	}
+	return string(b)
+}

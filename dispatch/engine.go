@@ -1,0 +1,236 @@
+// Package dispatch is the sending engine: it claims queued messages, spreads
+// them over the SMPP channels, records what the carriers answer, and applies
+// delivery receipts and replies as they come back.
+package dispatch
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"smsgw/app"
+)
+
+// Options configure an Engine. Zero values get defaults.
+type Options struct {
+	Outbox   app.Outbox
+	Channels app.ChannelService
+	// Notify, when set, wakes the engine as soon as new work is queued.
+	Notify <-chan struct{}
+	Logger *slog.Logger
+
+	PollInterval   time.Duration // how often an idle engine looks for due work (1s)
+	ReloadInterval time.Duration // how often channel records are re-read (1s)
+	SubmitTimeout  time.Duration // how long to wait for a submit_sm_resp (10s)
+	MaxHeld        int           // messages claimed but without an outcome yet (4000)
+	ClaimJobs      int           // jobs per claim (8)
+	Grace          time.Duration // how long shutdown waits for in-flight submits (3s)
+}
+
+// Engine sends queued messages through the channels.
+type Engine struct {
+	opts Options
+	log  *slog.Logger
+	rec  *recorder
+	mo   *assembler
+
+	held  atomic.Int64  // messages claimed, no outcome yet
+	freed chan struct{} // signalled when held falls to half of MaxHeld
+
+	mu       sync.Mutex
+	channels map[int64]*channel
+}
+
+// New builds an engine; Run starts it.
+func New(opts Options) *Engine {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.PollInterval == 0 {
+		opts.PollInterval = time.Second
+	}
+	if opts.ReloadInterval == 0 {
+		opts.ReloadInterval = time.Second
+	}
+	if opts.SubmitTimeout == 0 {
+		opts.SubmitTimeout = 10 * time.Second
+	}
+	if opts.MaxHeld == 0 {
+		opts.MaxHeld = 4000
+	}
+	if opts.ClaimJobs == 0 {
+		opts.ClaimJobs = 8
+	}
+	if opts.Grace == 0 {
+		opts.Grace = 3 * time.Second
+	}
+	e := &Engine{opts: opts, log: opts.Logger, channels: map[int64]*channel{}, freed: make(chan struct{}, 1)}
+	e.rec = newRecorder(opts.Outbox, opts.Logger)
+	e.mo = newAssembler(time.Minute)
+	return e
+}
+
+// Run sends until ctx is cancelled, then stops claiming, lets in-flight
+// submits finish (up to Grace), records every answer and returns. Messages
+// claimed but not yet sent stay in their jobs and go after the next start.
+func (e *Engine) Run(ctx context.Context) error {
+	recCtx, stopRec := context.WithCancel(context.Background())
+	recDone := make(chan struct{})
+	go func() {
+		defer close(recDone)
+		e.rec.run(recCtx)
+	}()
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		e.watchChannels(ctx)
+	}()
+	e.reload(ctx)
+	e.fetch(ctx)
+	wg.Wait()
+
+	// Shut down: every channel finishes its current message, waits for its
+	// window to empty and unbinds.
+	e.mu.Lock()
+	var stopping sync.WaitGroup
+	for id, c := range e.channels {
+		stopping.Add(1)
+		go func() {
+			defer stopping.Done()
+			c.stop(e.opts.Grace)
+		}()
+		delete(e.channels, id)
+	}
+	e.mu.Unlock()
+	stopping.Wait()
+	stopRec()
+	<-recDone
+	return nil
+}
+
+// fetch claims jobs while some channel is bound and the engine holds room for
+// more messages, and routes their messages to channels.
+func (e *Engine) fetch(ctx context.Context) {
+	poll := time.NewTicker(e.opts.PollInterval)
+	defer poll.Stop()
+	for {
+		if ctx.Err() != nil {
+			return
+		}
+		room := int64(e.opts.MaxHeld) - e.held.Load()
+		if room > 0 && e.anyBound() {
+			n, err := e.claim(ctx, room)
+			if err != nil && ctx.Err() == nil {
+				e.log.Error("claiming queued messages failed", "error", err)
+			}
+			if n > 0 {
+				continue // there may be more ready right now
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.opts.Notify:
+		case <-poll.C:
+		case <-e.freed:
+		}
+	}
+}
+
+// claim takes ready jobs and routes their messages; it returns how many
+// messages it took.
+func (e *Engine) claim(ctx context.Context, room int64) (int, error) {
+	ok, err := e.opts.Outbox.HasWork(ctx)
+	if err != nil || !ok {
+		return 0, err
+	}
+	jobs := int(room/200) + 1
+	jobs = min(jobs, e.opts.ClaimJobs)
+	claimed, err := e.opts.Outbox.Claim(context.WithoutCancel(ctx), jobs)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, j := range claimed {
+		jb := &job{id: j.ID}
+		jb.left.Store(int32(len(j.Messages)))
+		e.held.Add(int64(len(j.Messages)))
+		n += len(j.Messages)
+		for _, m := range j.Messages {
+			e.route(&task{msg: m, job: jb})
+		}
+	}
+	return n, nil
+}
+
+// route hands a task to the least loaded bound channel that serves the
+// number's carrier, relative to its capacity. With none it goes back to the
+// queue to wait.
+func (e *Engine) route(t *task) {
+	e.mu.Lock()
+	var best *channel
+	var bestLoad float64
+	for _, c := range e.channels {
+		if !c.cfg.Serves(t.msg.Carrier) || !c.bound() {
+			continue
+		}
+		if l := c.load(); best == nil || l < bestLoad {
+			best, bestLoad = c, l
+		}
+	}
+	e.mu.Unlock()
+	if best == nil || !best.enqueue(t) {
+		e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: "ENOCHANNEL", RetryAfter: 5 * time.Second})
+	}
+}
+
+// finish records a task's outcome and, with its job's last message, the job.
+func (e *Engine) finish(t *task, o app.Outcome) {
+	if o.At.IsZero() {
+		o.At = time.Now()
+	}
+	done := ""
+	if t.job.left.Add(-1) == 0 {
+		done = t.job.id
+	}
+	e.rec.addOutcome(o, done)
+	if e.held.Add(-1) == int64(e.opts.MaxHeld/2) {
+		select {
+		case e.freed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (e *Engine) anyBound() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, c := range e.channels {
+		if c.bound() {
+			return true
+		}
+	}
+	return false
+}
+
+// ChannelStates reports every running channel's live state.
+func (e *Engine) ChannelStates() map[int64]app.ChannelState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[int64]app.ChannelState, len(e.channels))
+	for id, c := range e.channels {
+		out[id] = c.state()
+	}
+	return out
+}
+
+// job counts the messages of a claimed job that still lack an outcome.
+type job struct {
+	id   string
+	left atomic.Int32
+}

@@ -1,0 +1,129 @@
+package dispatch
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"smsgw/app"
+)
+
+// recorder collects what the channels learn (submit outcomes, receipts,
+// replies) and writes it in batches, so thousands of answers a second cost a
+// few transactions. It never drops a batch on a write error: it retries.
+type recorder struct {
+	outcomes *batcher[outcomeItem]
+	receipts *batcher[app.Receipt]
+	replies  *batcher[*app.Reply]
+}
+
+// outcomeItem is an outcome plus, for a job's last message, the job to
+// complete after it.
+type outcomeItem struct {
+	o    app.Outcome
+	done string
+}
+
+func newRecorder(box app.Outbox, log *slog.Logger) *recorder {
+	return &recorder{
+		outcomes: newBatcher("outcomes", log, func(ctx context.Context, items []outcomeItem) error {
+			list := make([]app.Outcome, len(items))
+			var done []string
+			for i, it := range items {
+				list[i] = it.o
+				if it.done != "" {
+					done = append(done, it.done)
+				}
+			}
+			return box.Record(ctx, list, done)
+		}),
+		receipts: newBatcher("receipts", log, box.ApplyReceipts),
+		replies:  newBatcher("replies", log, box.SaveReplies),
+	}
+}
+
+func (r *recorder) addOutcome(o app.Outcome, done string) { r.outcomes.add(outcomeItem{o, done}) }
+
+// run writes until ctx is cancelled, then writes what is left and returns.
+func (r *recorder) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context){r.outcomes.run, r.receipts.run, r.replies.run} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+// maxFlush caps one write so a backlog does not become one huge transaction.
+const maxFlush = 2000
+
+type batcher[T any] struct {
+	name  string
+	log   *slog.Logger
+	write func(context.Context, []T) error
+
+	mu   sync.Mutex
+	buf  []T
+	kick chan struct{}
+}
+
+func newBatcher[T any](name string, log *slog.Logger, write func(context.Context, []T) error) *batcher[T] {
+	return &batcher[T]{name: name, log: log, write: write, kick: make(chan struct{}, 1)}
+}
+
+func (b *batcher[T]) add(v T) {
+	b.mu.Lock()
+	b.buf = append(b.buf, v)
+	b.mu.Unlock()
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (b *batcher[T]) run(ctx context.Context) {
+	for {
+		select {
+		case <-b.kick:
+			b.flush(ctx)
+		case <-ctx.Done():
+			b.flush(ctx)
+			return
+		}
+	}
+}
+
+// flush writes everything buffered, retrying failed writes with backoff.
+// Once ctx is done it gives up after a few tries, logging what it could not
+// write: unrecorded outcomes are resent after the next start.
+func (b *batcher[T]) flush(ctx context.Context) {
+	for {
+		b.mu.Lock()
+		n := min(len(b.buf), maxFlush)
+		items := make([]T, n)
+		copy(items, b.buf)
+		b.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		for try := 1; ; try++ {
+			err := b.write(context.WithoutCancel(ctx), items)
+			if err == nil {
+				break
+			}
+			b.log.Error("recording failed; retrying", "what", b.name, "items", n, "try", try, "error", err)
+			if ctx.Err() != nil && try >= 5 {
+				b.log.Error("recording abandoned at shutdown", "what", b.name, "items", n)
+				break
+			}
+			time.Sleep(min(time.Duration(try)*100*time.Millisecond, 2*time.Second))
+		}
+		b.mu.Lock()
+		b.buf = append(b.buf[:0], b.buf[n:]...)
+		b.mu.Unlock()
+	}
+}

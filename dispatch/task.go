@@ -1,0 +1,69 @@
+package dispatch
+
+import (
+	"sync"
+
+	"smsgw/app"
+)
+
+// task is one message on its way through a channel: its parts are submitted
+// one by one and answered in any order; the last answer completes it.
+type task struct {
+	msg *app.Message
+	job *job
+
+	mu        sync.Mutex
+	parts     int
+	sent      int
+	answered  int
+	open      bool // the sender may still submit parts
+	ids       []string
+	retryCode string
+	failCode  string
+}
+
+// begin prepares for n parts.
+func (t *task) begin(n int) {
+	t.mu.Lock()
+	t.parts, t.open, t.ids = n, true, make([]string, n)
+	t.mu.Unlock()
+}
+
+// sending counts a part handed to the session.
+func (t *task) sending() {
+	t.mu.Lock()
+	t.sent++
+	t.mu.Unlock()
+}
+
+// answer records one part's result; true when it was the task's last.
+func (t *task) answer(part int, smscID string, kind app.OutcomeKind, code string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.answered++
+	switch kind {
+	case app.OutcomeSubmitted:
+		t.ids[part] = smscID
+	case app.OutcomeFailed:
+		if t.failCode == "" {
+			t.failCode = code
+		}
+	default:
+		if t.retryCode == "" {
+			t.retryCode = code
+		}
+	}
+	return !t.open && t.answered == t.sent
+}
+
+// close ends the sending; true when every sent part is answered already.
+// Parts never sent (the session went away) make the task a retry.
+func (t *task) close() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.open = false
+	if t.sent < t.parts && t.retryCode == "" && t.failCode == "" {
+		t.retryCode = "ENOTBOUND"
+	}
+	return t.answered == t.sent
+}

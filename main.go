@@ -1,0 +1,255 @@
+// Command smsgw is a self-hosted enterprise SMS platform: web console, HTTPS
+// API, durable queue, SMPP sending engine and replication in one binary.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // Asia/Shanghai without the system's zone files
+
+	"github.com/spf13/cobra"
+
+	"smsgw/app"
+	"smsgw/dispatch"
+	"smsgw/dispatch/smscsim"
+	"smsgw/store"
+	"smsgw/ui"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "smsgw",
+		Short:         "smsgw: self-hosted enterprise SMS platform (短信服务平台)",
+		SilenceUsage:  true,
+		SilenceErrors: false,
+	}
+	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd())
+	return root
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "smsgw", version)
+		},
+	}
+}
+
+// config is what serve needs; tests build one directly.
+type config struct {
+	Data   string
+	Listen string
+	Demo   bool
+	Logger *slog.Logger
+	// Engine tuning, zero for defaults.
+	Engine dispatch.Options
+}
+
+func newServeCmd() *cobra.Command {
+	var cfg config
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the platform: API, console, sending engine",
+		Example: "  smsgw serve --demo --data ./demo-data\n" +
+			"  smsgw serve --data /var/lib/smsgw --listen :8080",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			level := slog.LevelInfo
+			if verbose {
+				level = slog.LevelDebug
+			}
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			p, err := start(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			if p.demo != nil {
+				p.demo.print(cmd.OutOrStdout())
+			}
+			cfg.Logger.Info("smsgw serving", "url", p.server.URL(), "data", cfg.Data, "version", version)
+			<-ctx.Done()
+			cfg.Logger.Info("stopping: finishing in-flight work")
+			return p.stop()
+		},
+	}
+	cmd.Flags().StringVar(&cfg.Data, "data", "./data", "data folder (holds smsgw.db and secret.key)")
+	cmd.Flags().StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "HTTP listen address")
+	cmd.Flags().BoolVar(&cfg.Demo, "demo", false, "demo mode: admin login, API key and two simulated carrier channels")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
+	return cmd
+}
+
+// program is a running platform: the pieces main wires together.
+type program struct {
+	cfg     config
+	db      *store.DB
+	engine  *dispatch.Engine
+	server  *ui.Server
+	sims    []*smscsim.Server
+	demo    *demoInfo
+	cancel  context.CancelFunc
+	engDone chan error
+}
+
+// start builds and starts every piece; it returns once the API listens.
+func start(ctx context.Context, cfg config) (*program, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, store.Options{Path: filepath.Join(cfg.Data, "smsgw.db"), Logger: cfg.Logger, Exclusive: true})
+	if err != nil {
+		return nil, err
+	}
+	p := &program{cfg: cfg, db: db, engDone: make(chan error, 1)}
+	if cfg.Demo {
+		if p.demo, p.sims, err = setupDemo(ctx, db, cfg); err != nil {
+			p.closeAll()
+			return nil, fmt.Errorf("demo setup: %w", err)
+		}
+	}
+	eopts := cfg.Engine
+	eopts.Outbox, eopts.Channels, eopts.Notify, eopts.Logger = db, db, db.Notifications(), cfg.Logger
+	p.engine = dispatch.New(eopts)
+	p.server = ui.New(ui.Options{Addr: cfg.Listen, Messages: db, Replies: db, Keys: db, Channels: p.engine,
+		Logger: cfg.Logger, Version: version})
+	if err := p.server.Open(); err != nil {
+		p.closeAll()
+		return nil, err
+	}
+	if p.demo != nil {
+		p.demo.BaseURL = p.server.URL()
+		if err := p.demo.write(cfg.Data); err != nil {
+			p.server.Close(context.Background())
+			p.closeAll()
+			return nil, err
+		}
+	}
+	engCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.cancel = cancel
+	go func() { p.engDone <- p.engine.Run(engCtx) }()
+	return p, nil
+}
+
+// stop shuts down in order: no new requests, the engine finishes in-flight
+// submits and records them, then the simulators and the database close.
+func (p *program) stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var errs []error
+	if err := p.server.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("http: %w", err))
+	}
+	p.cancel()
+	errs = append(errs, <-p.engDone)
+	errs = append(errs, p.closeAll())
+	return errors.Join(errs...)
+}
+
+func (p *program) closeAll() error {
+	var errs []error
+	for _, s := range p.sims {
+		errs = append(errs, s.Close())
+	}
+	errs = append(errs, p.db.Close())
+	return errors.Join(errs...)
+}
+
+func newSimCmd() *cobra.Command {
+	var listen, control, systemID, password string
+	var opts smscsim.Options
+	cmd := &cobra.Command{
+		Use:   "smsc-sim",
+		Short: "Run the SMPP SMSC simulator alone (test and demo carrier)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.SystemID, opts.Password = systemID, password
+			opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			sim := smscsim.New(opts)
+			if err := sim.Start(listen); err != nil {
+				return err
+			}
+			defer sim.Close()
+			url, err := sim.StartControl(control)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "SMPP on %s, control on %s\n", sim.Addr(), url)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			<-ctx.Done()
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:2775", "SMPP listen address")
+	f.StringVar(&control, "control", "127.0.0.1:2776", "HTTP control address (MO injection, stats, knobs)")
+	f.StringVar(&systemID, "system-id", "", "required system_id (empty: any)")
+	f.StringVar(&password, "password", "", "required password (empty: any)")
+	f.DurationVar(&opts.ReceiptDelay, "receipt-delay", 50*time.Millisecond, "delay before a delivery receipt")
+	f.Float64Var(&opts.UndeliveredRatio, "undelivered", 0, "fraction of receipts that say UNDELIV")
+	f.Float64Var(&opts.ThrottleRatio, "throttle", 0, "fraction of submits answered 0x58 (throttled)")
+	f.Float64Var(&opts.ErrorRatio, "error", 0, "fraction of submits answered 0x08 (system error)")
+	f.IntVar(&opts.TPS, "tps", 0, "accepted submits per second (0: no cap)")
+	return cmd
+}
+
+func newAPIKeyCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "apikey", Short: "Manage API keys"}
+	var data, name, role, scopes string
+	var dept int64
+	var freeText bool
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create an API key and print its secret (shown only once)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := store.Open(cmd.Context(), store.Options{Path: filepath.Join(data, "smsgw.db")})
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			k := &app.APIKey{Name: name, DepartmentID: dept, Role: app.Role(role), AllowFreeText: freeText}
+			if scopes != "" {
+				k.Scopes = strings.Split(scopes, ",")
+			}
+			secret, err := db.CreateAPIKey(cmd.Context(), k)
+			if err != nil {
+				return errors.New(app.ErrorMessage(err))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "id: %d\nkey: %s\nsecret: %s\n(the secret is the Bearer token; it is not stored and cannot be shown again)\n", k.ID, k.Key, secret)
+			return nil
+		},
+	}
+	f := create.Flags()
+	f.StringVar(&data, "data", "./data", "data folder")
+	f.StringVar(&name, "name", "", "app name")
+	f.Int64Var(&dept, "department", app.RootDepartmentID, "department id")
+	f.StringVar(&role, "role", string(app.RoleOperator), "role the app acts with: sysadmin, dept_admin, operator, auditor")
+	f.StringVar(&scopes, "scopes", "send,query", "comma-separated scopes")
+	f.BoolVar(&freeText, "free-text", false, "may send free text (with an approved signature), not only templates")
+	create.MarkFlagRequired("name")
+	cmd.AddCommand(create)
+	return cmd
+}

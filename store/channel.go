@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"smsgw/app"
+)
+
+// FindChannels returns every channel with its password decrypted, for the
+// sending engine.
+func (db *DB) FindChannels(ctx context.Context) ([]*app.Channel, error) {
+	rows, err := db.rdb.QueryContext(ctx, `select id, name, host, port, system_id, password_enc, source_addr, tps, window, weight,
+		carriers, standby, enabled, created_at, updated_at from channels order by id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*app.Channel
+	for rows.Next() {
+		var c app.Channel
+		var pw, carriers string
+		var created, updated int64
+		if err := rows.Scan(&c.ID, &c.Name, &c.Host, &c.Port, &c.SystemID, &pw, &c.SourceAddr, &c.TPS, &c.Window, &c.Weight,
+			&carriers, &c.Standby, &c.Enabled, &created, &updated); err != nil {
+			return nil, err
+		}
+		if c.Password, err = db.box.open(pw); err != nil {
+			return nil, err
+		}
+		for _, k := range strings.Split(carriers, ",") {
+			if k != "" {
+				c.Carriers = append(c.Carriers, app.Carrier(k))
+			}
+		}
+		c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+		out = append(out, &c)
+	}
+	return out, rows.Err()
+}
+
+// CreateChannel validates and stores a channel, its password encrypted.
+func (db *DB) CreateChannel(ctx context.Context, c *app.Channel) error {
+	if c.Weight == 0 {
+		c.Weight = 1
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	pw, err := db.box.seal(c.Password)
+	if err != nil {
+		return err
+	}
+	carriers := make([]string, len(c.Carriers))
+	for i, k := range c.Carriers {
+		carriers[i] = string(k)
+	}
+	c.CreatedAt = db.now()
+	c.UpdatedAt = c.CreatedAt
+	return db.writer.do(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `insert into channels (name, host, port, system_id, password_enc, source_addr, tps, window, weight,
+			carriers, standby, enabled, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.Name, c.Host, c.Port, c.SystemID, pw, c.SourceAddr, c.TPS, c.Window, c.Weight, strings.Join(carriers, ","),
+			c.Standby, c.Enabled, ms(c.CreatedAt), ms(c.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		c.ID, err = r.LastInsertId()
+		return err
+	})
+}
+
+// UpdateChannel replaces a channel's record; an empty password keeps the
+// stored one, since the API never shows it.
+func (db *DB) UpdateChannel(ctx context.Context, c *app.Channel) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	pw, err := db.box.seal(c.Password)
+	if err != nil {
+		return err
+	}
+	carriers := make([]string, len(c.Carriers))
+	for i, k := range c.Carriers {
+		carriers[i] = string(k)
+	}
+	c.UpdatedAt = db.now()
+	return db.writer.do(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `update channels set name = ?, host = ?, port = ?, system_id = ?,
+				password_enc = case when ? = '' then password_enc else ? end, source_addr = ?, tps = ?, window = ?,
+				weight = ?, carriers = ?, standby = ?, enabled = ?, updated_at = ?
+			where id = ?`, c.Name, c.Host, c.Port, c.SystemID, pw, pw, c.SourceAddr, c.TPS, c.Window, c.Weight,
+			strings.Join(carriers, ","), c.Standby, c.Enabled, ms(c.UpdatedAt), c.ID)
+		if err != nil {
+			return err
+		} else if n, _ := r.RowsAffected(); n == 0 {
+			return app.Errorf(app.ENOTFOUND, "通道不存在")
+		}
+		return nil
+	})
+}

@@ -1,0 +1,173 @@
+// Package store keeps smsgw's state in one SQLite database in WAL mode: the
+// records, the durable queue (goqite) and the statistics. Writes go through one
+// connection and a group-commit writer; reads use a separate read-only pool.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"maragu.dev/goqite"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Options configure a DB. Zero values get defaults.
+type Options struct {
+	Path   string       // the database file, e.g. DATA/smsgw.db
+	Logger *slog.Logger // nil: discard
+	Now    func() time.Time
+	// KeyPath is the file holding the key that encrypts stored secrets.
+	// Default: secret.key beside the database.
+	KeyPath string
+	// MaxBatch caps how many callers' work the writer merges into one commit.
+	MaxBatch int
+	// Exclusive marks the process that runs the sending engine: it takes the
+	// data folder's lock (a second server refuses to start) and makes jobs
+	// claimed before a crash claimable again. CLI commands open without it
+	// and may run beside the server.
+	Exclusive bool
+}
+
+// DB is the opened database with its writer, reader pool and queue.
+type DB struct {
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+	wdb    *sql.DB // the one writer connection
+	rdb    *sql.DB // read-only pool
+	lock   *os.File
+	queue  *goqite.Queue
+	writer *writer
+	box    *secretBox
+	notify chan struct{}
+}
+
+const sendQueue = "send"
+
+// Open opens (creating if needed) the database, takes the data folder's lock so
+// that a second process refuses to start, and applies pending migrations.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	if opts.Path == "" {
+		return nil, errors.New("store: no database path")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.KeyPath == "" {
+		opts.KeyPath = filepath.Join(filepath.Dir(opts.Path), "secret.key")
+	}
+	if opts.MaxBatch == 0 {
+		opts.MaxBatch = 512
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o750); err != nil {
+		return nil, err
+	}
+	db := &DB{opts: opts, log: opts.Logger, now: opts.Now, notify: make(chan struct{}, 1)}
+	if opts.Exclusive {
+		lock, err := lockFile(opts.Path + ".lock")
+		if err != nil {
+			return nil, err
+		}
+		db.lock = lock
+	}
+	if err := db.open(ctx); err != nil {
+		db.closeFiles()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) open(ctx context.Context) (err error) {
+	// The pragmas are fixed strings: never build a DSN from user input.
+	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	if db.wdb, err = sql.Open("sqlite", "file:"+db.opts.Path+"?"+pragmas+"&_txlock=immediate"); err != nil {
+		return err
+	}
+	db.wdb.SetMaxOpenConns(1)
+	db.wdb.SetMaxIdleConns(1)
+	db.wdb.SetConnMaxLifetime(0)
+	db.wdb.SetConnMaxIdleTime(0)
+	if err := db.migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	// The read pool opens after migration so the WAL and schema exist.
+	if db.rdb, err = sql.Open("sqlite", "file:"+db.opts.Path+"?mode=ro&_pragma=busy_timeout(10000)&_pragma=query_only(1)"); err != nil {
+		return err
+	}
+	db.rdb.SetMaxOpenConns(4)
+	db.rdb.SetMaxIdleConns(4)
+	if db.box, err = openSecretBox(db.opts.KeyPath); err != nil {
+		return err
+	}
+	db.queue = goqite.New(goqite.NewOpts{DB: db.wdb, Name: sendQueue, MaxReceive: maxReceive, Timeout: jobTimeout})
+	db.writer = newWriter(db.wdb, db.opts.MaxBatch, db.log)
+	if db.opts.Exclusive {
+		return db.resume(ctx)
+	}
+	return nil
+}
+
+// Close stops the writer after the work handed to it is committed, then closes
+// the connections and releases the lock.
+func (db *DB) Close() error {
+	if db.writer != nil {
+		db.writer.close()
+	}
+	var errs []error
+	if db.rdb != nil {
+		errs = append(errs, db.rdb.Close())
+	}
+	if db.wdb != nil {
+		errs = append(errs, db.wdb.Close())
+	}
+	db.closeFiles()
+	return errors.Join(errs...)
+}
+
+func (db *DB) closeFiles() {
+	if db.lock != nil {
+		_ = db.lock.Close() // closing releases the flock
+		db.lock = nil
+	}
+}
+
+// lockFile takes an exclusive lock that the kernel drops when the process
+// dies, so a crashed server never blocks its own restart.
+func lockFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("数据目录已被另一个 smsgw 进程使用 (data folder in use by another smsgw process: %s): %w", filepath.Dir(path), err)
+	}
+	return f, nil
+}
+
+// ms converts a time to the integer milliseconds stored in the database.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS converts stored milliseconds back to a time; 0 is the zero time.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}

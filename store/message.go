@@ -1,0 +1,406 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"maragu.dev/goqite"
+
+	"smsgw/app"
+)
+
+// jobSize is how many messages one queue job carries: big enough that the
+// queue costs little per message, small enough that a crash or a retry
+// touches few.
+const jobSize = 200
+
+// maxSchedule is how far ahead a batch may be scheduled.
+const maxSchedule = 180 * 24 * time.Hour
+
+// msgRow is a message about to be inserted.
+type msgRow struct {
+	phone   string
+	carrier app.Carrier
+}
+
+// Send validates the request, rejects bad numbers one by one, and stores the
+// batch, its messages and their queue jobs in one group commit.
+func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) (*app.SendResult, error) {
+	if !p.HasScope(app.ScopeSend) {
+		return nil, app.Errorf(app.EFORBIDDEN, "该应用没有发送权限 (scope send)")
+	} else if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	if err := db.checkSignature(ctx, p, req.Content); err != nil {
+		return nil, err
+	}
+	if req.ClientRef != "" && p.APIKeyID != 0 {
+		if res, err := db.findSendResult(ctx, db.rdb, p.APIKeyID, req.ClientRef); err == nil {
+			return res, nil
+		} else if app.ErrorCode(err) != app.ENOTFOUND {
+			return nil, err
+		}
+	}
+
+	now := db.now()
+	status, delay := app.StatusQueued, time.Duration(0)
+	if !req.SendAt.IsZero() {
+		if d := req.SendAt.Sub(now); d > maxSchedule {
+			return nil, app.FieldError("send_at", "定时发送时间最多提前180天")
+		} else if d > time.Second {
+			status, delay = app.StatusAccepted, d
+		}
+	}
+
+	segs := app.CountSegments(req.Content).Count
+	rows, rejected := sortNumbers(req.To)
+	if len(rows) == 0 {
+		err := app.FieldError("to", "没有有效的手机号码")
+		err.Details["rejected"] = rejected
+		return nil, err
+	}
+
+	var res *app.SendResult
+	err := db.writer.do(ctx, func(tx *sql.Tx) error {
+		if req.ClientRef != "" && p.APIKeyID != 0 {
+			// A concurrent identical call may have committed since the check above.
+			if r, err := db.findSendResult(ctx, tx, p.APIKeyID, req.ClientRef); err == nil {
+				res = r
+				return nil
+			} else if app.ErrorCode(err) != app.ENOTFOUND {
+				return err
+			}
+		}
+		var err error
+		res, err = db.insertBatch(ctx, tx, p, req, rows, rejected, segs, status, delay, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !res.Duplicate && delay == 0 {
+		db.Notify()
+	}
+	return res, nil
+}
+
+// sortNumbers normalises the numbers, drops duplicates and rejects invalid
+// ones, keeping the caller's order.
+func sortNumbers(to []string) ([]msgRow, []app.Rejection) {
+	carriers := app.DefaultCarrierTable()
+	seen := make(map[string]struct{}, len(to))
+	rows := make([]msgRow, 0, len(to))
+	var rejected []app.Rejection
+	for _, raw := range to {
+		n, err := app.NormalizeNumber(raw)
+		if err != nil {
+			rejected = append(rejected, app.Rejection{To: raw, Code: app.ErrorCode(err), Message: app.ErrorMessage(err)})
+			continue
+		}
+		if _, dup := seen[n]; dup {
+			rejected = append(rejected, app.Rejection{To: raw, Code: app.EDUPLICATE, Message: "号码重复，已去除"})
+			continue
+		}
+		seen[n] = struct{}{}
+		rows = append(rows, msgRow{phone: n, carrier: carriers.Lookup(n).Carrier})
+	}
+	return rows, rejected
+}
+
+// insertBatch writes the batch row, the message rows in multi-row inserts and
+// the queue jobs. It runs inside the writer's transaction.
+func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, p *app.Principal, req *app.SendRequest,
+	rows []msgRow, rejected []app.Rejection, segs int, status app.Status, delay time.Duration, now time.Time) (*app.SendResult, error) {
+	rej, err := json.Marshal(rejected)
+	if err != nil {
+		return nil, err
+	}
+	if rejected == nil {
+		rej = []byte("[]")
+	}
+	sendAt := int64(0)
+	if delay > 0 {
+		sendAt = ms(req.SendAt)
+	}
+	r, err := tx.ExecContext(ctx, `insert into batches (api_key_id, user_id, department_id, client_ref, content, ext, send_at, total, accepted, segments, rejected, created_at)
+		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		nullID(p.APIKeyID), nullID(p.UserID), p.DepartmentID, req.ClientRef, req.Content, req.Ext, sendAt,
+		len(req.To), len(rows), segs, string(rej), ms(now))
+	if err != nil {
+		return nil, err
+	}
+	batchID, err := r.LastInsertId()
+	if err != nil {
+		return nil, err
+	}
+	res := &app.SendResult{BatchID: batchID, Rejected: rejected, Messages: make([]app.SentMessage, 0, len(rows))}
+
+	const chunk = 100
+	const cols = `(batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at)`
+	args := make([]any, 0, chunk*10)
+	for start := 0; start < len(rows); start += chunk {
+		part := rows[start:min(start+chunk, len(rows))]
+		args = args[:0]
+		for _, m := range part {
+			args = append(args, batchID, p.DepartmentID, p.UserID, p.APIKeyID, m.phone, string(m.carrier), segs, string(status), req.Ext, ms(now))
+		}
+		r, err := tx.ExecContext(ctx, `insert into messages `+cols+` values `+placeholders(len(part), 10), args...)
+		if err != nil {
+			return nil, err
+		}
+		// One writer connection: a multi-row insert takes consecutive rowids,
+		// so the last id gives them all.
+		last, err := r.LastInsertId()
+		if err != nil {
+			return nil, err
+		}
+		first := last - int64(len(part)) + 1
+		for i, m := range part {
+			res.Messages = append(res.Messages, app.SentMessage{ID: first + int64(i), To: m.phone, Segments: segs, Status: status})
+		}
+	}
+	for start := 0; start < len(res.Messages); start += jobSize {
+		end := min(start+jobSize, len(res.Messages))
+		body := jobBody{From: res.Messages[start].ID, To: res.Messages[end-1].ID}
+		if err := db.enqueue(ctx, tx, body, delay); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// placeholders returns "(?,?,...),(?,?,...)" for n rows of k columns.
+func placeholders(n, k int) string {
+	row := "(" + strings.Repeat("?,", k-1) + "?)"
+	var b strings.Builder
+	b.Grow(n * (len(row) + 1))
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// querier is what both *sql.DB and *sql.Tx offer for reads.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// findSendResult rebuilds the answer of an earlier request with the same
+// client reference. Errors: ENOTFOUND.
+func (db *DB) findSendResult(ctx context.Context, q querier, apiKeyID int64, ref string) (*app.SendResult, error) {
+	var batchID, sendAt int64
+	var rej string
+	err := q.QueryRowContext(ctx, `select id, send_at, rejected from batches where api_key_id = ? and client_ref = ?`, apiKeyID, ref).Scan(&batchID, &sendAt, &rej)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, app.Errorf(app.ENOTFOUND, "no batch")
+	} else if err != nil {
+		return nil, err
+	}
+	res := &app.SendResult{BatchID: batchID, Duplicate: true}
+	if err := json.Unmarshal([]byte(rej), &res.Rejected); err != nil {
+		return nil, err
+	}
+	status := app.StatusQueued
+	if sendAt != 0 {
+		status = app.StatusAccepted
+	}
+	rows, err := q.QueryContext(ctx, `select id, phone, segments from messages where batch_id = ? order by id`, batchID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m := app.SentMessage{Status: status}
+		if err := rows.Scan(&m.ID, &m.To, &m.Segments); err != nil {
+			return nil, err
+		}
+		res.Messages = append(res.Messages, m)
+	}
+	return res, rows.Err()
+}
+
+// checkSignature enforces that free text starts with an approved signature
+// (【name】) of the caller's department or one of its ancestors, and that API
+// apps send free text only when allowed to.
+func (db *DB) checkSignature(ctx context.Context, p *app.Principal, content string) error {
+	if p.APIKeyID != 0 && !p.AllowFreeText {
+		return app.Errorf(app.EFORBIDDEN, "该应用只能使用已审核的模板发送，不能发送自由文本")
+	}
+	name, ok := leadingSignature(content)
+	if !ok {
+		return app.FieldError("content", "短信内容须以签名开头，如【示例单位】")
+	}
+	var n int
+	err := db.rdb.QueryRowContext(ctx, `with recursive up(id, parent_id) as (
+			select id, parent_id from departments where id = ?
+			union select d.id, d.parent_id from departments d join up on d.id = up.parent_id)
+		select count(*) from signatures where approved = 1 and name = ? and department_id in (select id from up)`,
+		p.DepartmentID, name).Scan(&n)
+	if err != nil {
+		return err
+	} else if n == 0 {
+		return app.FieldError("content", "签名【%s】未审核通过或不属于本部门", name)
+	}
+	return nil
+}
+
+// leadingSignature returns the name inside a leading 【】.
+func leadingSignature(content string) (string, bool) {
+	rest, ok := strings.CutPrefix(content, "【")
+	if !ok {
+		return "", false
+	}
+	name, _, ok := strings.Cut(rest, "】")
+	if !ok || name == "" || utf8.RuneCountInString(name) > 20 {
+		return "", false
+	}
+	return name, true
+}
+
+// FindMessageByID returns one message within the caller's scope.
+func (db *DB) FindMessageByID(ctx context.Context, p *app.Principal, id int64) (*app.Message, error) {
+	list, _, err := db.findMessages(ctx, p, `m.id = ?`, []any{id}, 1)
+	if err != nil {
+		return nil, err
+	} else if len(list) == 0 {
+		return nil, app.Errorf(app.ENOTFOUND, "短信不存在 (message %d not found)", id)
+	}
+	return list[0], nil
+}
+
+// FindMessages lists messages in the caller's scope, newest first.
+func (db *DB) FindMessages(ctx context.Context, p *app.Principal, f app.MessageFilter) ([]*app.Message, string, error) {
+	var where []string
+	var args []any
+	if f.BatchID != 0 {
+		where, args = append(where, `m.batch_id = ?`), append(args, f.BatchID)
+	}
+	if f.To != "" {
+		n, err := app.NormalizeNumber(f.To)
+		if err != nil {
+			return nil, "", app.FieldError("to", "%s", app.ErrorMessage(err))
+		}
+		where, args = append(where, `m.phone = ?`), append(args, n)
+	}
+	if f.Status != "" {
+		if !f.Status.Valid() {
+			return nil, "", app.FieldError("status", "未知状态：%q", f.Status)
+		}
+		where, args = append(where, `m.status = ?`), append(args, string(f.Status))
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, `m.created_at >= ?`), append(args, ms(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, `m.created_at < ?`), append(args, ms(f.Until))
+	}
+	if f.Cursor != "" {
+		c, err := strconv.ParseInt(f.Cursor, 10, 64)
+		if err != nil {
+			return nil, "", app.FieldError("cursor", "无效的 cursor")
+		}
+		where, args = append(where, `m.id < ?`), append(args, c)
+	}
+	limit := clampLimit(f.Limit)
+	if len(where) == 0 {
+		where = append(where, `1`)
+	}
+	return db.findMessages(ctx, p, strings.Join(where, ` and `), args, limit)
+}
+
+func (db *DB) findMessages(ctx context.Context, p *app.Principal, where string, args []any, limit int) ([]*app.Message, string, error) {
+	if !p.HasScope(app.ScopeQuery) && !p.HasScope(app.ScopeSend) {
+		return nil, "", app.Errorf(app.EFORBIDDEN, "该应用没有查询权限 (scope query)")
+	}
+	scope, scopeArgs := messageScope(p)
+	rows, err := db.rdb.QueryContext(ctx, `select m.id, m.batch_id, m.department_id, m.user_id, m.api_key_id, m.phone, m.carrier,
+			coalesce(m.content, b.content), m.segments, m.status, m.error_code, m.channel_id, m.ext, m.attempts,
+			m.created_at, m.submitted_at, m.done_at
+		from messages m join batches b on b.id = m.batch_id
+		where `+where+` and `+scope+` order by m.id desc limit ?`, append(append(args, scopeArgs...), limit+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []*app.Message
+	for rows.Next() {
+		var m app.Message
+		var carrier, status string
+		var created, submitted, done int64
+		if err := rows.Scan(&m.ID, &m.BatchID, &m.DepartmentID, &m.UserID, &m.APIKeyID, &m.To, &carrier,
+			&m.Content, &m.Segments, &status, &m.ErrorCode, &m.ChannelID, &m.Ext, &m.Attempts,
+			&created, &submitted, &done); err != nil {
+			return nil, "", err
+		}
+		m.Carrier, m.Status = app.Carrier(carrier), app.Status(status)
+		m.CreatedAt, m.SubmittedAt, m.DoneAt = fromMS(created), fromMS(submitted), fromMS(done)
+		out = append(out, &m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = strconv.FormatInt(out[limit-1].ID, 10)
+	}
+	return out, next, nil
+}
+
+// messageScope returns the SQL condition limiting messages to what p may see:
+// a sysadmin sees all, an operator its own, an app or a department
+// administrator its department's subtree.
+func messageScope(p *app.Principal) (string, []any) {
+	switch {
+	case p.SeesAll():
+		return `1`, nil
+	case p.Role == app.RoleOperator && p.APIKeyID == 0:
+		return `m.user_id = ?`, []any{p.UserID}
+	default:
+		return `m.department_id in (` + subtreeSQL + `)`, []any{p.DepartmentID}
+	}
+}
+
+// subtreeSQL selects the ids of a department and all its descendants.
+const subtreeSQL = `with recursive down(id) as (select ? union select d.id from departments d join down on d.parent_id = down.id) select id from down`
+
+// clampLimit applies the API's list limits: default 50, max 1000.
+func clampLimit(n int) int {
+	if n <= 0 {
+		return 50
+	}
+	return min(n, 1000)
+}
+
+// enqueue adds a send job inside tx.
+func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, body jobBody, delay time.Duration) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	if delay < 0 {
+		delay = 0
+	}
+	if err := db.queue.SendTx(ctx, tx, goqite.Message{Body: b, Delay: delay}); err != nil {
+		return fmt.Errorf("enqueue: %w", err)
+	}
+	return nil
+}

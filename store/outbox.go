@@ -1,0 +1,269 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"maragu.dev/goqite"
+
+	"smsgw/app"
+)
+
+const (
+	// jobTimeout is how long a claimed job stays invisible. The engine
+	// finishes or requeues every message of a job well within it; after a
+	// crash, resume makes claimed jobs visible again at once.
+	jobTimeout = 10 * time.Minute
+	// maxReceive is how often a job may be claimed before it is a dead letter.
+	maxReceive = 20
+)
+
+// jobBody is a queue job's payload: a range of consecutive message ids (a
+// fresh batch) or a list of ids (retries).
+type jobBody struct {
+	From int64   `json:"f,omitempty"`
+	To   int64   `json:"t,omitempty"`
+	IDs  []int64 `json:"ids,omitempty"`
+}
+
+// where returns the SQL condition selecting the job's messages.
+func (b jobBody) where() (string, []any) {
+	if len(b.IDs) > 0 {
+		args := make([]any, len(b.IDs))
+		for i, id := range b.IDs {
+			args[i] = id
+		}
+		return `m.id in (` + strings.TrimSuffix(strings.Repeat("?,", len(b.IDs)), ",") + `)`, args
+	}
+	return `m.id between ? and ?`, []any{b.From, b.To}
+}
+
+// Notify tells the engine that new work is queued, so it need not wait for
+// its next poll.
+func (db *DB) Notify() {
+	select {
+	case db.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Notifications delivers a value after new work was queued.
+func (db *DB) Notifications() <-chan struct{} { return db.notify }
+
+// HasWork reports whether a job is ready to claim, from the read pool, so an
+// idle engine polls without writing.
+func (db *DB) HasWork(ctx context.Context) (bool, error) {
+	var ok bool
+	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	err := db.rdb.QueryRowContext(ctx, `select exists (select 1 from goqite where queue = ? and timeout <= ? and received < ?)`,
+		sendQueue, now, maxReceive).Scan(&ok)
+	return ok, err
+}
+
+// Claim takes up to max ready jobs, loads their sendable messages and marks
+// them submitting. Messages already submitting are included: that happens only
+// when an earlier process died with them in an SMPP window.
+func (db *DB) Claim(ctx context.Context, max int) ([]*app.Job, error) {
+	var jobs []*app.Job
+	err := db.writer.do(ctx, func(tx *sql.Tx) error {
+		jobs = jobs[:0]
+		for len(jobs) < max {
+			m, err := db.queue.ReceiveTx(ctx, tx)
+			if err != nil {
+				return err
+			} else if m == nil {
+				break
+			}
+			var body jobBody
+			if err := json.Unmarshal(m.Body, &body); err != nil {
+				db.log.Error("dropping unreadable queue job", "job", m.ID, "error", err)
+				if err := db.queue.DeleteTx(ctx, tx, m.ID); err != nil {
+					return err
+				}
+				continue
+			}
+			msgs, err := db.claimMessages(ctx, tx, body)
+			if err != nil {
+				return err
+			}
+			if len(msgs) == 0 {
+				if err := db.queue.DeleteTx(ctx, tx, m.ID); err != nil {
+					return err
+				}
+				continue
+			}
+			jobs = append(jobs, &app.Job{ID: string(m.ID), Messages: msgs})
+		}
+		return nil
+	})
+	return jobs, err
+}
+
+func (db *DB) claimMessages(ctx context.Context, tx *sql.Tx, body jobBody) ([]*app.Message, error) {
+	where, args := body.where()
+	rows, err := tx.QueryContext(ctx, `select m.id, m.batch_id, m.department_id, m.phone, m.carrier,
+			coalesce(m.content, b.content), m.segments, m.status, m.ext, m.attempts, m.created_at
+		from messages m join batches b on b.id = m.batch_id
+		where `+where+` and m.status in ('accepted', 'queued', 'submitting') order by m.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*app.Message
+	for rows.Next() {
+		var m app.Message
+		var carrier, status string
+		var created int64
+		if err := rows.Scan(&m.ID, &m.BatchID, &m.DepartmentID, &m.To, &carrier, &m.Content, &m.Segments,
+			&status, &m.Ext, &m.Attempts, &created); err != nil {
+			return nil, err
+		}
+		m.Carrier, m.Status, m.CreatedAt = app.Carrier(carrier), app.StatusSubmitting, fromMS(created)
+		out = append(out, &m)
+	}
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return nil, err
+	}
+	where = strings.ReplaceAll(where, "m.id", "id")
+	_, err = tx.ExecContext(ctx, `update messages set status = 'submitting' where `+where+` and status in ('accepted', 'queued')`, args...)
+	return out, err
+}
+
+// Record stores submit outcomes, then completes the finished jobs.
+func (db *DB) Record(ctx context.Context, outcomes []app.Outcome, done []string) error {
+	return db.writer.do(ctx, func(tx *sql.Tx) error {
+		retries := map[time.Duration][]int64{}
+		for i := range outcomes {
+			o := &outcomes[i]
+			switch o.Kind {
+			case app.OutcomeSubmitted:
+				if err := db.recordSubmitted(ctx, tx, o); err != nil {
+					return err
+				}
+			case app.OutcomeRetry:
+				r, err := tx.ExecContext(ctx, `update messages set status = 'queued', attempts = attempts + 1, error_code = ?
+					where id = ? and status = 'submitting'`, o.ErrorCode, o.MessageID)
+				if err != nil {
+					return err
+				}
+				if n, _ := r.RowsAffected(); n == 1 {
+					d := o.RetryAfter.Round(100 * time.Millisecond)
+					retries[d] = append(retries[d], o.MessageID)
+				}
+			case app.OutcomeFailed, app.OutcomeExpired:
+				status := app.StatusFailed
+				if o.Kind == app.OutcomeExpired {
+					status = app.StatusExpired
+				}
+				if _, err := tx.ExecContext(ctx, `update messages set status = ?, error_code = ?, channel_id = ?, done_at = ?
+					where id = ? and status = 'submitting'`, string(status), o.ErrorCode, o.ChannelID, ms(o.At), o.MessageID); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("unknown outcome kind %d", o.Kind)
+			}
+		}
+		for delay, ids := range retries {
+			for start := 0; start < len(ids); start += jobSize {
+				if err := db.enqueue(ctx, tx, jobBody{IDs: ids[start:min(start+jobSize, len(ids))]}, delay); err != nil {
+					return err
+				}
+			}
+		}
+		for _, id := range done {
+			if err := db.queue.DeleteTx(ctx, tx, goqite.ID(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// recordSubmitted marks a message submitted, remembers its parts' SMSC ids
+// for receipt matching, and applies receipts that arrived before this result.
+func (db *DB) recordSubmitted(ctx context.Context, tx *sql.Tx, o *app.Outcome) error {
+	r, err := tx.ExecContext(ctx, `update messages set status = 'submitted', channel_id = ?, submitted_at = ?
+		where id = ? and status = 'submitting'`, o.ChannelID, ms(o.At), o.MessageID)
+	if err != nil {
+		return err
+	} else if n, _ := r.RowsAffected(); n == 0 {
+		return nil // already recorded: a resubmission after a crash
+	}
+	for part, id := range o.SMSCIDs {
+		if _, err := tx.ExecContext(ctx, `insert into smsc_ids (channel_id, smsc_id, message_id, part) values (?, ?, ?, ?)
+			on conflict do nothing`, o.ChannelID, id, o.MessageID, part+1); err != nil {
+			return err
+		}
+	}
+	for _, id := range o.SMSCIDs {
+		var rc app.Receipt
+		var at int64
+		err := tx.QueryRowContext(ctx, `delete from early_receipts where channel_id = ? and smsc_id = ? returning stat, err, received_at`,
+			o.ChannelID, id).Scan(&rc.Stat, &rc.Err, &at)
+		if err == sql.ErrNoRows {
+			continue
+		} else if err != nil {
+			return err
+		}
+		rc.ChannelID, rc.SMSCID, rc.At = o.ChannelID, id, fromMS(at)
+		if err := db.applyReceipt(ctx, tx, &rc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resume prepares the queue after a start: jobs claimed by a process that
+// died become claimable at once, and jobs claimed too often become visible
+// failures instead of silently stuck ones.
+func (db *DB) resume(ctx context.Context) error {
+	return db.writer.do(ctx, func(tx *sql.Tx) error {
+		now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
+		r, err := tx.ExecContext(ctx, `update goqite set timeout = ? where queue = ? and received > 0 and received < ? and timeout > ?`,
+			now, sendQueue, maxReceive, now)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			db.log.Info("resuming jobs claimed before the last stop", "jobs", n)
+		}
+		rows, err := tx.QueryContext(ctx, `select id, body from goqite where queue = ? and received >= ?`, sendQueue, maxReceive)
+		if err != nil {
+			return err
+		}
+		type dead struct {
+			id   string
+			body []byte
+		}
+		var deads []dead
+		for rows.Next() {
+			var d dead
+			if err := rows.Scan(&d.id, &d.body); err != nil {
+				rows.Close()
+				return err
+			}
+			deads = append(deads, d)
+		}
+		rows.Close()
+		for _, d := range deads {
+			var body jobBody
+			if json.Unmarshal(d.body, &body) == nil {
+				where, args := body.where()
+				where = strings.ReplaceAll(where, "m.id", "id")
+				if _, err := tx.ExecContext(ctx, `update messages set status = 'failed', error_code = 'EDEADLETTER', done_at = ?
+					where `+where+` and status in ('accepted', 'queued', 'submitting')`, append([]any{ms(db.now())}, args...)...); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `delete from goqite where id = ?`, d.id); err != nil {
+				return err
+			}
+			db.log.Error("queue job claimed too often: its messages are marked failed (EDEADLETTER)", "job", d.id)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+
+	"smsgw/app"
+)
+
+// SaveReplies stores replies, working out the extension code from the number
+// they were sent to and the message they answer: the latest one sent to that
+// number with that extension code.
+func (db *DB) SaveReplies(ctx context.Context, replies []*app.Reply) error {
+	return db.writer.do(ctx, func(tx *sql.Tx) error {
+		sources := map[int64]string{}
+		for _, r := range replies {
+			src, ok := sources[r.ChannelID]
+			if !ok {
+				err := tx.QueryRowContext(ctx, `select source_addr from channels where id = ?`, r.ChannelID).Scan(&src)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+				sources[r.ChannelID] = src
+			}
+			if src != "" {
+				if ext, ok := strings.CutPrefix(r.To, src); ok {
+					r.Ext = ext
+				}
+			}
+			r.DepartmentID = app.RootDepartmentID
+			err := tx.QueryRowContext(ctx, `select id, department_id from messages where phone = ? and ext = ? order by id desc limit 1`,
+				r.From, r.Ext).Scan(&r.MessageID, &r.DepartmentID)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `insert into replies (channel_id, from_number, to_number, ext, content, received_at, message_id, department_id)
+				values (?, ?, ?, ?, ?, ?, ?, ?)`, r.ChannelID, r.From, r.To, r.Ext, r.Content, ms(r.ReceivedAt), r.MessageID, r.DepartmentID)
+			if err != nil {
+				return err
+			}
+			if r.ID, err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// FindReplies lists replies in the caller's scope, oldest first, so an
+// integrator can poll with the cursor it was last given.
+func (db *DB) FindReplies(ctx context.Context, p *app.Principal, f app.ReplyFilter) ([]*app.Reply, string, error) {
+	if !p.HasScope(app.ScopeQuery) && !p.HasScope(app.ScopeSend) {
+		return nil, "", app.Errorf(app.EFORBIDDEN, "该应用没有查询权限 (scope query)")
+	}
+	where, args := []string{`1`}, []any{}
+	if !p.SeesAll() {
+		where, args = append(where, `r.department_id in (`+subtreeSQL+`)`), append(args, p.DepartmentID)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, `r.received_at >= ?`), append(args, ms(f.Since))
+	}
+	if f.Cursor != "" {
+		c, err := strconv.ParseInt(f.Cursor, 10, 64)
+		if err != nil {
+			return nil, "", app.FieldError("cursor", "无效的 cursor")
+		}
+		where, args = append(where, `r.id > ?`), append(args, c)
+	}
+	limit := clampLimit(f.Limit)
+	rows, err := db.rdb.QueryContext(ctx, `select r.id, r.channel_id, r.from_number, r.to_number, r.ext, r.content, r.received_at, r.message_id, r.department_id
+		from replies r where `+strings.Join(where, ` and `)+` order by r.id limit ?`, append(args, limit+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []*app.Reply
+	for rows.Next() {
+		var r app.Reply
+		var at int64
+		if err := rows.Scan(&r.ID, &r.ChannelID, &r.From, &r.To, &r.Ext, &r.Content, &at, &r.MessageID, &r.DepartmentID); err != nil {
+			return nil, "", err
+		}
+		r.ReceivedAt = fromMS(at)
+		out = append(out, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = strconv.FormatInt(out[limit-1].ID, 10)
+	}
+	return out, next, nil
+}

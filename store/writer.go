@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"smsgw/app"
+)
+
+// writer is the group-commit writer. Many goroutines hand it work; it runs a
+// batch of that work in one transaction, commits once (one fsync with
+// synchronous=FULL), and only then answers every caller. Work runs in the
+// order it was handed over, so a caller's later work never commits before its
+// earlier work. Each piece runs inside a savepoint, so one caller's error
+// undoes only that caller's changes.
+type writer struct {
+	db  *sql.DB
+	max int
+	log *slog.Logger
+
+	mu     sync.RWMutex // guards closed against sends on a closed ops
+	closed bool
+	ops    chan *op
+	done   chan struct{}
+}
+
+type op struct {
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+func newWriter(db *sql.DB, max int, log *slog.Logger) *writer {
+	w := &writer{db: db, max: max, log: log, ops: make(chan *op, 2*max), done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+// do runs fn in a shared transaction and returns fn's error, or the commit's.
+// When do returns nil, fn's changes are durable.
+func (w *writer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	o := &op{fn: fn, done: make(chan error, 1)}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return app.Errorf(app.EUNAVAILABLE, "服务正在停止，请稍后重试 (shutting down)")
+	}
+	select {
+	case w.ops <- o:
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return ctx.Err()
+	}
+	w.mu.RUnlock()
+	// Once handed over the work will commit or fail on its own; waiting for
+	// the answer, rather than for ctx, keeps the caller's answer truthful.
+	return <-o.done
+}
+
+// close lets the writer finish the work already handed over, then stops it.
+func (w *writer) close() {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.ops)
+	}
+	w.mu.Unlock()
+	<-w.done
+}
+
+func (w *writer) run() {
+	defer close(w.done)
+	batch := make([]*op, 0, w.max)
+	for first := range w.ops {
+		batch = append(batch[:0], first)
+	drain:
+		for len(batch) < w.max {
+			select {
+			case o, ok := <-w.ops:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+func (w *writer) commit(batch []*op) {
+	errs := make([]error, len(batch))
+	err := w.apply(batch, errs)
+	if err != nil {
+		w.log.Error("group commit failed", "ops", len(batch), "error", err)
+	}
+	for i, o := range batch {
+		if err != nil {
+			o.done <- err
+		} else {
+			o.done <- errs[i]
+		}
+	}
+}
+
+// apply runs the batch in one transaction. It returns an error only when the
+// whole transaction failed; each op's own error is in errs.
+func (w *writer) apply(batch []*op, errs []error) (err error) {
+	ctx := context.Background()
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			tx.Rollback()
+			err = fmt.Errorf("panic in write: %v", r)
+		}
+	}()
+	if len(batch) == 1 {
+		if errs[0] = batch[0].fn(tx); errs[0] != nil {
+			tx.Rollback()
+			return nil
+		}
+		return tx.Commit()
+	}
+	for i, o := range batch {
+		if _, err := tx.ExecContext(ctx, `savepoint op`); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if errs[i] = o.fn(tx); errs[i] != nil {
+			if _, err := tx.ExecContext(ctx, `rollback to op`); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `release op`); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,77 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"smsgw/app"
+)
+
+// statuses maps error codes to HTTP statuses: the one table for the API.
+var statuses = map[string]int{
+	app.EINVALID:      http.StatusBadRequest,
+	app.EUNAUTHORIZED: http.StatusUnauthorized,
+	app.EFORBIDDEN:    http.StatusForbidden,
+	app.ENOTFOUND:     http.StatusNotFound,
+	app.ECONFLICT:     http.StatusConflict,
+	app.EQUOTA:        http.StatusPaymentRequired,
+	app.ERATELIMIT:    http.StatusTooManyRequests,
+	app.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	app.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// errorBody is every non-2xx answer's body.
+type errorBody struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// handleError writes err as a JSON error. Only internal errors are logged:
+// the others are the caller's, and answered.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	body := errorBody{Code: app.ErrorCode(err), Message: app.ErrorMessage(err)}
+	var he *echo.HTTPError
+	var ae *app.Error
+	switch {
+	case errors.As(err, &ae):
+		body.Details = ae.Details
+	case errors.As(err, &he):
+		body.Code, body.Message = httpCode(he.Code), http.StatusText(he.Code)
+	}
+	status, ok := statuses[body.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if he != nil {
+		status = he.Code
+	}
+	if status == http.StatusInternalServerError {
+		s.log.Error("internal error", "method", c.Request().Method, "path", c.Path(), "error", err)
+	}
+	if err := c.JSON(status, body); err != nil {
+		s.log.Warn("writing error answer failed", "error", err)
+	}
+}
+
+// httpCode names echo's own errors (unknown route, wrong method, ...).
+func httpCode(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return app.ENOTFOUND
+	case http.StatusUnauthorized:
+		return app.EUNAUTHORIZED
+	case http.StatusForbidden:
+		return app.EFORBIDDEN
+	case http.StatusTooManyRequests:
+		return app.ERATELIMIT
+	case http.StatusRequestEntityTooLarge, http.StatusMethodNotAllowed, http.StatusUnsupportedMediaType, http.StatusBadRequest:
+		return app.EINVALID
+	}
+	return app.EINTERNAL
+}

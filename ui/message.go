@@ -1,0 +1,213 @@
+package ui
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"smsgw/app"
+)
+
+// maxBody caps a request body: 10,000 numbers and 500 characters fit easily.
+const maxBody = 2 << 20
+
+// sendRequest is the body of POST /api/v1/messages.
+type sendRequest struct {
+	To        []string `json:"to"`
+	Content   string   `json:"content"`
+	SendAt    string   `json:"send_at"`
+	Ext       string   `json:"ext"`
+	ClientRef string   `json:"client_ref"`
+}
+
+type sentMessage struct {
+	ID       string     `json:"id"`
+	To       string     `json:"to"`
+	Segments int        `json:"segments"`
+	Status   app.Status `json:"status"`
+}
+
+type sendAnswer struct {
+	BatchID  string          `json:"batch_id"`
+	Accepted int             `json:"accepted"`
+	Messages []sentMessage   `json:"messages"`
+	Rejected []app.Rejection `json:"rejected"`
+}
+
+// sendMessages accepts a send request: 202 with the accepted messages and the
+// rejected numbers.
+func (s *Server) sendMessages(c echo.Context) error {
+	var body sendRequest
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	req := &app.SendRequest{To: body.To, Content: body.Content, Ext: body.Ext, ClientRef: body.ClientRef}
+	if body.SendAt != "" {
+		t, err := time.Parse(time.RFC3339, body.SendAt)
+		if err != nil {
+			return app.FieldError("send_at", "send_at 应为带时区的 RFC 3339 时间，如 2026-12-01T09:00:00+08:00")
+		}
+		req.SendAt = t
+	}
+	res, err := s.opts.Messages.Send(c.Request().Context(), principal(c), req)
+	if err != nil {
+		return err
+	}
+	out := sendAnswer{BatchID: formatID(res.BatchID), Accepted: len(res.Messages),
+		Messages: make([]sentMessage, len(res.Messages)), Rejected: res.Rejected}
+	if out.Rejected == nil {
+		out.Rejected = []app.Rejection{}
+	}
+	for i, m := range res.Messages {
+		out.Messages[i] = sentMessage{ID: formatID(m.ID), To: m.To, Segments: m.Segments, Status: m.Status}
+	}
+	return c.JSON(http.StatusAccepted, out)
+}
+
+// message is a message as the API shows it.
+type message struct {
+	ID          string     `json:"id"`
+	BatchID     string     `json:"batch_id"`
+	To          string     `json:"to"`
+	Content     string     `json:"content"`
+	Segments    int        `json:"segments"`
+	Status      app.Status `json:"status"`
+	ErrorCode   string     `json:"error_code"`
+	Channel     string     `json:"channel"`
+	CreatedAt   string     `json:"created_at"`
+	SubmittedAt string     `json:"submitted_at"`
+	DoneAt      string     `json:"done_at"`
+}
+
+func (s *Server) toMessage(m *app.Message) message {
+	out := message{ID: formatID(m.ID), BatchID: formatID(m.BatchID), To: m.To, Content: m.Content,
+		Segments: m.Segments, Status: m.Status, ErrorCode: m.ErrorCode,
+		CreatedAt: s.formatTime(m.CreatedAt), SubmittedAt: s.formatTime(m.SubmittedAt), DoneAt: s.formatTime(m.DoneAt)}
+	if m.ChannelID != 0 {
+		out.Channel = formatID(m.ChannelID)
+	}
+	return out
+}
+
+func (s *Server) getMessage(c echo.Context) error {
+	id, err := parseID(c.Param("id"))
+	if err != nil {
+		return app.Errorf(app.ENOTFOUND, "短信不存在")
+	}
+	m, err := s.opts.Messages.FindMessageByID(c.Request().Context(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.toMessage(m))
+}
+
+type list[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func (s *Server) listMessages(c echo.Context) error {
+	var f app.MessageFilter
+	var err error
+	if v := c.QueryParam("batch_id"); v != "" {
+		if f.BatchID, err = parseID(v); err != nil {
+			return app.FieldError("batch_id", "batch_id 无效")
+		}
+	}
+	f.To, f.Status, f.Cursor = c.QueryParam("to"), app.Status(c.QueryParam("status")), c.QueryParam("cursor")
+	if f.Since, err = queryTime(c, "since"); err != nil {
+		return err
+	}
+	if f.Until, err = queryTime(c, "until"); err != nil {
+		return err
+	}
+	if f.Limit, err = queryLimit(c); err != nil {
+		return err
+	}
+	ms, next, err := s.opts.Messages.FindMessages(c.Request().Context(), principal(c), f)
+	if err != nil {
+		return err
+	}
+	out := list[message]{Items: make([]message, len(ms)), NextCursor: next}
+	for i, m := range ms {
+		out.Items[i] = s.toMessage(m)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// decodeJSON reads a JSON body strictly: unknown fields are named errors, so
+// a misspelt field never silently does nothing.
+func decodeJSON(c echo.Context, v any) error {
+	r := http.MaxBytesReader(c.Response(), c.Request().Body, maxBody)
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		var ute *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &mbe):
+			return app.Errorf(app.EINVALID, "请求体过大（上限 %d 字节）", maxBody)
+		case errors.As(err, &ute):
+			return app.FieldError(ute.Field, "字段 %s 的类型不对，应为 %s", ute.Field, ute.Type)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return app.FieldError(field, "未知字段：%s", field)
+		case errors.Is(err, io.EOF):
+			return app.Errorf(app.EINVALID, "请求体为空，应为 JSON")
+		default:
+			return app.Errorf(app.EINVALID, "JSON 格式错误：%v", err)
+		}
+	}
+	if dec.More() {
+		return app.Errorf(app.EINVALID, "JSON 之后还有多余内容")
+	}
+	return nil
+}
+
+func formatID(id int64) string { return strconv.FormatInt(id, 10) }
+
+func parseID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("bad id %q", s)
+	}
+	return id, nil
+}
+
+func (s *Server) formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(s.opts.Location).Format(time.RFC3339)
+}
+
+func queryTime(c echo.Context, name string) (time.Time, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return t, app.FieldError(name, "%s 应为带时区的 RFC 3339 时间", name)
+	}
+	return t, nil
+}
+
+func queryLimit(c echo.Context) (int, error) {
+	v := c.QueryParam("limit")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, app.FieldError("limit", "limit 应在1到1000之间")
+	}
+	return n, nil
+}

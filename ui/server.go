@@ -1,0 +1,111 @@
+// Package ui is smsgw's HTTP face: the JSON API under /api/v1 and, later, the
+// web console. It knows the domain only through app's service interfaces.
+package ui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"smsgw/app"
+)
+
+// Options configure a Server.
+type Options struct {
+	Addr     string // listen address, e.g. "127.0.0.1:8080" or ":0"
+	Messages app.MessageService
+	Replies  app.ReplyService
+	Keys     app.APIKeyService
+	Channels app.ChannelMonitor // may be nil
+	Logger   *slog.Logger
+	Location *time.Location // zone of times in answers (default Asia/Shanghai)
+	Version  string
+}
+
+// Server serves the API.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+	echo *echo.Echo
+	http *http.Server
+	ln   net.Listener
+}
+
+// New builds the server and its routes.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Location == nil {
+		if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+			opts.Location = loc
+		} else {
+			opts.Location = time.FixedZone("CST", 8*3600)
+		}
+	}
+	s := &Server{opts: opts, log: opts.Logger, echo: echo.New()}
+	s.echo.HideBanner, s.echo.HidePort = true, true
+	s.echo.HTTPErrorHandler = s.handleError
+	s.routes()
+	s.http = &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	return s
+}
+
+func (s *Server) routes() {
+	s.echo.GET("/healthz", s.health)
+	api := s.echo.Group("/api/v1", s.authenticate)
+	api.POST("/messages", s.sendMessages)
+	api.GET("/messages", s.listMessages)
+	api.GET("/messages/:id", s.getMessage)
+	api.GET("/replies", s.listReplies)
+}
+
+// Open starts listening and serving in the background.
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http server stopped", "error", err)
+		}
+	}()
+	return nil
+}
+
+// URL is the base URL the server listens on.
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	return "http://" + s.ln.Addr().String()
+}
+
+// Handler returns the HTTP handler, for tests.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Close stops accepting connections and waits for requests in progress.
+func (s *Server) Close(ctx context.Context) error {
+	return s.http.Shutdown(ctx)
+}
+
+// health answers /healthz with the live state of the channels.
+func (s *Server) health(c echo.Context) error {
+	body := map[string]any{"status": "ok", "version": s.opts.Version}
+	if s.opts.Channels != nil {
+		chans := map[string]app.ChannelState{}
+		for id, st := range s.opts.Channels.ChannelStates() {
+			chans[formatID(id)] = st
+		}
+		body["channels"] = chans
+	}
+	return c.JSON(http.StatusOK, body)
+}
