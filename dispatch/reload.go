@@ -62,6 +62,7 @@ func (e *Engine) reload(ctx context.Context) {
 // sameConfig reports whether a running channel's record is unchanged.
 func sameConfig(a, b *app.Channel) bool {
 	x, y := *a, *b
-	x.CreatedAt, x.UpdatedAt, y.CreatedAt, y.UpdatedAt = y.CreatedAt, y.UpdatedAt, y.CreatedAt, y.UpdatedAt
+	x.CreatedAt, x.UpdatedAt = time.Time{}, time.Time{}
+	y.CreatedAt, y.UpdatedAt = time.Time{}, time.Time{}
 	return reflect.DeepEqual(x, y)
 }

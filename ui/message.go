@@ -185,7 +185,7 @@ func (s *Server) formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(s.opts.Location).Format(time.RFC3339)
+	return t.In(s.opts.Location).Format(timeFormat)
 }
 
 func queryTime(c echo.Context, name string) (time.Time, error) {
@@ -211,3 +211,7 @@ func queryLimit(c echo.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// timeFormat is RFC 3339 with milliseconds, so integrators can measure
+// delivery times finer than a second.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"

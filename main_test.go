@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// client calls the API of a running platform.
+type client struct {
+	t    *testing.T
+	base string
+	key  string
+}
+
+func (c *client) do(method, path string, body any, out any) int {
+	c.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, r)
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			c.t.Fatalf("%s %s: decoding answer: %v", method, path, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+type sendAnswer struct {
+	BatchID  string `json:"batch_id"`
+	Messages []struct {
+		ID       string `json:"id"`
+		Segments int    `json:"segments"`
+		Status   string `json:"status"`
+	} `json:"messages"`
+}
+
+type messageAnswer struct {
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Segments int    `json:"segments"`
+}
+
+// send posts one message and returns its id.
+func (c *client) send(to, content string) sendAnswer {
+	c.t.Helper()
+	var a sendAnswer
+	if code := c.do("POST", "/api/v1/messages", map[string]any{"to": []string{to}, "content": content}, &a); code != http.StatusAccepted || len(a.Messages) != 1 {
+		c.t.Fatalf("send: status %d, answer %+v", code, a)
+	}
+	return a
+}
+
+// waitStatus polls a message until it has status want.
+func (c *client) waitStatus(id, want string, within time.Duration) messageAnswer {
+	c.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		var m messageAnswer
+		c.do("GET", "/api/v1/messages/"+id, nil, &m)
+		if m.Status == want {
+			return m
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("message %s is %q after %v, want %q", id, m.Status, within, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func readDemo(t *testing.T, dir string) *demoInfo {
+	t.Helper()
+	info, err := loadDemo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+// TestEndToEnd boots the platform as main does, in demo mode on a temp
+// folder, and sends a short and a 500-character message through the API.
+func TestEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	p, err := start(context.Background(), config{Data: dir, Listen: "127.0.0.1:0", Demo: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := p.stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	info := readDemo(t, dir)
+	c := &client{t: t, base: info.BaseURL, key: info.APIKey}
+
+	short := c.send("13800138000", "【示例单位】您好，会议改在周五下午三点。")
+	long := string([]rune("【示例单位】" + strings.Repeat("请各部门于本周五前报送年度工作总结。", 30))[:500])
+	longAns := c.send("+8613900139000", long)
+	if longAns.Messages[0].Segments != 8 {
+		t.Errorf("500-character message counts %d segments, want 8", longAns.Messages[0].Segments)
+	}
+	c.waitStatus(short.Messages[0].ID, "delivered", 15*time.Second)
+	if m := c.waitStatus(longAns.Messages[0].ID, "delivered", 15*time.Second); m.Segments != 8 {
+		t.Errorf("delivered long message reports %d segments", m.Segments)
+	}
+
+	// The long message reached a simulator as 8 parts with one UDH reference.
+	var parts []string
+	ref := -1
+	for _, sim := range p.sims {
+		for _, s := range sim.Submitted() {
+			if s.Dest != "13900139000" {
+				continue
+			}
+			if s.UDH == nil || s.UDH.Total != 8 || s.UDH.Seq != len(parts)+1 || (ref >= 0 && s.UDH.Ref != ref) {
+				t.Fatalf("part %d has UDH %+v", len(parts)+1, s.UDH)
+			}
+			ref = s.UDH.Ref
+			parts = append(parts, s.Text)
+		}
+	}
+	if len(parts) != 8 || strings.Join(parts, "") != long {
+		t.Fatalf("simulators got %d parts joining to the text: %v", len(parts), strings.Join(parts, "") == long)
+	}
+
+	// A reply to source+ext comes back, linked to the message it answers.
+	sim := info.Simulators[0]
+	resp, err := http.Post(sim.Control+"/mo?"+url.Values{"from": {"13800138000"}, "to": {sim.SourceAddr}, "text": {"收到"}}.Encode(), "", nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("injecting a reply: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var replies struct {
+			Items []struct {
+				Content   string `json:"content"`
+				MessageID string `json:"message_id"`
+			} `json:"items"`
+		}
+		c.do("GET", "/api/v1/replies", nil, &replies)
+		if len(replies.Items) == 1 {
+			if replies.Items[0].Content != "收到" || replies.Items[0].MessageID != short.Messages[0].ID {
+				t.Errorf("reply %+v, want 收到 linked to message %s", replies.Items[0], short.Messages[0].ID)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("reply not listed within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestBinary builds smsgw and drives it as a user would: demo on an empty
+// folder, send, a second server refused, SIGTERM, restart reusing everything.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "smsgw")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	addr := freeAddr(t)
+
+	serve := func() *exec.Cmd {
+		cmd := exec.Command(bin, "serve", "--demo", "--data", dir, "--listen", addr)
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		return cmd
+	}
+	waitUp := func() {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			resp, err := http.Get("http://" + addr + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if _, err := os.Stat(filepath.Join(dir, demoFile)); err == nil {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("server did not come up within 20 s")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	first := serve()
+	waitUp()
+	info := readDemo(t, dir)
+	c := &client{t: t, base: info.BaseURL, key: info.APIKey}
+	a := c.send("13800138000", "【示例单位】您好")
+	c.waitStatus(a.Messages[0].ID, "delivered", 15*time.Second)
+
+	second := exec.Command(bin, "serve", "--demo", "--data", dir, "--listen", freeAddr(t))
+	out, err := second.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "another smsgw process") {
+		t.Errorf("a second server on the same folder: err %v, output %q; want a refusal naming the other process", err, out)
+	}
+
+	if err := first.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- first.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("after SIGTERM the server exited with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not exit within 10 s of SIGTERM")
+	}
+
+	serve()
+	waitUp()
+	again := readDemo(t, dir)
+	if again.APIKey != info.APIKey || again.AdminPassword != info.AdminPassword {
+		t.Error("a second start created new credentials instead of reusing them")
+	}
+	b := c.send("13800138001", "【示例单位】重启后")
+	c.waitStatus(b.Messages[0].ID, "delivered", 15*time.Second)
+	if a.Messages[0].ID == b.Messages[0].ID {
+		t.Error("message ids repeat after a restart")
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
