@@ -1,0 +1,100 @@
+package dispatch_test
+
+import (
+	"context"
+	"encoding/binary"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/linxGnu/gosmpp/pdu"
+
+	"smsgw/app"
+	"smsgw/dispatch/smscsim"
+)
+
+// rogueSMSC accepts binds and then answers every connection with a PDU of
+// an unknown command id followed by garbage: a broken carrier.
+type rogueSMSC struct {
+	ln    net.Listener
+	binds atomic.Int64
+	done  chan struct{}
+}
+
+func startRogue(t *testing.T) *rogueSMSC {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rogueSMSC{ln: ln, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			r.serve(conn)
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); <-r.done })
+	return r
+}
+
+func (r *rogueSMSC) serve(conn net.Conn) {
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	p, err := pdu.Parse(conn)
+	if err != nil {
+		return
+	}
+	bind, ok := p.(*pdu.BindRequest)
+	if !ok {
+		return
+	}
+	buf := pdu.NewBuffer(nil)
+	pdu.NewBindResp(*bind).Marshal(buf)
+	if _, err := conn.Write(buf.Bytes()); err != nil {
+		return
+	}
+	r.binds.Add(1)
+	var unknown [16]byte
+	binary.BigEndian.PutUint32(unknown[0:], 16)
+	binary.BigEndian.PutUint32(unknown[4:], 0x0000BEEF) // no such command
+	binary.BigEndian.PutUint32(unknown[12:], 7)
+	conn.Write(unknown[:])
+	conn.Write([]byte("\x00\x00\x00\x08garbage!!"))
+	// Keep reading until the client gives up on us.
+	b := make([]byte, 1024)
+	for {
+		if _, err := conn.Read(b); err != nil {
+			return
+		}
+	}
+}
+
+func TestEngine_MalformedPDUsDoNotCrashOrLoseMessages(t *testing.T) {
+	e := newEnv(t, 1, smscsim.Options{})
+	rogue := startRogue(t)
+	ch := e.chans[0]
+	good := *ch
+	host, port, _ := net.SplitHostPort(rogue.ln.Addr().String())
+	ch.Host = host
+	ch.Port, _ = strconv.Atoi(port)
+	if err := e.db.UpdateChannel(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	// The engine binds to the rogue, reads its nonsense, logs it and binds again.
+	waitFor(t, 15*time.Second, func() bool { return rogue.binds.Load() >= 2 })
+	ids := e.send("【测试单位】坏链路之后", numbers(20000, 20)...)
+	good.Password = ""
+	if err := e.db.UpdateChannel(context.Background(), &good); err != nil {
+		t.Fatal(err)
+	}
+	got := e.waitFinal(ids, 20*time.Second)
+	if c := countStatus(got); c[app.StatusDelivered] != 20 {
+		t.Fatalf("statuses %v, want 20 delivered once the channel points at a sane SMSC", c)
+	}
+}
