@@ -236,7 +236,7 @@ func newAPIKeyCmd() *cobra.Command {
 			}
 			secret, err := db.CreateAPIKey(cmd.Context(), k)
 			if err != nil {
-				return errors.New(app.ErrorMessage(err))
+				return cliError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "id: %d\nkey: %s\nsecret: %s\n(the secret is the Bearer token; it is not stored and cannot be shown again)\n", k.ID, k.Key, secret)
 			return nil
@@ -252,4 +252,13 @@ func newAPIKeyCmd() *cobra.Command {
 	create.MarkFlagRequired("name")
 	cmd.AddCommand(create)
 	return cmd
+}
+
+// cliError shows a domain error's message (what the user did wrong) and any
+// other error as it is.
+func cliError(err error) error {
+	if code := app.ErrorCode(err); code != app.EINTERNAL {
+		return fmt.Errorf("%s: %s", code, app.ErrorMessage(err))
+	}
+	return err
 }

@@ -15,6 +15,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"smsgw/app"
+	"smsgw/store"
 	"time"
 )
 
@@ -262,4 +265,38 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+func TestAPIKeyCreate(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) (string, error) {
+		cmd := newRootCmd()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(io.Discard)
+		cmd.SetArgs(args)
+		err := cmd.Execute()
+		return out.String(), err
+	}
+	out, err := run("apikey", "create", "--data", dir, "--name", "业务系统", "--free-text", "--role", "sysadmin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, _ := strings.Cut(out, "secret: ")
+	secret, _, _ = strings.Cut(secret, "\n")
+	if len(secret) != 64 {
+		t.Fatalf("output %q has no 64-character secret", out)
+	}
+	db, err := store.Open(context.Background(), store.Options{Path: filepath.Join(dir, "smsgw.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := db.Authenticate(context.Background(), secret)
+	if err != nil || !p.AllowFreeText || p.Role != app.RoleSysadmin {
+		t.Fatalf("principal %+v, err %v: want a free-text sysadmin", p, err)
+	}
+	if _, err := run("apikey", "create", "--data", dir, "--name", "x", "--role", "king"); err == nil || !strings.Contains(err.Error(), "EINVALID") {
+		t.Errorf("unknown role: err %v, want EINVALID", err)
+	}
 }
