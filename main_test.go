@@ -15,10 +15,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"smsgw/app"
 	"smsgw/store"
-	"time"
 )
 
 // client calls the API of a running platform.

@@ -82,7 +82,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		db.lock = lock
 	}
 	if err := db.open(ctx); err != nil {
-		db.closeFiles()
+		db.Close() // also the pools and writer opened before the failure
 		return nil, err
 	}
 	return db, nil
