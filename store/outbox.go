@@ -64,9 +64,10 @@ func (db *DB) HasWork(ctx context.Context) (bool, error) {
 	return ok, err
 }
 
-// Claim takes up to max ready jobs, loads their sendable messages and marks
-// them submitting. Messages already submitting are included: that happens only
-// when an earlier process died with them in an SMPP window.
+// Claim takes up to max ready jobs, loads their sendable messages (accepted
+// or queued) and marks them submitting. A message in two ready jobs (a retry
+// job beside its first job, after a crash) is claimed once: the second finds
+// it submitting and leaves it.
 func (db *DB) Claim(ctx context.Context, max int) ([]*app.Job, error) {
 	var jobs []*app.Job
 	err := db.writer.do(ctx, func(tx *sql.Tx) error {
@@ -108,7 +109,7 @@ func (db *DB) claimMessages(ctx context.Context, tx *sql.Tx, body jobBody) ([]*a
 	rows, err := tx.QueryContext(ctx, `select m.id, m.batch_id, m.department_id, m.phone, m.carrier,
 			coalesce(m.content, b.content), m.segments, m.status, m.ext, m.attempts, m.created_at
 		from messages m join batches b on b.id = m.batch_id
-		where `+where+` and m.status in ('accepted', 'queued', 'submitting') order by m.id`, args...)
+		where `+where+` and m.status in ('accepted', 'queued') order by m.id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -222,48 +223,71 @@ func (db *DB) recordSubmitted(ctx context.Context, tx *sql.Tx, o *app.Outcome) e
 // failures instead of silently stuck ones.
 func (db *DB) resume(ctx context.Context) error {
 	return db.writer.do(ctx, func(tx *sql.Tx) error {
+		// Messages left submitting by the last process may or may not have
+		// reached an SMSC: they go back to queued (a counted retry) and are
+		// sent again. Every one of them is in a job claimed at least once.
+		claimed, err := jobBodies(ctx, tx, `received > 0 and received < ?`, maxReceive)
+		if err != nil {
+			return err
+		}
+		requeued := int64(0)
+		for _, body := range claimed {
+			where, args := body.where()
+			r, err := tx.ExecContext(ctx, `update messages set status = 'queued', attempts = attempts + 1
+				where `+strings.ReplaceAll(where, "m.id", "id")+` and status = 'submitting'`, args...)
+			if err != nil {
+				return err
+			}
+			n, _ := r.RowsAffected()
+			requeued += n
+		}
 		now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
-		r, err := tx.ExecContext(ctx, `update goqite set timeout = ? where queue = ? and received > 0 and received < ? and timeout > ?`,
-			now, sendQueue, maxReceive, now)
+		if _, err := tx.ExecContext(ctx, `update goqite set timeout = ? where queue = ? and received > 0 and received < ? and timeout > ?`,
+			now, sendQueue, maxReceive, now); err != nil {
+			return err
+		}
+		if len(claimed) > 0 {
+			db.log.Info("resuming jobs claimed before the last stop", "jobs", len(claimed), "messages_resent", requeued)
+		}
+		dead, err := jobBodies(ctx, tx, `received >= ?`, maxReceive)
 		if err != nil {
 			return err
 		}
-		if n, _ := r.RowsAffected(); n > 0 {
-			db.log.Info("resuming jobs claimed before the last stop", "jobs", n)
-		}
-		rows, err := tx.QueryContext(ctx, `select id, body from goqite where queue = ? and received >= ?`, sendQueue, maxReceive)
-		if err != nil {
-			return err
-		}
-		type dead struct {
-			id   string
-			body []byte
-		}
-		var deads []dead
-		for rows.Next() {
-			var d dead
-			if err := rows.Scan(&d.id, &d.body); err != nil {
-				rows.Close()
+		for id, body := range dead {
+			where, args := body.where()
+			if _, err := tx.ExecContext(ctx, `update messages set status = 'failed', error_code = 'EDEADLETTER', done_at = ?
+				where `+strings.ReplaceAll(where, "m.id", "id")+` and status in ('accepted', 'queued', 'submitting')`,
+				append([]any{ms(db.now())}, args...)...); err != nil {
 				return err
 			}
-			deads = append(deads, d)
-		}
-		rows.Close()
-		for _, d := range deads {
-			var body jobBody
-			if json.Unmarshal(d.body, &body) == nil {
-				where, args := body.where()
-				where = strings.ReplaceAll(where, "m.id", "id")
-				if _, err := tx.ExecContext(ctx, `update messages set status = 'failed', error_code = 'EDEADLETTER', done_at = ?
-					where `+where+` and status in ('accepted', 'queued', 'submitting')`, append([]any{ms(db.now())}, args...)...); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `delete from goqite where id = ?`, d.id); err != nil {
+			if _, err := tx.ExecContext(ctx, `delete from goqite where id = ?`, id); err != nil {
 				return err
 			}
-			db.log.Error("queue job claimed too often: its messages are marked failed (EDEADLETTER)", "job", d.id)
+			db.log.Error("queue job claimed too often: its messages are marked failed (EDEADLETTER)", "job", id)
 		}
 		return nil
 	})
+}
+
+// jobBodies returns the send jobs matching cond (a condition on goqite's
+// columns), by job id. Unreadable bodies are skipped: Claim drops them.
+func jobBodies(ctx context.Context, tx *sql.Tx, cond string, args ...any) (map[string]jobBody, error) {
+	rows, err := tx.QueryContext(ctx, `select id, body from goqite where queue = ? and `+cond, append([]any{sendQueue}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]jobBody{}
+	for rows.Next() {
+		var id string
+		var raw []byte
+		if err := rows.Scan(&id, &raw); err != nil {
+			return nil, err
+		}
+		var body jobBody
+		if json.Unmarshal(raw, &body) == nil {
+			out[id] = body
+		}
+	}
+	return out, rows.Err()
 }
