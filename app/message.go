@@ -103,6 +103,24 @@ type Message struct {
 	DoneAt       time.Time
 }
 
+// Batch is one send request as stored: one text for many numbers. Its
+// messages share the content unless personalised.
+type Batch struct {
+	ID           int64
+	DepartmentID int64
+	UserID       int64
+	APIKeyID     int64
+	ClientRef    string
+	Content      string
+	Ext          string
+	SendAt       time.Time // zero: sent at once
+	Total        int       // numbers in the request
+	Accepted     int       // messages created
+	Segments     int       // per message
+	Rejected     []Rejection
+	CreatedAt    time.Time
+}
+
 // Rejection tells why one number of a send request was not accepted.
 type Rejection struct {
 	To      string `json:"to"`

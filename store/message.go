@@ -78,8 +78,14 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 				return err
 			}
 		}
+		b := &app.Batch{DepartmentID: p.DepartmentID, UserID: p.UserID, APIKeyID: p.APIKeyID, ClientRef: req.ClientRef,
+			Content: req.Content, Ext: req.Ext, Total: len(req.To), Accepted: len(rows), Segments: segs,
+			Rejected: rejected, CreatedAt: now}
+		if delay > 0 {
+			b.SendAt = req.SendAt
+		}
 		var err error
-		res, err = db.insertBatch(ctx, tx, p, req, rows, rejected, segs, status, delay, now)
+		res, err = db.insertBatch(ctx, tx, b, rows, status, delay)
 		return err
 	})
 	if err != nil {
@@ -116,31 +122,25 @@ func sortNumbers(to []string) ([]msgRow, []app.Rejection) {
 
 // insertBatch writes the batch row, the message rows in multi-row inserts and
 // the queue jobs. It runs inside the writer's transaction.
-func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, p *app.Principal, req *app.SendRequest,
-	rows []msgRow, rejected []app.Rejection, segs int, status app.Status, delay time.Duration, now time.Time) (*app.SendResult, error) {
-	rej, err := json.Marshal(rejected)
-	if err != nil {
-		return nil, err
-	}
-	if rejected == nil {
-		rej = []byte("[]")
-	}
-	sendAt := int64(0)
-	if delay > 0 {
-		sendAt = ms(req.SendAt)
+func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, rows []msgRow, status app.Status, delay time.Duration) (*app.SendResult, error) {
+	rej := []byte("[]")
+	if len(b.Rejected) > 0 {
+		var err error
+		if rej, err = json.Marshal(b.Rejected); err != nil {
+			return nil, err
+		}
 	}
 	r, err := tx.ExecContext(ctx, `insert into batches (api_key_id, user_id, department_id, client_ref, content, ext, send_at, total, accepted, segments, rejected, created_at)
 		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		nullID(p.APIKeyID), nullID(p.UserID), p.DepartmentID, req.ClientRef, req.Content, req.Ext, sendAt,
-		len(req.To), len(rows), segs, string(rej), ms(now))
+		nullID(b.APIKeyID), nullID(b.UserID), b.DepartmentID, b.ClientRef, b.Content, b.Ext, ms(b.SendAt),
+		b.Total, b.Accepted, b.Segments, string(rej), ms(b.CreatedAt))
 	if err != nil {
 		return nil, err
 	}
-	batchID, err := r.LastInsertId()
-	if err != nil {
+	if b.ID, err = r.LastInsertId(); err != nil {
 		return nil, err
 	}
-	res := &app.SendResult{BatchID: batchID, Rejected: rejected, Messages: make([]app.SentMessage, 0, len(rows))}
+	res := &app.SendResult{BatchID: b.ID, Rejected: b.Rejected, Messages: make([]app.SentMessage, 0, len(rows))}
 
 	const chunk = 100
 	const cols = `(batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at)`
@@ -149,7 +149,7 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, p *app.Principal, req
 		part := rows[start:min(start+chunk, len(rows))]
 		args = args[:0]
 		for _, m := range part {
-			args = append(args, batchID, p.DepartmentID, p.UserID, p.APIKeyID, m.phone, string(m.carrier), segs, string(status), req.Ext, ms(now))
+			args = append(args, b.ID, b.DepartmentID, b.UserID, b.APIKeyID, m.phone, string(m.carrier), b.Segments, string(status), b.Ext, ms(b.CreatedAt))
 		}
 		r, err := tx.ExecContext(ctx, `insert into messages `+cols+` values `+placeholders(len(part), 10), args...)
 		if err != nil {
@@ -163,7 +163,7 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, p *app.Principal, req
 		}
 		first := last - int64(len(part)) + 1
 		for i, m := range part {
-			res.Messages = append(res.Messages, app.SentMessage{ID: first + int64(i), To: m.phone, Segments: segs, Status: status})
+			res.Messages = append(res.Messages, app.SentMessage{ID: first + int64(i), To: m.phone, Segments: b.Segments, Status: status})
 		}
 	}
 	for start := 0; start < len(res.Messages); start += jobSize {
