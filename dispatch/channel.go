@@ -61,7 +61,7 @@ func startChannel(cfg *app.Channel, e *Engine) *channel {
 		log:      e.log.With("channel", cfg.ID),
 		limiter:  rate.NewLimiter(rate.Limit(cfg.TPS), max(1, cfg.TPS/20)),
 		slots:    make(chan struct{}, cfg.Window),
-		in:       make(chan *task, e.opts.MaxHeld+1),
+		in:       make(chan *task, 2*e.opts.MaxHeld), // a claim may overshoot MaxHeld by a few jobs
 		stopSend: make(chan struct{}),
 		sendDone: make(chan struct{}),
 		connDone: make(chan struct{}),
@@ -75,13 +75,21 @@ func startChannel(cfg *app.Channel, e *Engine) *channel {
 }
 
 // stop takes no new tasks, finishes the one being sent, waits up to grace for
-// the window to empty, requeues everything left, and unbinds.
+// the window to empty, requeues everything left, and unbinds. A dead SMSC
+// cannot hold it longer than about grace.
 func (c *channel) stop(grace time.Duration) {
 	c.inMu.Lock()
 	c.closed = true
 	c.inMu.Unlock()
 	close(c.stopSend)
-	<-c.sendDone
+	deadline := time.NewTimer(grace)
+	defer deadline.Stop()
+	select {
+	case <-c.sendDone:
+	case <-deadline.C:
+		c.cancel() // unblocks the sender's waits for a token or a window slot
+		<-c.sendDone
+	}
 	for {
 		select {
 		case t := <-c.in:
@@ -92,9 +100,12 @@ func (c *channel) stop(grace time.Duration) {
 		}
 		break
 	}
-	deadline := time.Now().Add(grace)
-	for c.inFlight() > 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	for c.inFlight() > 0 && c.ctx.Err() == nil {
+		select {
+		case <-deadline.C:
+			c.cancel()
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 	c.failPending("ESTOPPED")
 	c.cancel()

@@ -3,6 +3,7 @@ package dispatch_test
 import (
 	"context"
 	"encoding/binary"
+	"io"
 	"net"
 	"strconv"
 	"sync/atomic"
@@ -15,20 +16,22 @@ import (
 	"smsgw/dispatch/smscsim"
 )
 
-// rogueSMSC accepts binds and then answers every connection with a PDU of
-// an unknown command id followed by garbage: a broken carrier.
+// rogueSMSC accepts binds and then either answers with a PDU of an unknown
+// command id followed by garbage, or (silent) never answers anything again:
+// two kinds of broken carrier.
 type rogueSMSC struct {
-	ln    net.Listener
-	binds atomic.Int64
-	done  chan struct{}
+	ln     net.Listener
+	silent bool
+	binds  atomic.Int64
+	done   chan struct{}
 }
 
-func startRogue(t *testing.T) *rogueSMSC {
+func startRogue(t *testing.T, silent bool) *rogueSMSC {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rogueSMSC{ln: ln, done: make(chan struct{})}
+	r := &rogueSMSC{ln: ln, silent: silent, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
 		for {
@@ -36,7 +39,7 @@ func startRogue(t *testing.T) *rogueSMSC {
 			if err != nil {
 				return
 			}
-			r.serve(conn)
+			go r.serve(conn)
 		}
 	}()
 	t.Cleanup(func() { ln.Close(); <-r.done })
@@ -45,7 +48,7 @@ func startRogue(t *testing.T) *rogueSMSC {
 
 func (r *rogueSMSC) serve(conn net.Conn) {
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	p, err := pdu.Parse(conn)
 	if err != nil {
 		return
@@ -60,6 +63,10 @@ func (r *rogueSMSC) serve(conn net.Conn) {
 		return
 	}
 	r.binds.Add(1)
+	if r.silent {
+		io.Copy(io.Discard, conn)
+		return
+	}
 	var unknown [16]byte
 	binary.BigEndian.PutUint32(unknown[0:], 16)
 	binary.BigEndian.PutUint32(unknown[4:], 0x0000BEEF) // no such command
@@ -77,7 +84,7 @@ func (r *rogueSMSC) serve(conn net.Conn) {
 
 func TestEngine_MalformedPDUsDoNotCrashOrLoseMessages(t *testing.T) {
 	e := newEnv(t, 1, smscsim.Options{})
-	rogue := startRogue(t)
+	rogue := startRogue(t, false)
 	ch := e.chans[0]
 	good := *ch
 	host, port, _ := net.SplitHostPort(rogue.ln.Addr().String())
@@ -96,5 +103,28 @@ func TestEngine_MalformedPDUsDoNotCrashOrLoseMessages(t *testing.T) {
 	got := e.waitFinal(ids, 20*time.Second)
 	if c := countStatus(got); c[app.StatusDelivered] != 20 {
 		t.Fatalf("statuses %v, want 20 delivered once the channel points at a sane SMSC", c)
+	}
+}
+
+func TestEngine_StopsPromptlyWhenTheSMSCNeverAnswers(t *testing.T) {
+	e := newEnv(t, 1, smscsim.Options{})
+	rogue := startRogue(t, true)
+	ch := e.chans[0]
+	host, port, _ := net.SplitHostPort(rogue.ln.Addr().String())
+	ch.Host = host
+	ch.Port, _ = strconv.Atoi(port)
+	if err := e.db.UpdateChannel(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, func() bool { return rogue.binds.Load() >= 1 && e.engine.ChannelStates()[ch.ID].Bound })
+	ids := e.send("【测试单位】石沉大海", numbers(30000, 500)...)
+	waitFor(t, 15*time.Second, func() bool { return e.engine.ChannelStates()[ch.ID].InFlight == ch.Window })
+	// stopEngine fails the test when Run takes longer than 15 s; Grace is 3 s.
+	e.stopEngine()
+	for _, id := range ids {
+		m, err := e.db.FindMessageByID(context.Background(), e.p, id)
+		if err != nil || m.Status.Final() {
+			t.Fatalf("message %d: %+v %v: unanswered messages must stay queued for the next start", id, m, err)
+		}
 	}
 }
