@@ -195,8 +195,8 @@ type MessageFilter struct {
 // method checks the caller's data scope: a record outside it is ENOTFOUND.
 type MessageService interface {
 	// Send validates and stores a request; what it returns as accepted is
-	// durable. Errors: EINVALID (shape, or no valid number), EFORBIDDEN
-	// (signature, free text), EUNAVAILABLE (shutting down).
+	// durable. Errors: EINVALID (shape, signature, or no valid number),
+	// EFORBIDDEN (scope, free text not allowed), EUNAVAILABLE (shutting down).
 	Send(ctx context.Context, p *Principal, req *SendRequest) (*SendResult, error)
 	// FindMessageByID returns one message. Errors: ENOTFOUND.
 	FindMessageByID(ctx context.Context, p *Principal, id int64) (*Message, error)

@@ -14,6 +14,10 @@ import (
 // CreateAPIKey stores a new API key and returns its secret, which is kept
 // only as a hash.
 func (db *DB) CreateAPIKey(ctx context.Context, k *app.APIKey) (string, error) {
+	if err := db.enter(); err != nil {
+		return "", err
+	}
+	defer db.leave()
 	if len(k.Scopes) == 0 {
 		k.Scopes = []string{app.ScopeSend, app.ScopeQuery}
 	}
@@ -22,12 +26,21 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *app.APIKey) (string, error) {
 	}
 	secret, key := randomHex(32), "ak_"+randomHex(8)
 	k.Key, k.Enabled, k.CreatedAt = key, true, db.now()
-	err := db.writer.do(ctx, func(tx *sql.Tx) error {
+	err := db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// SQLite's foreign key errors do not say which key: check each.
+		if err := mustExist(ctx, tx, `departments`, k.DepartmentID, "department_id", "部门不存在"); err != nil {
+			return err
+		}
+		if k.UserID != 0 {
+			if err := mustExist(ctx, tx, `users`, k.UserID, "user_id", "用户不存在"); err != nil {
+				return err
+			}
+		}
 		r, err := tx.ExecContext(ctx, `insert into api_keys (name, key, secret_hash, department_id, user_id, role, scopes, allow_free_text, enabled, created_at)
 			values (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`, k.Name, k.Key, hashToken(secret), k.DepartmentID, nullID(k.UserID),
 			string(k.Role), strings.Join(k.Scopes, ","), k.AllowFreeText, ms(k.CreatedAt))
 		if err != nil {
-			return foreignKeyError(err, "department_id", "部门不存在")
+			return err
 		}
 		k.ID, err = r.LastInsertId()
 		return err
@@ -40,6 +53,10 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *app.APIKey) (string, error) {
 
 // Authenticate returns the principal behind a Bearer secret.
 func (db *DB) Authenticate(ctx context.Context, secret string) (*app.Principal, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
 	p := &app.Principal{}
 	var role, scopes string
 	var userID sql.NullInt64
@@ -80,4 +97,16 @@ func uniqueError(err error, msg string) error {
 		return app.Errorf(app.ECONFLICT, "%s", msg)
 	}
 	return err
+}
+
+// mustExist answers EINVALID naming field when table has no row with id.
+// table is always a constant of the caller, never input.
+func mustExist(ctx context.Context, q querier, table string, id int64, field, msg string) error {
+	var n int
+	if err := q.QueryRowContext(ctx, `select count(*) from `+table+` where id = ?`, id).Scan(&n); err != nil {
+		return err
+	} else if n == 0 {
+		return app.FieldError(field, "%s", msg)
+	}
+	return nil
 }

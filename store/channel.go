@@ -11,6 +11,10 @@ import (
 // FindChannels returns every channel with its password decrypted, for the
 // sending engine.
 func (db *DB) FindChannels(ctx context.Context) ([]*app.Channel, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
 	rows, err := db.rdb.QueryContext(ctx, `select id, name, host, port, system_id, password_enc, source_addr, tps, window, weight,
 		carriers, standby, enabled, created_at, updated_at from channels order by id`)
 	if err != nil {
@@ -42,6 +46,10 @@ func (db *DB) FindChannels(ctx context.Context) ([]*app.Channel, error) {
 
 // CreateChannel validates and stores a channel, its password encrypted.
 func (db *DB) CreateChannel(ctx context.Context, c *app.Channel) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
 	if c.Weight == 0 {
 		c.Weight = 1
 	}
@@ -58,7 +66,7 @@ func (db *DB) CreateChannel(ctx context.Context, c *app.Channel) error {
 	}
 	c.CreatedAt = db.now()
 	c.UpdatedAt = c.CreatedAt
-	return db.writer.do(ctx, func(tx *sql.Tx) error {
+	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `insert into channels (name, host, port, system_id, password_enc, source_addr, tps, window, weight,
 			carriers, standby, enabled, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.Name, c.Host, c.Port, c.SystemID, pw, c.SourceAddr, c.TPS, c.Window, c.Weight, strings.Join(carriers, ","),
@@ -74,6 +82,10 @@ func (db *DB) CreateChannel(ctx context.Context, c *app.Channel) error {
 // UpdateChannel replaces a channel's record; an empty password keeps the
 // stored one, since the API never shows it.
 func (db *DB) UpdateChannel(ctx context.Context, c *app.Channel) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -86,7 +98,7 @@ func (db *DB) UpdateChannel(ctx context.Context, c *app.Channel) error {
 		carriers[i] = string(k)
 	}
 	c.UpdatedAt = db.now()
-	return db.writer.do(ctx, func(tx *sql.Tx) error {
+	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `update channels set name = ?, host = ?, port = ?, system_id = ?,
 				password_enc = case when ? = '' then password_enc else ? end, source_addr = ?, tps = ?, window = ?,
 				weight = ?, carriers = ?, standby = ?, enabled = ?, updated_at = ?

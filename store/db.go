@@ -12,11 +12,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
 	"maragu.dev/goqite"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"smsgw/app"
 )
 
 // Options configure a DB. Zero values get defaults.
@@ -48,6 +51,9 @@ type DB struct {
 	writer *writer
 	box    *secretBox
 	notify chan struct{}
+
+	gate   sync.RWMutex // held shared by every call, exclusively by Close
+	closed bool
 }
 
 const sendQueue = "send"
@@ -118,9 +124,29 @@ func (db *DB) open(ctx context.Context) (err error) {
 	return nil
 }
 
-// Close stops the writer after the work handed to it is committed, then closes
-// the connections and releases the lock.
+// enter admits a call unless the database is closed; leave must follow.
+// Exported methods enter once and never call each other, so a waiting Close
+// cannot deadlock them.
+func (db *DB) enter() error {
+	db.gate.RLock()
+	if db.closed {
+		db.gate.RUnlock()
+		return app.Errorf(app.EUNAVAILABLE, "服务正在停止，请稍后重试 (shutting down)")
+	}
+	return nil
+}
+
+func (db *DB) leave() { db.gate.RUnlock() }
+
+// Close waits for calls in progress, stops the writer after the work handed
+// to it is committed, then closes the connections and releases the lock.
 func (db *DB) Close() error {
+	db.gate.Lock()
+	defer db.gate.Unlock()
+	if db.closed {
+		return nil
+	}
+	db.closed = true
 	if db.writer != nil {
 		db.writer.close()
 	}

@@ -33,6 +33,10 @@ type msgRow struct {
 // Send validates the request, rejects bad numbers one by one, and stores the
 // batch, its messages and their queue jobs in one group commit.
 func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) (*app.SendResult, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
 	if !p.HasScope(app.ScopeSend) {
 		return nil, app.Errorf(app.EFORBIDDEN, "该应用没有发送权限 (scope send)")
 	} else if err := req.Validate(); err != nil {
@@ -68,7 +72,7 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 	}
 
 	var res *app.SendResult
-	err := db.writer.do(ctx, func(tx *sql.Tx) error {
+	err := db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if req.ClientRef != "" && p.APIKeyID != 0 {
 			// A concurrent identical call may have committed since the check above.
 			if r, err := db.findSendResult(ctx, tx, p.APIKeyID, req.ClientRef); err == nil {
@@ -277,6 +281,10 @@ func leadingSignature(content string) (string, bool) {
 
 // FindMessageByID returns one message within the caller's scope.
 func (db *DB) FindMessageByID(ctx context.Context, p *app.Principal, id int64) (*app.Message, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
 	list, _, err := db.findMessages(ctx, p, `m.id = ?`, []any{id}, 1)
 	if err != nil {
 		return nil, err
@@ -288,6 +296,10 @@ func (db *DB) FindMessageByID(ctx context.Context, p *app.Principal, id int64) (
 
 // FindMessages lists messages in the caller's scope, newest first.
 func (db *DB) FindMessages(ctx context.Context, p *app.Principal, f app.MessageFilter) ([]*app.Message, string, error) {
+	if err := db.enter(); err != nil {
+		return nil, "", err
+	}
+	defer db.leave()
 	var where []string
 	var args []any
 	if f.BatchID != 0 {

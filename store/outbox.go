@@ -57,6 +57,10 @@ func (db *DB) Notifications() <-chan struct{} { return db.notify }
 // HasWork reports whether a job is ready to claim, from the read pool, so an
 // idle engine polls without writing.
 func (db *DB) HasWork(ctx context.Context) (bool, error) {
+	if err := db.enter(); err != nil {
+		return false, err
+	}
+	defer db.leave()
 	var ok bool
 	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	err := db.rdb.QueryRowContext(ctx, `select exists (select 1 from goqite where queue = ? and timeout <= ? and received < ?)`,
@@ -69,8 +73,12 @@ func (db *DB) HasWork(ctx context.Context) (bool, error) {
 // job beside its first job, after a crash) is claimed once: the second finds
 // it submitting and leaves it.
 func (db *DB) Claim(ctx context.Context, max int) ([]*app.Job, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
 	var jobs []*app.Job
-	err := db.writer.do(ctx, func(tx *sql.Tx) error {
+	err := db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		jobs = jobs[:0]
 		for len(jobs) < max {
 			m, err := db.queue.ReceiveTx(ctx, tx)
@@ -136,7 +144,11 @@ func (db *DB) claimMessages(ctx context.Context, tx *sql.Tx, body jobBody) ([]*a
 
 // Record stores submit outcomes, then completes the finished jobs.
 func (db *DB) Record(ctx context.Context, outcomes []app.Outcome, done []string) error {
-	return db.writer.do(ctx, func(tx *sql.Tx) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
+	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		retries := map[time.Duration][]int64{}
 		for i := range outcomes {
 			o := &outcomes[i]
@@ -222,7 +234,7 @@ func (db *DB) recordSubmitted(ctx context.Context, tx *sql.Tx, o *app.Outcome) e
 // died become claimable at once, and jobs claimed too often become visible
 // failures instead of silently stuck ones.
 func (db *DB) resume(ctx context.Context) error {
-	return db.writer.do(ctx, func(tx *sql.Tx) error {
+	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Messages left submitting by the last process may or may not have
 		// reached an SMSC: they go back to queued (a counted retry) and are
 		// sent again. Every one of them is in a job claimed at least once.

@@ -10,7 +10,11 @@ import (
 
 // ApplyReceipts sets final statuses from delivery receipts, in one group commit.
 func (db *DB) ApplyReceipts(ctx context.Context, receipts []app.Receipt) error {
-	return db.writer.do(ctx, func(tx *sql.Tx) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
+	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for i := range receipts {
 			if err := db.applyReceipt(ctx, tx, &receipts[i]); err != nil {
 				return err

@@ -14,7 +14,11 @@ import (
 // they were sent to and the message they answer: the latest one sent to that
 // number with that extension code.
 func (db *DB) SaveReplies(ctx context.Context, replies []*app.Reply) error {
-	return db.writer.do(ctx, func(tx *sql.Tx) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
+	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		sources := map[int64]string{}
 		for _, r := range replies {
 			src, ok := sources[r.ChannelID]
@@ -52,6 +56,10 @@ func (db *DB) SaveReplies(ctx context.Context, replies []*app.Reply) error {
 // FindReplies lists replies in the caller's scope, oldest first, so an
 // integrator can poll with the cursor it was last given.
 func (db *DB) FindReplies(ctx context.Context, p *app.Principal, f app.ReplyFilter) ([]*app.Reply, string, error) {
+	if err := db.enter(); err != nil {
+		return nil, "", err
+	}
+	defer db.leave()
 	if !p.HasScope(app.ScopeQuery) && !p.HasScope(app.ScopeSend) {
 		return nil, "", app.Errorf(app.EFORBIDDEN, "该应用没有查询权限 (scope query)")
 	}

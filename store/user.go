@@ -12,6 +12,10 @@ import (
 
 // CreateUser stores a console user with a bcrypt-hashed password.
 func (db *DB) CreateUser(ctx context.Context, u *app.User, password string) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
 	if err := u.Validate(); err != nil {
 		return err
 	} else if len(password) < 8 {
@@ -22,7 +26,7 @@ func (db *DB) CreateUser(ctx context.Context, u *app.User, password string) erro
 		return err
 	}
 	u.Enabled, u.CreatedAt = true, db.now()
-	return db.writer.do(ctx, func(tx *sql.Tx) error {
+	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `insert into users (department_id, username, display_name, password_hash, role, enabled, must_change_password, created_at)
 			values (?, ?, ?, ?, ?, 1, ?, ?)`, u.DepartmentID, u.Username, u.DisplayName, string(hash), string(u.Role), u.MustChangePassword, ms(u.CreatedAt))
 		if err != nil {
@@ -35,6 +39,10 @@ func (db *DB) CreateUser(ctx context.Context, u *app.User, password string) erro
 
 // FindUserByUsername returns one user.
 func (db *DB) FindUserByUsername(ctx context.Context, username string) (*app.User, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
 	var u app.User
 	var role string
 	var created int64
@@ -51,14 +59,18 @@ func (db *DB) FindUserByUsername(ctx context.Context, username string) (*app.Use
 
 // CreateSignature stores a sender signature.
 func (db *DB) CreateSignature(ctx context.Context, s *app.Signature) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
 	if s.Name == "" {
 		return app.FieldError("name", "签名不能为空")
 	}
-	return db.writer.do(ctx, func(tx *sql.Tx) error {
+	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `insert into signatures (department_id, name, approved, created_at) values (?, ?, ?, ?)`,
 			s.DepartmentID, s.Name, s.Approved, ms(db.now()))
 		if err != nil {
-			return uniqueError(err, "签名已存在")
+			return uniqueError(foreignKeyError(err, "department_id", "部门不存在"), "签名已存在")
 		}
 		s.ID, err = r.LastInsertId()
 		return err

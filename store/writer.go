@@ -28,7 +28,7 @@ type writer struct {
 }
 
 type op struct {
-	fn   func(tx *sql.Tx) error
+	fn   func(ctx context.Context, tx *sql.Tx) error
 	done chan error
 }
 
@@ -39,8 +39,10 @@ func newWriter(db *sql.DB, max int, log *slog.Logger) *writer {
 }
 
 // do runs fn in a shared transaction and returns fn's error, or the commit's.
-// When do returns nil, fn's changes are durable.
-func (w *writer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// When do returns nil, fn's changes are durable. ctx limits only the wait to
+// hand the work over: fn gets a context that is never cancelled, because an
+// interrupted statement would roll back every caller's work in the batch.
+func (w *writer) do(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	o := &op{fn: fn, done: make(chan error, 1)}
 	w.mu.RLock()
 	if w.closed {
@@ -121,7 +123,7 @@ func (w *writer) apply(batch []*op, errs []error) (err error) {
 		}
 	}()
 	if len(batch) == 1 {
-		if errs[0] = batch[0].fn(tx); errs[0] != nil {
+		if errs[0] = batch[0].fn(ctx, tx); errs[0] != nil {
 			tx.Rollback()
 			return nil
 		}
@@ -132,7 +134,7 @@ func (w *writer) apply(batch []*op, errs []error) (err error) {
 			tx.Rollback()
 			return err
 		}
-		if errs[i] = o.fn(tx); errs[i] != nil {
+		if errs[i] = o.fn(ctx, tx); errs[i] != nil {
 			if _, err := tx.ExecContext(ctx, `rollback to op`); err != nil {
 				tx.Rollback()
 				return err
