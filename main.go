@@ -40,7 +40,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd())
+	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd(), newChannelCmd())
 	return root
 }
 
@@ -120,7 +120,7 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, store.Options{Path: filepath.Join(cfg.Data, "smsgw.db"), Logger: cfg.Logger, Exclusive: true})
+	db, err := store.Open(ctx, store.Options{Path: dbPath(cfg.Data), Logger: cfg.Logger, Exclusive: true})
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	eopts := cfg.Engine
 	eopts.Outbox, eopts.Channels, eopts.Notify, eopts.Logger = db, db, db.Notifications(), cfg.Logger
 	p.engine = dispatch.New(eopts)
-	p.server = ui.New(ui.Options{Addr: cfg.Listen, Messages: db, Replies: db, Keys: db, Channels: p.engine,
+	p.server = ui.New(ui.Options{Addr: cfg.Listen, Messages: db, Replies: db, Keys: db, Channels: db, Monitor: p.engine,
 		Logger: cfg.Logger, Version: version})
 	if err := p.server.Open(); err != nil {
 		p.closeAll()
@@ -225,7 +225,7 @@ func newAPIKeyCmd() *cobra.Command {
 		Use:   "create",
 		Short: "Create an API key and print its secret (shown only once)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := store.Open(cmd.Context(), store.Options{Path: filepath.Join(data, "smsgw.db")})
+			db, err := store.Open(cmd.Context(), store.Options{Path: dbPath(data)})
 			if err != nil {
 				return err
 			}
@@ -262,3 +262,6 @@ func cliError(err error) error {
 	}
 	return err
 }
+
+// dbPath is where the database lives in a data folder.
+func dbPath(data string) string { return filepath.Join(data, "smsgw.db") }

@@ -23,6 +23,9 @@ type Channel struct {
 	Carriers   []Carrier
 	Standby    bool // takes traffic only when the primaries cannot
 	Enabled    bool
+	// ResendUndelivered resends a message whose receipt says undelivered
+	// once more through another channel (失败补发): one charge, one final status.
+	ResendUndelivered bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
@@ -92,6 +95,51 @@ type ChannelService interface {
 	// UpdateChannel replaces channel c.ID's record with c; an empty password
 	// keeps the stored one. Errors: EINVALID, ENOTFOUND.
 	UpdateChannel(ctx context.Context, c *Channel) error
+	// FindChannelByID returns one channel. Errors: ENOTFOUND.
+	FindChannelByID(ctx context.Context, id int64) (*Channel, error)
+	// DeleteChannel removes a channel; the engine stops it and sends its
+	// unfinished messages through the others. Errors: ENOTFOUND.
+	DeleteChannel(ctx context.Context, id int64) error
+}
+
+// ChannelUpdate changes some fields of a channel; nil fields stay.
+type ChannelUpdate struct {
+	Name              *string
+	Host              *string
+	Port              *int
+	SystemID          *string
+	Password          *string
+	SourceAddr        *string
+	TPS               *int
+	Window            *int
+	Weight            *int
+	Carriers          *[]Carrier
+	Standby           *bool
+	Enabled           *bool
+	ResendUndelivered *bool
+}
+
+// Apply copies the set fields onto c.
+func (u *ChannelUpdate) Apply(c *Channel) {
+	set(&c.Name, u.Name)
+	set(&c.Host, u.Host)
+	set(&c.Port, u.Port)
+	set(&c.SystemID, u.SystemID)
+	set(&c.Password, u.Password)
+	set(&c.SourceAddr, u.SourceAddr)
+	set(&c.TPS, u.TPS)
+	set(&c.Window, u.Window)
+	set(&c.Weight, u.Weight)
+	set(&c.Carriers, u.Carriers)
+	set(&c.Standby, u.Standby)
+	set(&c.Enabled, u.Enabled)
+	set(&c.ResendUndelivered, u.ResendUndelivered)
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 // ChannelMonitor reports the live state of channels, by channel ID.

@@ -47,3 +47,17 @@ func (p *Principal) HasScope(s string) bool {
 	}
 	return false
 }
+
+// CanManageChannels reports whether p may see and change channels: system
+// administrators only, and API apps of theirs with the admin scope.
+func (p *Principal) CanManageChannels() bool {
+	return p.Role == RoleSysadmin && p.HasScope(ScopeAdmin)
+}
+
+// RequireChannelAdmin answers EFORBIDDEN unless p may manage channels.
+func RequireChannelAdmin(p *Principal) error {
+	if !p.CanManageChannels() {
+		return Errorf(EFORBIDDEN, "只有系统管理员可以管理通道")
+	}
+	return nil
+}

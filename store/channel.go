@@ -8,15 +8,36 @@ import (
 	"smsgw/app"
 )
 
+const channelColumns = `id, name, host, port, system_id, password_enc, source_addr, tps, window, weight,
+	carriers, standby, enabled, resend_undelivered, created_at, updated_at`
+
 // FindChannels returns every channel with its password decrypted, for the
-// sending engine.
+// sending engine and for administrators.
 func (db *DB) FindChannels(ctx context.Context) ([]*app.Channel, error) {
 	if err := db.enter(); err != nil {
 		return nil, err
 	}
 	defer db.leave()
-	rows, err := db.rdb.QueryContext(ctx, `select id, name, host, port, system_id, password_enc, source_addr, tps, window, weight,
-		carriers, standby, enabled, created_at, updated_at from channels order by id`)
+	return db.findChannels(ctx, `1`)
+}
+
+// FindChannelByID returns one channel.
+func (db *DB) FindChannelByID(ctx context.Context, id int64) (*app.Channel, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	list, err := db.findChannels(ctx, `id = ?`, id)
+	if err != nil {
+		return nil, err
+	} else if len(list) == 0 {
+		return nil, app.Errorf(app.ENOTFOUND, "通道不存在")
+	}
+	return list[0], nil
+}
+
+func (db *DB) findChannels(ctx context.Context, where string, args ...any) ([]*app.Channel, error) {
+	rows, err := db.rdb.QueryContext(ctx, `select `+channelColumns+` from channels where `+where+` order by id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +48,7 @@ func (db *DB) FindChannels(ctx context.Context) ([]*app.Channel, error) {
 		var pw, carriers string
 		var created, updated int64
 		if err := rows.Scan(&c.ID, &c.Name, &c.Host, &c.Port, &c.SystemID, &pw, &c.SourceAddr, &c.TPS, &c.Window, &c.Weight,
-			&carriers, &c.Standby, &c.Enabled, &created, &updated); err != nil {
+			&carriers, &c.Standby, &c.Enabled, &c.ResendUndelivered, &created, &updated); err != nil {
 			return nil, err
 		}
 		if c.Password, err = db.box.open(pw); err != nil {
@@ -60,17 +81,13 @@ func (db *DB) CreateChannel(ctx context.Context, c *app.Channel) error {
 	if err != nil {
 		return err
 	}
-	carriers := make([]string, len(c.Carriers))
-	for i, k := range c.Carriers {
-		carriers[i] = string(k)
-	}
 	c.CreatedAt = db.now()
 	c.UpdatedAt = c.CreatedAt
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `insert into channels (name, host, port, system_id, password_enc, source_addr, tps, window, weight,
-			carriers, standby, enabled, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.Name, c.Host, c.Port, c.SystemID, pw, c.SourceAddr, c.TPS, c.Window, c.Weight, strings.Join(carriers, ","),
-			c.Standby, c.Enabled, ms(c.CreatedAt), ms(c.UpdatedAt))
+			carriers, standby, enabled, resend_undelivered, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.Name, c.Host, c.Port, c.SystemID, pw, c.SourceAddr, c.TPS, c.Window, c.Weight, joinCarriers(c.Carriers),
+			c.Standby, c.Enabled, c.ResendUndelivered, ms(c.CreatedAt), ms(c.UpdatedAt))
 		if err != nil {
 			return err
 		}
@@ -93,17 +110,13 @@ func (db *DB) UpdateChannel(ctx context.Context, c *app.Channel) error {
 	if err != nil {
 		return err
 	}
-	carriers := make([]string, len(c.Carriers))
-	for i, k := range c.Carriers {
-		carriers[i] = string(k)
-	}
 	c.UpdatedAt = db.now()
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `update channels set name = ?, host = ?, port = ?, system_id = ?,
 				password_enc = case when ? = '' then password_enc else ? end, source_addr = ?, tps = ?, window = ?,
-				weight = ?, carriers = ?, standby = ?, enabled = ?, updated_at = ?
+				weight = ?, carriers = ?, standby = ?, enabled = ?, resend_undelivered = ?, updated_at = ?
 			where id = ?`, c.Name, c.Host, c.Port, c.SystemID, pw, pw, c.SourceAddr, c.TPS, c.Window, c.Weight,
-			strings.Join(carriers, ","), c.Standby, c.Enabled, ms(c.UpdatedAt), c.ID)
+			joinCarriers(c.Carriers), c.Standby, c.Enabled, c.ResendUndelivered, ms(c.UpdatedAt), c.ID)
 		if err != nil {
 			return err
 		} else if n, _ := r.RowsAffected(); n == 0 {
@@ -111,4 +124,29 @@ func (db *DB) UpdateChannel(ctx context.Context, c *app.Channel) error {
 		}
 		return nil
 	})
+}
+
+// DeleteChannel removes a channel record. Messages it sent keep its id.
+func (db *DB) DeleteChannel(ctx context.Context, id int64) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
+	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `delete from channels where id = ?`, id)
+		if err != nil {
+			return err
+		} else if n, _ := r.RowsAffected(); n == 0 {
+			return app.Errorf(app.ENOTFOUND, "通道不存在")
+		}
+		return nil
+	})
+}
+
+func joinCarriers(cs []app.Carrier) string {
+	s := make([]string, len(cs))
+	for i, k := range cs {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ",")
 }

@@ -22,7 +22,8 @@ type Options struct {
 	Messages app.MessageService
 	Replies  app.ReplyService
 	Keys     app.APIKeyService
-	Channels app.ChannelMonitor // may be nil
+	Channels app.ChannelService
+	Monitor  app.ChannelMonitor // live channel state; may be nil
 	Logger   *slog.Logger
 	Location *time.Location // zone of times in answers (default Asia/Shanghai)
 	Version  string
@@ -64,6 +65,11 @@ func (s *Server) routes() {
 	api.GET("/messages", s.listMessages)
 	api.GET("/messages/:id", s.getMessage)
 	api.GET("/replies", s.listReplies)
+	api.GET("/channels", s.listChannels)
+	api.POST("/channels", s.createChannel)
+	api.GET("/channels/:id", s.getChannel)
+	api.PATCH("/channels/:id", s.updateChannel)
+	api.DELETE("/channels/:id", s.deleteChannel)
 }
 
 // Open starts listening and serving in the background.
@@ -100,9 +106,9 @@ func (s *Server) Close(ctx context.Context) error {
 // health answers /healthz with the live state of the channels.
 func (s *Server) health(c echo.Context) error {
 	body := map[string]any{"status": "ok", "version": s.opts.Version}
-	if s.opts.Channels != nil {
+	if s.opts.Monitor != nil {
 		chans := map[string]app.ChannelState{}
-		for id, st := range s.opts.Channels.ChannelStates() {
+		for id, st := range s.opts.Monitor.ChannelStates() {
 			chans[formatID(id)] = st
 		}
 		body["channels"] = chans

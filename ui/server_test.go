@@ -178,7 +178,7 @@ func TestAPI_MessageShape(t *testing.T) {
 	f := newFixture(t)
 	_, a := f.call(t, "POST", "/api/v1/messages", f.admin, `{"to":["13800138000"],"content":"【示例单位】形状"}`)
 	var sent struct {
-		BatchID  string `json:"batch_id"`
+		BatchID  string                `json:"batch_id"`
 		Messages []struct{ ID string } `json:"messages"`
 	}
 	if err := json.Unmarshal([]byte(a), &sent); err != nil || len(sent.Messages) != 1 {
