@@ -26,8 +26,8 @@ type Channel struct {
 	// ResendUndelivered resends a message whose receipt says undelivered
 	// once more through another channel (失败补发): one charge, one final status.
 	ResendUndelivered bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // Validate checks a channel record and names the field at fault.
@@ -78,12 +78,17 @@ func (c *Channel) Addr() string { return net.JoinHostPort(c.Host, itoa(c.Port)) 
 
 // ChannelState is a channel's live state as the sending engine sees it.
 type ChannelState struct {
-	Bound     bool    `json:"bound"`
-	InFlight  int     `json:"in_flight"`
-	SentPerS  float64 `json:"sent_per_s"`
-	Submitted int64   `json:"submitted"`
-	Errors    int64   `json:"errors"`
-	LastError string  `json:"last_error"`
+	Bound         bool    `json:"bound"`
+	Paused        bool    `json:"paused"` // circuit breaker open or probing
+	InFlight      int     `json:"in_flight"`
+	Queued        int     `json:"queued"` // handed to this channel, not yet sent
+	SentPerS      float64 `json:"sent_per_s"`
+	RateLimit     float64 `json:"rate_limit"` // current TPS limit, lowered while throttled
+	Submitted     int64   `json:"submitted"`
+	Errors        int64   `json:"errors"`
+	Throttled     int64   `json:"throttled"`
+	UnknownResent int64   `json:"unknown_resent"` // sent again after an unknown outcome: possible duplicates
+	LastError     string  `json:"last_error"`
 }
 
 // ChannelService stores channel records.

@@ -95,9 +95,10 @@ type Message struct {
 	Segments     int
 	Status       Status
 	ErrorCode    string
-	ChannelID    int64
+	ChannelID    int64 // the channel that sent it, or last tried to
 	Ext          string
 	Attempts     int
+	SendAt       time.Time // when a scheduled message was due; zero for at once
 	CreatedAt    time.Time
 	SubmittedAt  time.Time
 	DoneAt       time.Time

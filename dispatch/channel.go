@@ -18,14 +18,17 @@ import (
 )
 
 // channel runs one SMPP transceiver session to one SMSC: it binds (and
-// rebinds), sends tasks within the channel's TPS and window, matches
-// responses to parts and hands receipts and replies to the engine.
+// rebinds), sends tasks within the channel's rate and window, matches
+// responses to parts and hands receipts and replies to the engine. Its
+// tuning (rate, window, weight, carriers, standby, source number) can change
+// while it runs; a change of SMSC address or credentials restarts it.
 type channel struct {
-	cfg     *app.Channel
+	id      int64
+	cfg     atomic.Pointer[app.Channel]
 	e       *Engine
 	log     *slog.Logger
 	limiter *rate.Limiter
-	slots   chan struct{} // one per submit_sm in flight: the window
+	win     *window
 	in      chan *task
 	queued  atomic.Int64
 	inMu    sync.Mutex // guards closed against sends after stop
@@ -37,14 +40,19 @@ type channel struct {
 	sendDone chan struct{}
 	connDone chan struct{}
 
-	mu      sync.Mutex
-	sess    *gosmpp.Session
-	pending map[int32]*inflight
-	lastErr string
+	mu           sync.Mutex
+	sess         *gosmpp.Session
+	pending      map[int32]*inflight
+	lastErr      string
+	brk          *breaker
+	rateNow      float64 // the limiter's rate, lowered while the SMSC throttles
+	lastThrottle time.Time
 
 	submitted atomic.Int64 // parts accepted by the SMSC
 	errors    atomic.Int64
-	rate      atomic.Uint64 // parts per second over the last sweep, as float64 bits
+	throttled atomic.Int64
+	resent    atomic.Int64  // messages sent again after an unknown outcome
+	rate      atomic.Uint64 // parts per second over the last sweep
 }
 
 // inflight is one submit_sm waiting for its response.
@@ -56,17 +64,20 @@ type inflight struct {
 
 func startChannel(cfg *app.Channel, e *Engine) *channel {
 	c := &channel{
-		cfg:      cfg,
+		id:       cfg.ID,
 		e:        e,
 		log:      e.log.With("channel", cfg.ID),
-		limiter:  rate.NewLimiter(rate.Limit(cfg.TPS), max(1, cfg.TPS/20)),
-		slots:    make(chan struct{}, cfg.Window),
+		limiter:  rate.NewLimiter(rate.Limit(cfg.TPS), burst(cfg.TPS)),
+		win:      newWindow(cfg.Window),
 		in:       make(chan *task, 2*e.opts.MaxHeld), // a claim may overshoot MaxHeld by a few jobs
 		stopSend: make(chan struct{}),
 		sendDone: make(chan struct{}),
 		connDone: make(chan struct{}),
 		pending:  map[int32]*inflight{},
+		brk:      newBreaker(),
+		rateNow:  float64(cfg.TPS),
 	}
+	c.cfg.Store(cfg)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	go c.connect()
 	go c.send()
@@ -74,9 +85,31 @@ func startChannel(cfg *app.Channel, e *Engine) *channel {
 	return c
 }
 
+// burst lets a few parts go back to back without exceeding the rate over
+// any 50 ms.
+func burst(tps int) int { return max(1, tps/20) }
+
+// conf is the channel's current record.
+func (c *channel) conf() *app.Channel { return c.cfg.Load() }
+
+// retune applies a changed record that keeps the same SMSC and credentials.
+func (c *channel) retune(cfg *app.Channel) {
+	old := c.cfg.Swap(cfg)
+	if old.TPS != cfg.TPS {
+		c.mu.Lock()
+		c.rateNow = float64(cfg.TPS)
+		c.mu.Unlock()
+		c.limiter.SetLimit(rate.Limit(cfg.TPS))
+		c.limiter.SetBurst(burst(cfg.TPS))
+	}
+	if old.Window != cfg.Window {
+		c.win.setLimit(cfg.Window)
+	}
+}
+
 // stop takes no new tasks, finishes the one being sent, waits up to grace for
-// the window to empty, requeues everything left, and unbinds. A dead SMSC
-// cannot hold it longer than about grace.
+// the window to empty, hands everything left to other channels (or back to
+// the queue), and unbinds. A dead SMSC cannot hold it longer than about grace.
 func (c *channel) stop(grace time.Duration) {
 	c.inMu.Lock()
 	c.closed = true
@@ -94,7 +127,7 @@ func (c *channel) stop(grace time.Duration) {
 		select {
 		case t := <-c.in:
 			c.queued.Add(-1)
-			c.e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: "ESTOPPED"})
+			c.e.reroute(t, c)
 			continue
 		default:
 		}
@@ -116,13 +149,14 @@ func (c *channel) stop(grace time.Duration) {
 // backoff. gosmpp's own rebind is off: one loop owns the session's life.
 func (c *channel) connect() {
 	defer close(c.connDone)
+	cfg := c.conf()
 	backoff := 500 * time.Millisecond
 	for c.ctx.Err() == nil {
 		died := make(chan struct{})
 		var once sync.Once
 		kill := func() { once.Do(func() { close(died) }) }
 		sess, err := gosmpp.NewSession(gosmpp.TRXConnector(c.dial, gosmpp.Auth{
-			SMSC: c.cfg.Addr(), SystemID: c.cfg.SystemID, Password: c.cfg.Password,
+			SMSC: cfg.Addr(), SystemID: cfg.SystemID, Password: cfg.Password,
 		}), gosmpp.Settings{
 			ReadTimeout:  45 * time.Second,
 			WriteTimeout: 10 * time.Second,
@@ -135,7 +169,7 @@ func (c *channel) connect() {
 			OnSubmitError: func(p pdu.PDU, err error) {
 				c.setErr("write: " + err.Error())
 				if inf := c.untrack(p.GetSequenceNumber()); inf != nil {
-					c.answer(inf, "", app.OutcomeRetry, "ECONNLOST")
+					c.unknown(inf, "ECONNLOST")
 				}
 				kill()
 			},
@@ -143,7 +177,7 @@ func (c *channel) connect() {
 		}, -1)
 		if err != nil {
 			c.setErr("bind: " + err.Error())
-			c.log.Warn("bind failed", "smsc", c.cfg.Addr(), "error", err)
+			c.log.Warn("bind failed", "smsc", cfg.Addr(), "error", err)
 			if !c.sleep(backoff) {
 				return
 			}
@@ -151,7 +185,7 @@ func (c *channel) connect() {
 			continue
 		}
 		backoff = 500 * time.Millisecond
-		c.log.Info("bound", "smsc", c.cfg.Addr())
+		c.log.Info("bound", "smsc", cfg.Addr())
 		c.mu.Lock()
 		c.sess, c.lastErr = sess, ""
 		c.mu.Unlock()
@@ -211,7 +245,8 @@ func (c *channel) enqueue(t *task) bool {
 	}
 }
 
-// send submits queued tasks until stop.
+// send submits queued tasks until stop. A task that finds the channel unbound
+// or paused goes to another channel.
 func (c *channel) send() {
 	defer close(c.sendDone)
 	for {
@@ -225,6 +260,10 @@ func (c *channel) send() {
 			return
 		case t := <-c.in:
 			c.queued.Add(-1)
+			if ok, _ := c.available(time.Now()); !ok {
+				c.e.reroute(t, c)
+				continue
+			}
 			c.submit(t)
 		}
 	}
@@ -232,29 +271,23 @@ func (c *channel) send() {
 
 // submit sends every part of one task, each within the rate and the window.
 func (c *channel) submit(t *task) {
-	parts, err := buildParts(t.msg, c.cfg.SourceAddr)
+	cfg := c.conf()
+	parts, err := buildParts(t.msg, cfg.SourceAddr)
 	if err != nil {
 		c.log.Error("cannot encode message", "message", t.msg.ID, "error", err)
-		c.e.finish(t, app.Outcome{MessageID: t.msg.ID, ChannelID: c.cfg.ID, Kind: app.OutcomeFailed, ErrorCode: "EENCODE"})
+		c.e.finish(t, app.Outcome{MessageID: t.msg.ID, ChannelID: c.id, Kind: app.OutcomeFailed, ErrorCode: "EENCODE"})
 		return
 	}
 	t.begin(len(parts))
 	for i, p := range parts {
-		if c.limiter.Wait(c.ctx) != nil {
-			break
-		}
-		select {
-		case c.slots <- struct{}{}:
-		case <-c.ctx.Done():
-		}
-		if c.ctx.Err() != nil {
+		if c.limiter.Wait(c.ctx) != nil || c.win.acquire(c.ctx) != nil {
 			break
 		}
 		c.mu.Lock()
 		sess := c.sess
 		c.mu.Unlock()
 		if sess == nil {
-			<-c.slots
+			c.win.release()
 			break
 		}
 		seq := p.GetSequenceNumber()
@@ -288,34 +321,56 @@ func (c *channel) untrack(seq int32) *inflight {
 	if !ok {
 		return nil
 	}
-	<-c.slots
+	c.win.release()
 	return inf
 }
 
 // answer records one part's result and completes the task with its last.
 func (c *channel) answer(inf *inflight, smscID string, kind app.OutcomeKind, code string) {
-	if kind != app.OutcomeSubmitted {
-		c.errors.Add(1)
-	} else {
+	if kind == app.OutcomeSubmitted {
 		c.submitted.Add(1)
+	} else {
+		c.errors.Add(1)
 	}
 	if inf.t.answer(inf.part, smscID, kind, code) {
 		c.complete(inf.t)
 	}
 }
 
+// unknown gives up on a part whose outcome cannot be known: sent, but the
+// session went away or no response came. The message is sent again.
+func (c *channel) unknown(inf *inflight, code string) {
+	inf.t.markUnknown()
+	c.answer(inf, "", app.OutcomeRetry, code)
+}
+
 // complete turns a task's part results into its outcome.
 func (c *channel) complete(t *task) {
-	o := app.Outcome{MessageID: t.msg.ID, ChannelID: c.cfg.ID, At: time.Now()}
+	o := app.Outcome{MessageID: t.msg.ID, ChannelID: c.id, At: time.Now()}
 	switch {
 	case t.failCode != "":
 		o.Kind, o.ErrorCode = app.OutcomeFailed, t.failCode
 	case t.retryCode != "":
-		o.Kind, o.ErrorCode, o.RetryAfter = app.OutcomeRetry, t.retryCode, time.Second
+		o.Kind, o.ErrorCode, o.RetryAfter = app.OutcomeRetry, t.retryCode, retryDelay(t)
+		if t.unknown {
+			c.resent.Add(1)
+		}
 	default:
 		o.Kind, o.SMSCIDs = app.OutcomeSubmitted, t.ids
 	}
 	c.e.finish(t, o)
+}
+
+// retryDelay backs off with the attempts a message has had; an unknown
+// outcome (the SMSC may have it) and throttling retry soon.
+func retryDelay(t *task) time.Duration {
+	switch {
+	case t.unknown:
+		return 0
+	case t.retryCode == smppCode(data.ESME_RTHROTTLED):
+		return time.Second
+	}
+	return min(time.Second<<min(t.msg.Attempts, 6), time.Minute)
 }
 
 // failPending gives up on every submit still waiting for a response.
@@ -325,14 +380,15 @@ func (c *channel) failPending(code string) {
 	c.pending = map[int32]*inflight{}
 	c.mu.Unlock()
 	for range all {
-		<-c.slots
+		c.win.release()
 	}
 	for _, inf := range all {
-		c.answer(inf, "", app.OutcomeRetry, code)
+		c.unknown(inf, code)
 	}
 }
 
-// sweep times out submits that got no response and measures the send rate.
+// sweep times out submits that got no response, restores a throttled rate,
+// and measures the send rate, once a second.
 func (c *channel) sweep() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -352,9 +408,10 @@ func (c *channel) sweep() {
 			c.mu.Unlock()
 			for _, seq := range late {
 				if inf := c.untrack(seq); inf != nil {
-					c.answer(inf, "", app.OutcomeRetry, "ETIMEOUT")
+					c.unknown(inf, "ETIMEOUT")
 				}
 			}
+			c.recoverRate(now)
 			cur := c.submitted.Load()
 			c.rate.Store(uint64(cur - last))
 			last = cur
@@ -365,8 +422,52 @@ func (c *channel) sweep() {
 	}
 }
 
-// onPDU handles every PDU the SMSC sends, on the session's read goroutine.
-func (c *channel) onPDU(p pdu.PDU) (pdu.PDU, bool) {
+// onThrottle slows the channel down when the SMSC says it is sending too
+// fast: 30% less, at most once per half second (a whole window of throttled
+// answers is one signal), down to a twentieth of its TPS.
+func (c *channel) onThrottle() {
+	c.throttled.Add(1)
+	tps := float64(c.conf().TPS)
+	now := time.Now()
+	c.mu.Lock()
+	if now.Sub(c.lastThrottle) < 500*time.Millisecond {
+		c.mu.Unlock()
+		return
+	}
+	c.rateNow = max(c.rateNow*0.7, max(1, tps/20))
+	c.lastThrottle = now
+	r := c.rateNow
+	c.mu.Unlock()
+	c.limiter.SetLimit(rate.Limit(r))
+}
+
+// recoverRate raises a throttled rate by a tenth of the TPS a second once
+// the SMSC has not throttled for a second, back up to the channel's TPS.
+func (c *channel) recoverRate(now time.Time) {
+	tps := float64(c.conf().TPS)
+	c.mu.Lock()
+	if c.rateNow >= tps || now.Sub(c.lastThrottle) < time.Second {
+		c.mu.Unlock()
+		return
+	}
+	c.rateNow = min(tps, c.rateNow+tps/10)
+	r := c.rateNow
+	c.mu.Unlock()
+	c.limiter.SetLimit(rate.Limit(r))
+}
+
+// onPDU handles every PDU the SMSC sends, on the session's read goroutine,
+// where a panic would end the process: a PDU that trips a bug is logged and
+// still answered.
+func (c *channel) onPDU(p pdu.PDU) (resp pdu.PDU, closeBind bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("handling a PDU from the SMSC failed", "command", fmt.Sprintf("%v", p.GetHeader().CommandID), "panic", r)
+			if p.CanResponse() {
+				resp, closeBind = p.GetResponse(), false
+			}
+		}
+	}()
 	switch p := p.(type) {
 	case *pdu.SubmitSMResp:
 		c.onResp(p.SequenceNumber, p.CommandStatus, p.MessageID)
@@ -397,16 +498,49 @@ func (c *channel) onResp(seq int32, status data.CommandStatusType, smscID string
 	if inf == nil {
 		return // answered already: timed out, or the session was reset
 	}
+	now := time.Now()
 	switch {
 	case status == data.ESME_ROK && smscID != "":
+		c.judge(now, true)
 		c.answer(inf, smscID, app.OutcomeSubmitted, "")
 	case status == data.ESME_ROK:
+		c.judge(now, false)
 		c.answer(inf, "", app.OutcomeRetry, "ENOID")
+	case status == data.ESME_RTHROTTLED:
+		c.onThrottle()
+		c.answer(inf, "", app.OutcomeRetry, smppCode(status))
 	case transient(status):
+		c.judge(now, false)
 		c.answer(inf, "", app.OutcomeRetry, smppCode(status))
 	default:
+		c.judge(now, false)
 		c.answer(inf, "", app.OutcomeFailed, smppCode(status))
 	}
+}
+
+// judge feeds the circuit breaker.
+func (c *channel) judge(now time.Time, ok bool) {
+	c.mu.Lock()
+	changed := c.brk.record(now, ok)
+	state := c.brk.state
+	c.mu.Unlock()
+	if changed {
+		c.log.Warn("circuit breaker", "state", state.String())
+		if state == breakerOpen {
+			c.setErr("错误率过高，暂停发送 (error rate too high: paused)")
+		}
+	}
+}
+
+// available reports whether the channel may take traffic: bound and its
+// breaker not open; probing means one message at a time.
+func (c *channel) available(now time.Time) (ok, probing bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sess == nil {
+		return false, false
+	}
+	return c.brk.allow(now)
 }
 
 // transient reports whether an SMPP error is worth a retry.
@@ -423,7 +557,7 @@ func smppCode(s data.CommandStatusType) string { return fmt.Sprintf("SMPP_0x%02X
 func (c *channel) onDeliver(p *pdu.DeliverSM) {
 	now := time.Now()
 	if r, ok := parseReceipt(p); ok {
-		r.ChannelID, r.At = c.cfg.ID, now
+		r.ChannelID, r.At = c.id, now
 		c.e.rec.receipts.add(r)
 		return
 	}
@@ -432,15 +566,9 @@ func (c *channel) onDeliver(p *pdu.DeliverSM) {
 		c.log.Warn("unreadable reply from SMSC", "error", err)
 		return
 	}
-	if r := c.e.mo.add(c.cfg.ID, part, now); r != nil {
+	if r := c.e.mo.add(c.id, part, now); r != nil {
 		c.e.rec.replies.add(r)
 	}
-}
-
-func (c *channel) bound() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sess != nil
 }
 
 func (c *channel) inFlight() int {
@@ -449,10 +577,9 @@ func (c *channel) inFlight() int {
 	return len(c.pending)
 }
 
-// load is the channel's backlog relative to its capacity, for balancing.
-func (c *channel) load() float64 {
-	w := max(c.cfg.Weight, 1)
-	return float64(c.queued.Load()+int64(c.inFlight())) / float64(c.cfg.TPS*w)
+// backlog is the channel's work in hand in seconds at its TPS.
+func (c *channel) backlog() float64 {
+	return float64(c.queued.Load()+int64(c.inFlight())) / float64(c.conf().TPS)
 }
 
 func (c *channel) setErr(s string) {
@@ -471,11 +598,16 @@ func (c *channel) state() app.ChannelState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return app.ChannelState{
-		Bound:     c.sess != nil,
-		InFlight:  len(c.pending),
-		SentPerS:  float64(c.rate.Load()),
-		Submitted: c.submitted.Load(),
-		Errors:    c.errors.Load(),
-		LastError: c.lastErr,
+		Bound:         c.sess != nil,
+		Paused:        c.brk.state != breakerClosed,
+		InFlight:      len(c.pending),
+		Queued:        int(c.queued.Load()),
+		SentPerS:      float64(c.rate.Load()),
+		RateLimit:     c.rateNow,
+		Submitted:     c.submitted.Load(),
+		Errors:        c.errors.Load(),
+		Throttled:     c.throttled.Load(),
+		UnknownResent: c.resent.Load(),
+		LastError:     c.lastErr,
 	}
 }

@@ -26,6 +26,7 @@ type Options struct {
 	ReloadInterval time.Duration // how often channel records are re-read (1s)
 	SubmitTimeout  time.Duration // how long to wait for a submit_sm_resp (10s)
 	MaxHeld        int           // messages claimed but without an outcome yet (4000)
+	Validity       time.Duration // how long a message may wait to be sent before it expires (24h)
 	ClaimJobs      int           // jobs per claim (8)
 	Grace          time.Duration // how long shutdown waits for in-flight submits (3s)
 }
@@ -66,6 +67,9 @@ func New(opts Options) *Engine {
 	}
 	if opts.Grace == 0 {
 		opts.Grace = 3 * time.Second
+	}
+	if opts.Validity == 0 {
+		opts.Validity = 24 * time.Hour
 	}
 	e := &Engine{opts: opts, log: opts.Logger, channels: map[int64]*channel{}, freed: make(chan struct{}, 1)}
 	e.rec = newRecorder(opts.Outbox, opts.Logger)
@@ -168,25 +172,83 @@ func (e *Engine) claim(ctx context.Context, room int64) (int, error) {
 	return n, nil
 }
 
-// route hands a task to the least loaded bound channel that serves the
-// number's carrier, relative to its capacity. With none it goes back to the
+// route hands a task to a channel (see pick). A message past its validity
+// expires instead; with no channel able to take it, it goes back to the
 // queue to wait.
 func (e *Engine) route(t *task) {
+	start := t.msg.CreatedAt
+	if t.msg.SendAt.After(start) {
+		start = t.msg.SendAt // a scheduled message is valid from its time
+	}
+	if !start.IsZero() && time.Since(start) > e.opts.Validity {
+		e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeExpired, ErrorCode: "EVALIDITY"})
+		return
+	}
+	e.reroute(t, nil)
+}
+
+// reroute hands a task to a channel other than from (nil: any). A task
+// that went round too many channels goes back to the queue.
+func (e *Engine) reroute(t *task, from *channel) {
+	t.hops++
+	if t.hops <= 4 {
+		for tries := 0; tries < 3; tries++ {
+			c := e.pick(t, from)
+			if c == nil {
+				break
+			}
+			if c.enqueue(t) {
+				return
+			}
+		}
+	}
+	e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: "ENOCHANNEL", RetryAfter: 5 * time.Second})
+}
+
+// pick chooses the channel for a message: among the channels that are bound,
+// not paused and serve the number's carrier, the primary with the least work
+// in hand relative to its TPS and weight; standby channels only when every
+// primary is down or saturated (more than a second of work in hand). The
+// channel that last failed the message is avoided when another can take it.
+func (e *Engine) pick(t *task, exclude *channel) *channel {
+	now := time.Now()
 	e.mu.Lock()
-	var best *channel
-	var bestLoad float64
+	defer e.mu.Unlock()
+	var best [2]*channel // best primary, best standby
+	var score [2]float64
+	var fallback *channel // the last failed channel, if nothing else fits
 	for _, c := range e.channels {
-		if !c.cfg.Serves(t.msg.Carrier) || !c.bound() {
+		cfg := c.conf()
+		if c == exclude || !cfg.Serves(t.msg.Carrier) || cfg.Weight == 0 {
 			continue
 		}
-		if l := c.load(); best == nil || l < bestLoad {
-			best, bestLoad = c, l
+		ok, probing := c.available(now)
+		if !ok {
+			continue
+		}
+		backlog := c.backlog()
+		if probing && backlog > 0 {
+			continue // a probing channel takes one message at a time
+		}
+		if c.id == t.msg.ChannelID {
+			fallback = c
+			continue
+		}
+		tier := 0
+		if cfg.Standby {
+			tier = 1
+		}
+		if s := backlog / float64(cfg.Weight); best[tier] == nil || s < score[tier] {
+			best[tier], score[tier] = c, s
 		}
 	}
-	e.mu.Unlock()
-	if best == nil || !best.enqueue(t) {
-		e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: "ENOCHANNEL", RetryAfter: 5 * time.Second})
+	switch {
+	case best[0] != nil && (score[0]*float64(best[0].conf().Weight) < 1 || best[1] == nil):
+		return best[0]
+	case best[1] != nil:
+		return best[1]
 	}
+	return fallback
 }
 
 // finish records a task's outcome and, with its job's last message, the job.
@@ -211,7 +273,7 @@ func (e *Engine) anyBound() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, c := range e.channels {
-		if c.bound() {
+		if ok, _ := c.available(time.Now()); ok {
 			return true
 		}
 	}

@@ -89,18 +89,34 @@ func parseReceipt(p *pdu.DeliverSM) (app.Receipt, bool) {
 	return r, true
 }
 
-// receiptField returns the value after key in a receipt text, up to the
-// next space.
+// receiptField returns the value after key (lower case ASCII) in a receipt
+// text, up to the next space. The search ignores ASCII case and works on
+// the raw bytes, so odd bytes elsewhere in the text cannot shift it.
 func receiptField(text, key string) string {
-	i := strings.Index(strings.ToLower(text), key)
-	if i < 0 {
-		return ""
+	for i := 0; i+len(key) <= len(text); i++ {
+		if !asciiEqualFold(text[i:i+len(key)], key) {
+			continue
+		}
+		v := text[i+len(key):]
+		if j := strings.IndexByte(v, ' '); j >= 0 {
+			v = v[:j]
+		}
+		return v
 	}
-	v := text[i+len(key):]
-	if j := strings.IndexByte(v, ' '); j >= 0 {
-		v = v[:j]
+	return ""
+}
+
+func asciiEqualFold(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
 	}
-	return v
+	return true
 }
 
 // messageState maps the message_state TLV to the receipt text's stat words.

@@ -41,9 +41,14 @@ func (e *Engine) reload(ctx context.Context) {
 	e.mu.Lock()
 	var stale []*channel
 	for id, c := range e.channels {
-		if w, ok := want[id]; !ok || !sameConfig(c.cfg, w) {
+		w, ok := want[id]
+		switch {
+		case !ok || !sameSMSC(c.conf(), w):
 			stale = append(stale, c)
 			delete(e.channels, id)
+		case !reflect.DeepEqual(tuning(c.conf()), tuning(w)):
+			e.log.Info("retuning channel", "channel", id, "name", w.Name)
+			c.retune(w)
 		}
 	}
 	for id, w := range want {
@@ -54,15 +59,20 @@ func (e *Engine) reload(ctx context.Context) {
 	}
 	e.mu.Unlock()
 	for _, c := range stale {
-		e.log.Info("stopping channel", "channel", c.cfg.ID, "name", c.cfg.Name)
+		e.log.Info("stopping channel", "channel", c.id, "name", c.conf().Name)
 		go c.stop(e.opts.Grace)
 	}
 }
 
-// sameConfig reports whether a running channel's record is unchanged.
-func sameConfig(a, b *app.Channel) bool {
-	x, y := *a, *b
+// sameSMSC reports whether two records reach the same SMSC the same way;
+// anything else can change on a running channel.
+func sameSMSC(a, b *app.Channel) bool {
+	return a.Host == b.Host && a.Port == b.Port && a.SystemID == b.SystemID && a.Password == b.Password
+}
+
+// tuning is a record without its timestamps, to tell real changes.
+func tuning(c *app.Channel) app.Channel {
+	x := *c
 	x.CreatedAt, x.UpdatedAt = time.Time{}, time.Time{}
-	y.CreatedAt, y.UpdatedAt = time.Time{}, time.Time{}
-	return reflect.DeepEqual(x, y)
+	return x
 }

@@ -20,6 +20,8 @@ type task struct {
 	ids       []string
 	retryCode string
 	failCode  string
+	unknown   bool // some part's outcome is unknown: it may have reached the SMSC
+	hops      int  // channels it was handed to
 }
 
 // begin prepares for n parts.
@@ -66,4 +68,11 @@ func (t *task) close() bool {
 		t.retryCode = "ENOTBOUND"
 	}
 	return t.answered == t.sent
+}
+
+// markUnknown notes that a part may have reached the SMSC without an answer.
+func (t *task) markUnknown() {
+	t.mu.Lock()
+	t.unknown = true
+	t.mu.Unlock()
 }

@@ -115,7 +115,7 @@ func (db *DB) Claim(ctx context.Context, max int) ([]*app.Job, error) {
 func (db *DB) claimMessages(ctx context.Context, tx *sql.Tx, body jobBody) ([]*app.Message, error) {
 	where, args := body.where()
 	rows, err := tx.QueryContext(ctx, `select m.id, m.batch_id, m.department_id, m.phone, m.carrier,
-			coalesce(m.content, b.content), m.segments, m.status, m.ext, m.attempts, m.created_at
+			coalesce(m.content, b.content), m.segments, m.status, m.ext, m.attempts, m.channel_id, m.created_at, b.send_at
 		from messages m join batches b on b.id = m.batch_id
 		where `+where+` and m.status in ('accepted', 'queued') order by m.id`, args...)
 	if err != nil {
@@ -126,12 +126,12 @@ func (db *DB) claimMessages(ctx context.Context, tx *sql.Tx, body jobBody) ([]*a
 	for rows.Next() {
 		var m app.Message
 		var carrier, status string
-		var created int64
+		var created, sendAt int64
 		if err := rows.Scan(&m.ID, &m.BatchID, &m.DepartmentID, &m.To, &carrier, &m.Content, &m.Segments,
-			&status, &m.Ext, &m.Attempts, &created); err != nil {
+			&status, &m.Ext, &m.Attempts, &m.ChannelID, &created, &sendAt); err != nil {
 			return nil, err
 		}
-		m.Carrier, m.Status, m.CreatedAt = app.Carrier(carrier), app.StatusSubmitting, fromMS(created)
+		m.Carrier, m.Status, m.CreatedAt, m.SendAt = app.Carrier(carrier), app.StatusSubmitting, fromMS(created), fromMS(sendAt)
 		out = append(out, &m)
 	}
 	if err := rows.Err(); err != nil || len(out) == 0 {
@@ -158,8 +158,11 @@ func (db *DB) Record(ctx context.Context, outcomes []app.Outcome, done []string)
 					return err
 				}
 			case app.OutcomeRetry:
-				r, err := tx.ExecContext(ctx, `update messages set status = 'queued', attempts = attempts + 1, error_code = ?
-					where id = ? and status = 'submitting'`, o.ErrorCode, o.MessageID)
+				// channel_id remembers the channel that failed, so the retry
+				// prefers another.
+				r, err := tx.ExecContext(ctx, `update messages set status = 'queued', attempts = attempts + 1, error_code = ?,
+					channel_id = case when ? = 0 then channel_id else ? end
+					where id = ? and status = 'submitting'`, o.ErrorCode, o.ChannelID, o.ChannelID, o.MessageID)
 				if err != nil {
 					return err
 				}
