@@ -256,11 +256,7 @@ func (e *Engine) finish(t *task, o app.Outcome) {
 	if o.At.IsZero() {
 		o.At = time.Now()
 	}
-	done := ""
-	if t.job.left.Add(-1) == 0 {
-		done = t.job.id
-	}
-	e.rec.addOutcome(o, done)
+	e.rec.addOutcome(o, t.job)
 	if e.held.Add(-1) == int64(e.opts.MaxHeld/2) {
 		select {
 		case e.freed <- struct{}{}:

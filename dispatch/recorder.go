@@ -43,7 +43,18 @@ func newRecorder(box app.Outbox, log *slog.Logger) *recorder {
 	}
 }
 
-func (r *recorder) addOutcome(o app.Outcome, done string) { r.outcomes.add(outcomeItem{o, done}) }
+// addOutcome buffers a message's outcome. The job's count is taken down in
+// the same step, so a job's completion is always buffered after the outcomes
+// of all its messages, never between them.
+func (r *recorder) addOutcome(o app.Outcome, j *job) {
+	r.outcomes.addWith(func() outcomeItem {
+		done := ""
+		if j.left.Add(-1) == 0 {
+			done = j.id
+		}
+		return outcomeItem{o, done}
+	})
+}
 
 // run writes until ctx is cancelled, then writes what is left and returns.
 func (r *recorder) run(ctx context.Context) {
@@ -75,9 +86,12 @@ func newBatcher[T any](name string, log *slog.Logger, write func(context.Context
 	return &batcher[T]{name: name, log: log, write: write, kick: make(chan struct{}, 1)}
 }
 
-func (b *batcher[T]) add(v T) {
+func (b *batcher[T]) add(v T) { b.addWith(func() T { return v }) }
+
+// addWith buffers the value make returns, computed under the buffer's lock.
+func (b *batcher[T]) addWith(make func() T) {
 	b.mu.Lock()
-	b.buf = append(b.buf, v)
+	b.buf = append(b.buf, make())
 	b.mu.Unlock()
 	select {
 	case b.kick <- struct{}{}:

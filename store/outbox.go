@@ -233,37 +233,14 @@ func (db *DB) recordSubmitted(ctx context.Context, tx *sql.Tx, o *app.Outcome) e
 	return nil
 }
 
-// resume prepares the queue after a start: jobs claimed by a process that
-// died become claimable at once, and jobs claimed too often become visible
-// failures instead of silently stuck ones.
+// resume prepares the queue after a start. Jobs claimed too often (the
+// messages crash the engine, say) become visible failures. Jobs claimed by
+// the last process become claimable at once, their messages left submitting
+// back to queued: those may or may not have reached an SMSC, and are sent
+// again. Messages left submitting outside any claimed job (their job was
+// completed early) get new jobs, so none stays stuck.
 func (db *DB) resume(ctx context.Context) error {
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		// Messages left submitting by the last process may or may not have
-		// reached an SMSC: they go back to queued (a counted retry) and are
-		// sent again. Every one of them is in a job claimed at least once.
-		claimed, err := jobBodies(ctx, tx, `received > 0 and received < ?`, maxReceive)
-		if err != nil {
-			return err
-		}
-		requeued := int64(0)
-		for _, body := range claimed {
-			where, args := body.where()
-			r, err := tx.ExecContext(ctx, `update messages set status = 'queued', attempts = attempts + 1
-				where `+strings.ReplaceAll(where, "m.id", "id")+` and status = 'submitting'`, args...)
-			if err != nil {
-				return err
-			}
-			n, _ := r.RowsAffected()
-			requeued += n
-		}
-		now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
-		if _, err := tx.ExecContext(ctx, `update goqite set timeout = ? where queue = ? and received > 0 and received < ? and timeout > ?`,
-			now, sendQueue, maxReceive, now); err != nil {
-			return err
-		}
-		if len(claimed) > 0 {
-			db.log.Info("resuming jobs claimed before the last stop", "jobs", len(claimed), "messages_resent", requeued)
-		}
 		dead, err := jobBodies(ctx, tx, `received >= ?`, maxReceive)
 		if err != nil {
 			return err
@@ -279,6 +256,46 @@ func (db *DB) resume(ctx context.Context) error {
 				return err
 			}
 			db.log.Error("queue job claimed too often: its messages are marked failed (EDEADLETTER)", "job", id)
+		}
+
+		claimed, err := jobBodies(ctx, tx, `received > 0`)
+		if err != nil {
+			return err
+		}
+		resent := int64(0)
+		for _, body := range claimed {
+			where, args := body.where()
+			r, err := tx.ExecContext(ctx, `update messages set status = 'queued', attempts = attempts + 1
+				where `+strings.ReplaceAll(where, "m.id", "id")+` and status = 'submitting'`, args...)
+			if err != nil {
+				return err
+			}
+			n, _ := r.RowsAffected()
+			resent += n
+		}
+		now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")
+		if _, err := tx.ExecContext(ctx, `update goqite set timeout = ? where queue = ? and received > 0 and timeout > ?`,
+			now, sendQueue, now); err != nil {
+			return err
+		}
+
+		orphans, err := submittingIDs(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for start := 0; start < len(orphans); start += jobSize {
+			chunk := jobBody{IDs: orphans[start:min(start+jobSize, len(orphans))]}
+			where, args := chunk.where()
+			if _, err := tx.ExecContext(ctx, `update messages set status = 'queued', attempts = attempts + 1
+				where `+strings.ReplaceAll(where, "m.id", "id"), args...); err != nil {
+				return err
+			}
+			if err := db.enqueue(ctx, tx, chunk, 0); err != nil {
+				return err
+			}
+		}
+		if len(claimed) > 0 || len(orphans) > 0 {
+			db.log.Info("resuming the last run's work", "jobs", len(claimed), "messages_resent", resent+int64(len(orphans)))
 		}
 		return nil
 	})
@@ -305,4 +322,22 @@ func jobBodies(ctx context.Context, tx *sql.Tx, cond string, args ...any) (map[s
 		}
 	}
 	return out, rows.Err()
+}
+
+// submittingIDs lists the messages in status submitting (a partial index).
+func submittingIDs(ctx context.Context, tx *sql.Tx) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `select id from messages where status = 'submitting' order by id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

@@ -325,3 +325,32 @@ func wantStatus(t *testing.T, db *store.DB, id int64, want app.Status) {
 		t.Fatalf("message %d: status %s, want %s", id, got, want)
 	}
 }
+
+func TestOutbox_OrphanedSubmittingMessagesAreResentAfterRestart(t *testing.T) {
+	db, path := MustOpenDBPath(t)
+	p := MustSysadmin(t, db)
+	ids := sentIDs(MustSend(t, db, p, &app.SendRequest{To: numbers(0, 3), Content: text("孤儿")}))
+	MustClaimAll(t, db)
+	db.Close()
+	// As if the job had been completed while its messages were still in an
+	// SMSC window (a reclaim after a timeout, a lost outcome), then a crash.
+	if _, err := MustRawDB(t, path).Exec(`delete from goqite`); err != nil {
+		t.Fatal(err)
+	}
+	db = MustReopenDB(t, path)
+	jobs := MustClaimAll(t, db)
+	var got []int64
+	for _, j := range jobs {
+		for _, m := range j.Messages {
+			got = append(got, m.ID)
+		}
+	}
+	if len(got) != len(ids) {
+		t.Fatalf("claimed %v after the restart, want every one of %v once", got, ids)
+	}
+	for _, id := range ids {
+		if m := MustFind(t, db, id); m.Attempts != 1 {
+			t.Errorf("message %d: attempts %d, want the resend counted", id, m.Attempts)
+		}
+	}
+}
