@@ -73,4 +73,7 @@ type Outbox interface {
 	// SaveReplies stores replies (MO), attributing them to the message they
 	// answer where it can be found.
 	SaveReplies(ctx context.Context, replies []*Reply) error
+	// Maintain does periodic upkeep: expires messages whose receipt never
+	// came, drops stale unmatched receipts, fails jobs claimed too often.
+	Maintain(ctx context.Context) error
 }

@@ -500,12 +500,11 @@ func (c *channel) onResp(seq int32, status data.CommandStatusType, smscID string
 	}
 	now := time.Now()
 	switch {
-	case status == data.ESME_ROK && smscID != "":
+	case status == data.ESME_ROK:
+		// Taken, even without an id (then no receipt can match; the upkeep
+		// expires it): sending it again would reach the handset twice.
 		c.judge(now, true)
 		c.answer(inf, smscID, app.OutcomeSubmitted, "")
-	case status == data.ESME_ROK:
-		c.judge(now, false)
-		c.answer(inf, "", app.OutcomeRetry, "ENOID")
 	case status == data.ESME_RTHROTTLED:
 		c.onThrottle()
 		c.answer(inf, "", app.OutcomeRetry, smppCode(status))

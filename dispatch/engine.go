@@ -29,6 +29,7 @@ type Options struct {
 	Validity       time.Duration // how long a message may wait to be sent before it expires (24h)
 	ClaimJobs      int           // jobs per claim (8)
 	Grace          time.Duration // how long shutdown waits for in-flight submits (3s)
+	MaintainEvery  time.Duration // how often the store's upkeep runs (1m)
 }
 
 // Engine sends queued messages through the channels.
@@ -68,6 +69,9 @@ func New(opts Options) *Engine {
 	if opts.Grace == 0 {
 		opts.Grace = 3 * time.Second
 	}
+	if opts.MaintainEvery == 0 {
+		opts.MaintainEvery = time.Minute
+	}
 	if opts.Validity == 0 {
 		opts.Validity = 24 * time.Hour
 	}
@@ -89,10 +93,14 @@ func (e *Engine) Run(ctx context.Context) error {
 	}()
 
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		e.watchChannels(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		e.maintain(ctx)
 	}()
 	e.reload(ctx)
 	e.fetch(ctx)
@@ -291,4 +299,20 @@ func (e *Engine) ChannelStates() map[int64]app.ChannelState {
 type job struct {
 	id   string
 	left atomic.Int32
+}
+
+// maintain runs the store's upkeep every MaintainEvery.
+func (e *Engine) maintain(ctx context.Context) {
+	t := time.NewTicker(e.opts.MaintainEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := e.opts.Outbox.Maintain(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("store upkeep failed", "error", err)
+			}
+		}
+	}
 }

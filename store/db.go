@@ -32,6 +32,9 @@ type Options struct {
 	KeyPath string
 	// MaxBatch caps how many callers' work the writer merges into one commit.
 	MaxBatch int
+	// ReceiptTimeout is how long a submitted message waits for its receipt
+	// before Maintain expires it (default 72h).
+	ReceiptTimeout time.Duration
 	// Exclusive marks the process that runs the sending engine: it takes the
 	// data folder's lock (a second server refuses to start) and makes jobs
 	// claimed before a crash claimable again. CLI commands open without it
@@ -75,6 +78,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	if opts.MaxBatch == 0 {
 		opts.MaxBatch = 512
+	}
+	if opts.ReceiptTimeout == 0 {
+		opts.ReceiptTimeout = 72 * time.Hour
 	}
 	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o750); err != nil {
 		return nil, err

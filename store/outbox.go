@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -201,26 +202,36 @@ func (db *DB) Record(ctx context.Context, outcomes []app.Outcome, done []string)
 
 // recordSubmitted marks a message submitted, remembers its parts' SMSC ids
 // for receipt matching, and applies receipts that arrived before this result.
+// An SMSC may reuse an id: the newest mapping wins. A part the SMSC took
+// without giving an id cannot get a receipt; the sweep expires it.
 func (db *DB) recordSubmitted(ctx context.Context, tx *sql.Tx, o *app.Outcome) error {
-	r, err := tx.ExecContext(ctx, `update messages set status = 'submitted', channel_id = ?, submitted_at = ?
-		where id = ? and status = 'submitting'`, o.ChannelID, ms(o.At), o.MessageID)
-	if err != nil {
-		return err
-	} else if n, _ := r.RowsAffected(); n == 0 {
+	var attempt int
+	err := tx.QueryRowContext(ctx, `update messages set status = 'submitted', channel_id = ?, submitted_at = ?, error_code = ''
+		where id = ? and status = 'submitting' returning attempts`, o.ChannelID, ms(o.At), o.MessageID).Scan(&attempt)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil // already recorded: a resubmission after a crash
+	} else if err != nil {
+		return err
 	}
 	for part, id := range o.SMSCIDs {
-		if _, err := tx.ExecContext(ctx, `insert into smsc_ids (channel_id, smsc_id, message_id, part) values (?, ?, ?, ?)
-			on conflict do nothing`, o.ChannelID, id, o.MessageID, part+1); err != nil {
+		if id == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `insert into smsc_ids (channel_id, smsc_id, message_id, part, attempt) values (?, ?, ?, ?, ?)
+			on conflict (channel_id, smsc_id) do update set message_id = excluded.message_id, part = excluded.part,
+				attempt = excluded.attempt, dlr_stat = ''`, o.ChannelID, id, o.MessageID, part+1, attempt); err != nil {
 			return err
 		}
 	}
 	for _, id := range o.SMSCIDs {
+		if id == "" {
+			continue
+		}
 		var rc app.Receipt
 		var at int64
 		err := tx.QueryRowContext(ctx, `delete from early_receipts where channel_id = ? and smsc_id = ? returning stat, err, received_at`,
 			o.ChannelID, id).Scan(&rc.Stat, &rc.Err, &at)
-		if err == sql.ErrNoRows {
+		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		} else if err != nil {
 			return err
@@ -241,21 +252,8 @@ func (db *DB) recordSubmitted(ctx context.Context, tx *sql.Tx, o *app.Outcome) e
 // completed early) get new jobs, so none stays stuck.
 func (db *DB) resume(ctx context.Context) error {
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		dead, err := jobBodies(ctx, tx, `received >= ?`, maxReceive)
-		if err != nil {
+		if err := db.failDeadJobs(ctx, tx); err != nil {
 			return err
-		}
-		for id, body := range dead {
-			where, args := body.where()
-			if _, err := tx.ExecContext(ctx, `update messages set status = 'failed', error_code = 'EDEADLETTER', done_at = ?
-				where `+strings.ReplaceAll(where, "m.id", "id")+` and status in ('accepted', 'queued', 'submitting')`,
-				append([]any{ms(db.now())}, args...)...); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `delete from goqite where id = ?`, id); err != nil {
-				return err
-			}
-			db.log.Error("queue job claimed too often: its messages are marked failed (EDEADLETTER)", "job", id)
 		}
 
 		claimed, err := jobBodies(ctx, tx, `received > 0`)
@@ -340,4 +338,26 @@ func submittingIDs(ctx context.Context, tx *sql.Tx) ([]int64, error) {
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// failDeadJobs turns jobs claimed too often into visible failures: their
+// messages fail with EDEADLETTER and the jobs go.
+func (db *DB) failDeadJobs(ctx context.Context, tx *sql.Tx) error {
+	dead, err := jobBodies(ctx, tx, `received >= ?`, maxReceive)
+	if err != nil {
+		return err
+	}
+	for id, body := range dead {
+		where, args := body.where()
+		if _, err := tx.ExecContext(ctx, `update messages set status = 'failed', error_code = 'EDEADLETTER', done_at = ?
+			where `+strings.ReplaceAll(where, "m.id", "id")+` and status in ('accepted', 'queued', 'submitting')`,
+			append([]any{ms(db.now())}, args...)...); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `delete from goqite where id = ?`, id); err != nil {
+			return err
+		}
+		db.log.Error("queue job claimed too often: its messages are marked failed (EDEADLETTER)", "job", id)
+	}
+	return nil
 }

@@ -1,0 +1,33 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Maintain does the periodic upkeep of the queue and the message table:
+// submitted messages whose receipt never came expire (ENORECEIPT) after
+// ReceiptTimeout, receipts that never matched a message are dropped after a
+// week, and jobs claimed too often become visible failures.
+func (db *DB) Maintain(ctx context.Context) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
+	now := db.now()
+	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `update messages set status = 'expired', error_code = 'ENORECEIPT', done_at = ?
+			where status = 'submitted' and submitted_at < ?`, ms(now), ms(now.Add(-db.opts.ReceiptTimeout)))
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n > 0 {
+			db.log.Warn("messages expired without a receipt", "messages", n, "after", db.opts.ReceiptTimeout)
+		}
+		if _, err := tx.ExecContext(ctx, `delete from early_receipts where received_at < ?`, ms(now.Add(-7*24*time.Hour))); err != nil {
+			return err
+		}
+		return db.failDeadJobs(ctx, tx)
+	})
+}
