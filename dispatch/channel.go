@@ -47,6 +47,7 @@ type channel struct {
 	brk          *breaker
 	rateNow      float64 // the limiter's rate, lowered while the SMSC throttles
 	lastThrottle time.Time
+	downAt       time.Time // when the session was lost (or the channel started)
 
 	submitted atomic.Int64 // parts accepted by the SMSC
 	errors    atomic.Int64
@@ -76,6 +77,7 @@ func startChannel(cfg *app.Channel, e *Engine) *channel {
 		pending:  map[int32]*inflight{},
 		brk:      newBreaker(),
 		rateNow:  float64(cfg.TPS),
+		downAt:   time.Now(),
 	}
 	c.cfg.Store(cfg)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -195,7 +197,7 @@ func (c *channel) connect() {
 		case <-c.ctx.Done():
 		}
 		c.mu.Lock()
-		c.sess = nil
+		c.sess, c.downAt = nil, time.Now()
 		c.mu.Unlock()
 		// Submits without a response may or may not have reached the SMSC;
 		// they are sent again, and the duplicates this can cause are bounded
@@ -260,11 +262,38 @@ func (c *channel) send() {
 			return
 		case t := <-c.in:
 			c.queued.Add(-1)
-			if ok, _ := c.available(time.Now()); !ok {
+			if ok, _ := c.available(time.Now()); !ok && !c.waitRebind(t) {
 				c.e.reroute(t, c)
 				continue
 			}
 			c.submit(t)
+		}
+	}
+}
+
+// rebindWait is how long a channel that lost its session keeps its queue,
+// expecting to bind again, before handing the queue to other channels.
+const rebindWait = 5 * time.Second
+
+// waitRebind waits for a lost session to come back, unless another channel
+// can take t at once or the session has been gone for rebindWait already;
+// it reports whether the channel can send again.
+func (c *channel) waitRebind(t *task) bool {
+	for {
+		c.mu.Lock()
+		bound, downFor := c.sess != nil, time.Since(c.downAt)
+		c.mu.Unlock()
+		if bound {
+			ok, _ := c.available(time.Now())
+			return ok
+		}
+		if downFor > rebindWait || c.e.pick(t, c) != nil {
+			return false
+		}
+		select {
+		case <-c.stopSend:
+			return false
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }

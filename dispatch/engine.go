@@ -44,6 +44,7 @@ type Engine struct {
 
 	mu       sync.Mutex
 	channels map[int64]*channel
+	stopping sync.WaitGroup // channels removed or changed, still winding down
 }
 
 // New builds an engine; Run starts it.
@@ -120,6 +121,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	e.mu.Unlock()
 	stopping.Wait()
+	e.stopping.Wait()
 	stopRec()
 	<-recDone
 	return nil

@@ -60,7 +60,13 @@ func (e *Engine) reload(ctx context.Context) {
 	e.mu.Unlock()
 	for _, c := range stale {
 		e.log.Info("stopping channel", "channel", c.id, "name", c.conf().Name)
-		go c.stop(e.opts.Grace)
+		// Not a shutdown: its submits in flight get the full submit
+		// timeout to be answered, so few go out twice.
+		e.stopping.Add(1)
+		go func() {
+			defer e.stopping.Done()
+			c.stop(e.opts.SubmitTimeout)
+		}()
 	}
 }
 

@@ -339,7 +339,7 @@ func (db *DB) FindMessages(ctx context.Context, p *app.Principal, f app.MessageF
 }
 
 func (db *DB) findMessages(ctx context.Context, p *app.Principal, where string, args []any, limit int) ([]*app.Message, string, error) {
-	if !p.HasScope(app.ScopeQuery) && !p.HasScope(app.ScopeSend) {
+	if !p.HasScope(app.ScopeQuery) {
 		return nil, "", app.Errorf(app.EFORBIDDEN, "该应用没有查询权限 (scope query)")
 	}
 	scope, scopeArgs := messageScope(p)
@@ -378,13 +378,16 @@ func (db *DB) findMessages(ctx context.Context, p *app.Principal, where string, 
 }
 
 // messageScope returns the SQL condition limiting messages to what p may see:
-// a sysadmin sees all, an operator its own, an app or a department
-// administrator its department's subtree.
+// a sysadmin sees all; an operator what it sent (a console operator its own
+// messages, an operator app its own key's); department administrators,
+// auditors and their apps their department's subtree.
 func messageScope(p *app.Principal) (string, []any) {
 	switch {
 	case p.SeesAll():
 		return `1`, nil
-	case p.Role == app.RoleOperator && p.APIKeyID == 0:
+	case p.Role == app.RoleOperator && p.APIKeyID != 0:
+		return `m.api_key_id = ?`, []any{p.APIKeyID}
+	case p.Role == app.RoleOperator:
 		return `m.user_id = ?`, []any{p.UserID}
 	default:
 		return `m.department_id in (` + subtreeSQL + `)`, []any{p.DepartmentID}

@@ -64,7 +64,9 @@ func TestFindMessages(t *testing.T) {
 				[]string{"op3"}, []string{"admin", "op2", "op2b", "op4", "app4"}},
 			{"AuditorSeesSubtree", &app.Principal{UserID: 40, DepartmentID: deptB, Role: app.RoleAuditor},
 				[]string{"op4", "app4"}, []string{"admin", "op2", "op2b", "op3"}},
-			{"AppSeesItsDepartment", app4,
+			{"OperatorAppSeesItsOwnMessages", app4,
+				[]string{"app4"}, []string{"admin", "op2", "op2b", "op3", "op4"}},
+			{"DeptAdminAppSeesItsDepartment", &app.Principal{APIKeyID: 99, DepartmentID: deptB, Role: app.RoleDeptAdmin, Scopes: []string{app.ScopeQuery}},
 				[]string{"op4", "app4"}, []string{"admin", "op2", "op2b", "op3"}},
 		}
 		for _, tt := range tests {

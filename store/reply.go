@@ -60,11 +60,18 @@ func (db *DB) FindReplies(ctx context.Context, p *app.Principal, f app.ReplyFilt
 		return nil, "", err
 	}
 	defer db.leave()
-	if !p.HasScope(app.ScopeQuery) && !p.HasScope(app.ScopeSend) {
+	if !p.HasScope(app.ScopeQuery) {
 		return nil, "", app.Errorf(app.EFORBIDDEN, "该应用没有查询权限 (scope query)")
 	}
+	// The same scope as messages: an operator sees the replies to what it
+	// sent, the others their department subtree's.
 	where, args := []string{`1`}, []any{}
-	if !p.SeesAll() {
+	switch scope, scopeArgs := messageScope(p); {
+	case p.SeesAll():
+	case p.Role == app.RoleOperator:
+		where = append(where, `exists (select 1 from messages m where m.id = r.message_id and `+scope+`)`)
+		args = append(args, scopeArgs...)
+	default:
 		where, args = append(where, `r.department_id in (`+subtreeSQL+`)`), append(args, p.DepartmentID)
 	}
 	if !f.Since.IsZero() {

@@ -142,7 +142,9 @@ func TestReplies(t *testing.T) {
 			{"Sysadmin", admin, []int64{byDept[deptA], byDept[deptA1], byDept[deptB]}},
 			{"DeptAdminOfParent", &app.Principal{DepartmentID: deptA, Role: app.RoleDeptAdmin}, []int64{byDept[deptA], byDept[deptA1]}},
 			{"DeptAdminOfLeaf", &app.Principal{DepartmentID: deptA1, Role: app.RoleDeptAdmin}, []int64{byDept[deptA1]}},
-			{"AppOfOtherDepartment", &app.Principal{APIKeyID: 5, DepartmentID: deptB, Role: app.RoleOperator, Scopes: []string{app.ScopeQuery}}, []int64{byDept[deptB]}},
+			{"AppOfOtherDepartment", &app.Principal{APIKeyID: 5, DepartmentID: deptB, Role: app.RoleDeptAdmin, Scopes: []string{app.ScopeQuery}}, []int64{byDept[deptB]}},
+			{"OperatorSeesRepliesToItsOwnMessages", &app.Principal{UserID: 100 + deptA1, DepartmentID: deptA1, Role: app.RoleOperator}, []int64{byDept[deptA1]}},
+			{"OperatorAppWithoutMessagesSeesNone", &app.Principal{APIKeyID: 5, DepartmentID: deptB, Role: app.RoleOperator, Scopes: []string{app.ScopeQuery}}, nil},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
