@@ -218,9 +218,10 @@ func newSimCmd() *cobra.Command {
 
 func newAPIKeyCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "apikey", Short: "Manage API keys"}
-	var data, name, role, scopes string
+	var data, name, role, scopes, ext string
 	var dept int64
 	var freeText bool
+	var rateLimit int
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create an API key and print its secret (shown only once)",
@@ -230,7 +231,7 @@ func newAPIKeyCmd() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			k := &app.APIKey{Name: name, DepartmentID: dept, Role: app.Role(role), AllowFreeText: freeText}
+			k := &app.APIKey{Name: name, DepartmentID: dept, Role: app.Role(role), AllowFreeText: freeText, Ext: ext, RateLimit: rateLimit}
 			if scopes != "" {
 				k.Scopes = strings.Split(scopes, ",")
 			}
@@ -249,6 +250,8 @@ func newAPIKeyCmd() *cobra.Command {
 	f.StringVar(&role, "role", string(app.RoleOperator), "role the app acts with: sysadmin, dept_admin, operator, auditor")
 	f.StringVar(&scopes, "scopes", "send,query", "comma-separated scopes")
 	f.BoolVar(&freeText, "free-text", false, "may send free text (with an approved signature), not only templates")
+	f.StringVar(&ext, "ext", "", "extension code (扩展码) after the channel's number, so replies come back to this app")
+	f.IntVar(&rateLimit, "rate-limit", 100, "requests per second before answering 429")
 	create.MarkFlagRequired("name")
 	cmd.AddCommand(create)
 	return cmd

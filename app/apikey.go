@@ -27,8 +27,23 @@ type APIKey struct {
 	Role          Role // the role the app acts with
 	Scopes        []string
 	AllowFreeText bool
+	Ext           string // extension code (扩展码); "" uses the department's
+	RateLimit     int    // requests per second; 0 means the default, 100
 	Enabled       bool
 	CreatedAt     time.Time
+}
+
+// MaxExt is the longest extension code, in digits, a message may carry in
+// all (the sender's and the request's together), so that source number plus
+// extension fits SMPP's 20-character address.
+const MaxExt = 6
+
+// ValidateExt checks an extension code: digits only, at most MaxExt.
+func ValidateExt(field, ext string) error {
+	if len(ext) > MaxExt || strings.Trim(ext, "0123456789") != "" {
+		return FieldError(field, "扩展码只能是数字，最长%d位", MaxExt)
+	}
+	return nil
 }
 
 // Validate checks a new key's fields.
@@ -39,6 +54,10 @@ func (k *APIKey) Validate() error {
 		return FieldError("department_id", "请选择部门")
 	} else if !k.Role.Valid() {
 		return FieldError("role", "未知角色：%q", k.Role)
+	} else if err := ValidateExt("ext", k.Ext); err != nil {
+		return err
+	} else if k.RateLimit < 0 || k.RateLimit > 100000 {
+		return FieldError("rate_limit", "每秒请求上限应在1到100000之间")
 	}
 	for _, s := range k.Scopes {
 		switch s {

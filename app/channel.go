@@ -42,8 +42,8 @@ func (c *Channel) Validate() error {
 		return FieldError("system_id", "system_id 不能为空且最长15个字符")
 	} else if len(c.Password) > 8 {
 		return FieldError("password", "SMPP 密码最长8个字符")
-	} else if c.SourceAddr == "" || len(c.SourceAddr) > 20 || strings.Trim(c.SourceAddr, "0123456789") != "" {
-		return FieldError("source_addr", "发送号码只能是数字，最长20位")
+	} else if c.SourceAddr == "" || len(c.SourceAddr)+MaxExt > 20 || strings.Trim(c.SourceAddr, "0123456789") != "" {
+		return FieldError("source_addr", "发送号码只能是数字，最长%d位（留出%d位扩展码）", 20-MaxExt, MaxExt)
 	} else if c.TPS < 1 || c.TPS > 100000 {
 		return FieldError("tps", "TPS 应在1到100000之间")
 	} else if c.Window < 1 || c.Window > 1024 {

@@ -153,15 +153,7 @@ func (r *SendRequest) Validate() error {
 	} else if len(r.ClientRef) > 64 {
 		return FieldError("client_ref", "client_ref 最长64个字符")
 	}
-	for _, c := range r.Ext {
-		if c < '0' || c > '9' {
-			return FieldError("ext", "扩展码只能是数字")
-		}
-	}
-	if len(r.Ext) > 6 {
-		return FieldError("ext", "扩展码最长6位")
-	}
-	return nil
+	return ValidateExt("ext", r.Ext)
 }
 
 // SentMessage is one accepted message in a send answer.

@@ -29,6 +29,12 @@ type Principal struct {
 	Role          Role
 	Scopes        []string
 	AllowFreeText bool
+	// Ext is the extension code (扩展码) the caller's messages carry after
+	// the channel's source number, so replies come back to it: its API
+	// key's, else its department's.
+	Ext string
+	// RateLimit caps an API app's requests per second (0: no limit).
+	RateLimit int
 }
 
 // SeesAll reports whether the caller's data scope is the whole platform.

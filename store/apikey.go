@@ -21,6 +21,9 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *app.APIKey) (string, error) {
 	if len(k.Scopes) == 0 {
 		k.Scopes = []string{app.ScopeSend, app.ScopeQuery}
 	}
+	if k.RateLimit == 0 {
+		k.RateLimit = 100
+	}
 	if err := k.Validate(); err != nil {
 		return "", err
 	}
@@ -36,9 +39,18 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *app.APIKey) (string, error) {
 				return err
 			}
 		}
-		r, err := tx.ExecContext(ctx, `insert into api_keys (name, key, secret_hash, department_id, user_id, role, scopes, allow_free_text, enabled, created_at)
-			values (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`, k.Name, k.Key, hashToken(secret), k.DepartmentID, nullID(k.UserID),
-			string(k.Role), strings.Join(k.Scopes, ","), k.AllowFreeText, ms(k.CreatedAt))
+		if k.Ext != "" {
+			var n int
+			if err := tx.QueryRowContext(ctx, `select (select count(*) from api_keys where ext = ?) + (select count(*) from departments where ext = ?)`,
+				k.Ext, k.Ext).Scan(&n); err != nil {
+				return err
+			} else if n > 0 {
+				return app.Errorf(app.ECONFLICT, "扩展码 %s 已被占用", k.Ext)
+			}
+		}
+		r, err := tx.ExecContext(ctx, `insert into api_keys (name, key, secret_hash, department_id, user_id, role, scopes, allow_free_text, ext, rate_limit, enabled, created_at)
+			values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`, k.Name, k.Key, hashToken(secret), k.DepartmentID, nullID(k.UserID),
+			string(k.Role), strings.Join(k.Scopes, ","), k.AllowFreeText, k.Ext, k.RateLimit, ms(k.CreatedAt))
 		if err != nil {
 			return err
 		}
@@ -61,8 +73,10 @@ func (db *DB) Authenticate(ctx context.Context, secret string) (*app.Principal, 
 	var role, scopes string
 	var userID sql.NullInt64
 	var enabled bool
-	err := db.rdb.QueryRowContext(ctx, `select id, department_id, user_id, role, scopes, allow_free_text, enabled from api_keys where secret_hash = ?`,
-		hashToken(secret)).Scan(&p.APIKeyID, &p.DepartmentID, &userID, &role, &scopes, &p.AllowFreeText, &enabled)
+	err := db.rdb.QueryRowContext(ctx, `select k.id, k.department_id, k.user_id, k.role, k.scopes, k.allow_free_text, k.enabled,
+			case when k.ext != '' then k.ext else d.ext end, k.rate_limit
+		from api_keys k join departments d on d.id = k.department_id where k.secret_hash = ?`,
+		hashToken(secret)).Scan(&p.APIKeyID, &p.DepartmentID, &userID, &role, &scopes, &p.AllowFreeText, &enabled, &p.Ext, &p.RateLimit)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !enabled {
 		return nil, app.Errorf(app.EUNAUTHORIZED, "API 密钥无效或已停用 (invalid or disabled API key)")
 	} else if err != nil {

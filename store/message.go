@@ -45,6 +45,12 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 	if err := db.checkSignature(ctx, p, req.Content); err != nil {
 		return nil, err
 	}
+	// The sender's extension code comes first, so replies find their way back
+	// to it; the request may add digits of its own.
+	ext := p.Ext + req.Ext
+	if len(ext) > app.MaxExt {
+		return nil, app.FieldError("ext", "扩展码过长：本账号的扩展码%s加上请求的%s超过%d位", p.Ext, req.Ext, app.MaxExt)
+	}
 	if req.ClientRef != "" && p.APIKeyID != 0 {
 		if res, err := db.findSendResult(ctx, db.rdb, p.APIKeyID, req.ClientRef); err == nil {
 			return res, nil
@@ -83,7 +89,7 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 			}
 		}
 		b := &app.Batch{DepartmentID: p.DepartmentID, UserID: p.UserID, APIKeyID: p.APIKeyID, ClientRef: req.ClientRef,
-			Content: req.Content, Ext: req.Ext, Total: len(req.To), Accepted: len(rows), Segments: segs,
+			Content: req.Content, Ext: ext, Total: len(req.To), Accepted: len(rows), Segments: segs,
 			Rejected: rejected, CreatedAt: now}
 		if delay > 0 {
 			b.SendAt = req.SendAt

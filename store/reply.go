@@ -37,6 +37,14 @@ func (db *DB) SaveReplies(ctx context.Context, replies []*app.Reply) error {
 			r.DepartmentID = app.RootDepartmentID
 			err := tx.QueryRowContext(ctx, `select id, department_id from messages where phone = ? and ext = ? order by id desc limit 1`,
 				r.From, r.Ext).Scan(&r.MessageID, &r.DepartmentID)
+			if errors.Is(err, sql.ErrNoRows) && r.Ext != "" {
+				// Not an answer to a message we know: the extension code
+				// alone says whose it is, the longest one that fits.
+				err = tx.QueryRowContext(ctx, `select department_id from (
+						select department_id, ext from api_keys where ext != ''
+						union all select id, ext from departments where ext != '')
+					where substr(?, 1, length(ext)) = ext order by length(ext) desc limit 1`, r.Ext).Scan(&r.DepartmentID)
+			}
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}

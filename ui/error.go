@@ -26,7 +26,7 @@ var statuses = map[string]int{
 type errorBody struct {
 	Code    string         `json:"code"`
 	Message string         `json:"message"`
-	Details map[string]any `json:"details,omitempty"`
+	Details map[string]any `json:"details"`
 }
 
 // handleError writes err as a JSON error. Only internal errors are logged:
@@ -38,8 +38,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	body := errorBody{Code: app.ErrorCode(err), Message: app.ErrorMessage(err)}
 	var he *echo.HTTPError
 	var ae *app.Error
+	body.Details = map[string]any{}
 	switch {
-	case errors.As(err, &ae):
+	case errors.As(err, &ae) && ae.Details != nil:
 		body.Details = ae.Details
 	case errors.As(err, &he):
 		body.Code, body.Message = httpCode(he.Code), http.StatusText(he.Code)

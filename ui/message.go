@@ -193,9 +193,10 @@ func queryTime(c echo.Context, name string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	t, err := time.Parse(time.RFC3339, v)
+	// An unencoded "+08:00" in a query string arrives as " 08:00".
+	t, err := time.Parse(time.RFC3339, strings.Replace(v, " ", "+", 1))
 	if err != nil {
-		return t, app.FieldError(name, "%s 应为带时区的 RFC 3339 时间", name)
+		return t, app.FieldError(name, "%s 应为带时区的 RFC 3339 时间，如 2026-12-01T09:00:00%%2B08:00", name)
 	}
 	return t, nil
 }

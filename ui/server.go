@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
 
 	"smsgw/app"
 )
@@ -31,11 +32,12 @@ type Options struct {
 
 // Server serves the API.
 type Server struct {
-	opts Options
-	log  *slog.Logger
-	echo *echo.Echo
-	http *http.Server
-	ln   net.Listener
+	opts   Options
+	log    *slog.Logger
+	echo   *echo.Echo
+	http   *http.Server
+	ln     net.Listener
+	limits limiters
 }
 
 // New builds the server and its routes.
@@ -50,7 +52,7 @@ func New(opts Options) *Server {
 			opts.Location = time.FixedZone("CST", 8*3600)
 		}
 	}
-	s := &Server{opts: opts, log: opts.Logger, echo: echo.New()}
+	s := &Server{opts: opts, log: opts.Logger, echo: echo.New(), limits: limiters{m: map[int64]*rate.Limiter{}}}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.HTTPErrorHandler = s.handleError
 	s.routes()
@@ -60,7 +62,7 @@ func New(opts Options) *Server {
 
 func (s *Server) routes() {
 	s.echo.GET("/healthz", s.health)
-	api := s.echo.Group("/api/v1", s.authenticate)
+	api := s.echo.Group("/api/v1", s.authenticate, s.rateLimit)
 	api.POST("/messages", s.sendMessages)
 	api.GET("/messages", s.listMessages)
 	api.GET("/messages/:id", s.getMessage)

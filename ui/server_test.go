@@ -201,3 +201,37 @@ func TestAPI_MessageShape(t *testing.T) {
 		t.Errorf("message %s: want batch %s, queued, a +08:00 time", body, sent.BatchID)
 	}
 }
+
+func TestAPI_RateLimitAnswers429WithRetryAfter(t *testing.T) {
+	f := newFixture(t)
+	key, err := f.db.CreateAPIKey(context.Background(), &app.APIKey{Name: "slow", DepartmentID: app.RootDepartmentID,
+		Role: app.RoleOperator, RateLimit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var limited *http.Response
+	for i := 0; i < 20 && limited == nil; i++ {
+		req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/replies", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests {
+			limited = resp
+		} else if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	if limited == nil {
+		t.Fatal("20 quick requests on a 3/s key were never limited")
+	}
+	if ra := limited.Header.Get("Retry-After"); ra == "" || ra == "0" {
+		t.Errorf("429 without a useful Retry-After: %q", ra)
+	}
+	// Another key is not affected.
+	if status, _ := f.call(t, "GET", "/api/v1/replies", f.admin, ""); status != http.StatusOK {
+		t.Errorf("another key got %d", status)
+	}
+}
