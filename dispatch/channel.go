@@ -70,7 +70,7 @@ func startChannel(cfg *app.Channel, e *Engine) *channel {
 		log:      e.log.With("channel", cfg.ID),
 		limiter:  rate.NewLimiter(rate.Limit(cfg.TPS), burst(cfg.TPS)),
 		win:      newWindow(cfg.Window),
-		in:       make(chan *task, 2*e.opts.MaxHeld), // a claim may overshoot MaxHeld by a few jobs
+		in:       make(chan *task, 1024+100000/5), // full() caps the queue well below
 		stopSend: make(chan struct{}),
 		sendDone: make(chan struct{}),
 		connDone: make(chan struct{}),
@@ -111,8 +111,9 @@ func (c *channel) retune(cfg *app.Channel) {
 
 // stop takes no new tasks, finishes the one being sent, waits up to grace for
 // the window to empty, hands everything left to other channels (or back to
-// the queue), and unbinds. A dead SMSC cannot hold it longer than about grace.
-func (c *channel) stop(grace time.Duration) {
+// the queue), stays bound for linger to take owed receipts, and unbinds. A
+// dead SMSC cannot hold it longer than about grace.
+func (c *channel) stop(grace, linger time.Duration) {
 	c.inMu.Lock()
 	c.closed = true
 	c.inMu.Unlock()
@@ -143,6 +144,15 @@ func (c *channel) stop(grace time.Duration) {
 		}
 	}
 	c.failPending("ESTOPPED")
+	if linger > 0 && c.ctx.Err() == nil {
+		// Still bound, sending nothing: receipts owed for what the channel
+		// sent can still arrive, unless the engine shuts down meanwhile.
+		select {
+		case <-time.After(linger):
+		case <-c.e.quit:
+		case <-c.ctx.Done():
+		}
+	}
 	c.cancel()
 	<-c.connDone
 }
@@ -238,6 +248,9 @@ func (c *channel) enqueue(t *task) bool {
 	if c.closed {
 		return false
 	}
+	if c.full() {
+		return false
+	}
 	select {
 	case c.in <- t:
 		c.queued.Add(1)
@@ -245,6 +258,14 @@ func (c *channel) enqueue(t *task) bool {
 	default:
 		return false
 	}
+}
+
+// full reports whether the channel's queue holds its share already: about a
+// fifth of a second of work, at least a window. Short queues keep the rest
+// in the engine, so a channel added or freed takes its share at once.
+func (c *channel) full() bool {
+	cfg := c.conf()
+	return c.queued.Load() >= int64(max(cfg.Window, cfg.TPS/5))
 }
 
 // send submits queued tasks until stop. A task that finds the channel unbound
@@ -262,6 +283,10 @@ func (c *channel) send() {
 			return
 		case t := <-c.in:
 			c.queued.Add(-1)
+			select {
+			case c.e.room <- struct{}{}:
+			default:
+			}
 			if ok, _ := c.available(time.Now()); !ok && !c.waitRebind(t) {
 				c.e.reroute(t, c)
 				continue
@@ -287,7 +312,7 @@ func (c *channel) waitRebind(t *task) bool {
 			ok, _ := c.available(time.Now())
 			return ok
 		}
-		if downFor > rebindWait || c.e.pick(t, c) != nil {
+		if downFor > rebindWait || c.e.othersAvailable(c, t) {
 			return false
 		}
 		select {
@@ -296,6 +321,14 @@ func (c *channel) waitRebind(t *task) bool {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// rebinding reports whether the channel lost its session less than
+// rebindWait ago and is expected back.
+func (c *channel) rebinding(now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess == nil && now.Sub(c.downAt) < rebindWait
 }
 
 // submit sends every part of one task, each within the rate and the window.

@@ -30,6 +30,9 @@ type Options struct {
 	ClaimJobs      int           // jobs per claim (8)
 	Grace          time.Duration // how long shutdown waits for in-flight submits (3s)
 	MaintainEvery  time.Duration // how often the store's upkeep runs (1m)
+	// ReceiptLinger is how long a disabled or removed channel stays bound,
+	// sending nothing, to take the receipts still owed for what it sent (30s).
+	ReceiptLinger time.Duration
 }
 
 // Engine sends queued messages through the channels.
@@ -39,8 +42,11 @@ type Engine struct {
 	rec  *recorder
 	mo   *assembler
 
-	held  atomic.Int64  // messages claimed, no outcome yet
-	freed chan struct{} // signalled when held falls to half of MaxHeld
+	held    atomic.Int64  // messages claimed, no outcome yet
+	freed   chan struct{} // signalled when held falls to half of MaxHeld
+	pending chan *task    // claimed, waiting for a channel with room
+	room    chan struct{} // signalled when a channel's queue has room
+	quit    chan struct{} // closed when shutdown begins
 
 	mu       sync.Mutex
 	channels map[int64]*channel
@@ -52,39 +58,43 @@ func New(opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if opts.PollInterval == 0 {
-		opts.PollInterval = time.Second
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
 	}
-	if opts.ReloadInterval == 0 {
-		opts.ReloadInterval = time.Second
-	}
-	if opts.SubmitTimeout == 0 {
-		opts.SubmitTimeout = 10 * time.Second
-	}
+	def(&opts.PollInterval, time.Second)
+	def(&opts.ReloadInterval, time.Second)
+	def(&opts.SubmitTimeout, 10*time.Second)
+	def(&opts.Validity, 24*time.Hour)
+	def(&opts.Grace, 3*time.Second)
+	def(&opts.MaintainEvery, time.Minute)
+	def(&opts.ReceiptLinger, 30*time.Second)
 	if opts.MaxHeld == 0 {
 		opts.MaxHeld = 4000
 	}
 	if opts.ClaimJobs == 0 {
 		opts.ClaimJobs = 8
 	}
-	if opts.Grace == 0 {
-		opts.Grace = 3 * time.Second
+	return &Engine{
+		opts:     opts,
+		log:      opts.Logger,
+		rec:      newRecorder(opts.Outbox, opts.Logger),
+		mo:       newAssembler(time.Minute),
+		channels: map[int64]*channel{},
+		freed:    make(chan struct{}, 1),
+		// A claim may overshoot MaxHeld by a few jobs; channels hand tasks
+		// back here too. Sends never block in practice.
+		pending: make(chan *task, 2*opts.MaxHeld+opts.ClaimJobs*256),
+		room:    make(chan struct{}, 1),
+		quit:    make(chan struct{}),
 	}
-	if opts.MaintainEvery == 0 {
-		opts.MaintainEvery = time.Minute
-	}
-	if opts.Validity == 0 {
-		opts.Validity = 24 * time.Hour
-	}
-	e := &Engine{opts: opts, log: opts.Logger, channels: map[int64]*channel{}, freed: make(chan struct{}, 1)}
-	e.rec = newRecorder(opts.Outbox, opts.Logger)
-	e.mo = newAssembler(time.Minute)
-	return e
 }
 
 // Run sends until ctx is cancelled, then stops claiming, lets in-flight
 // submits finish (up to Grace), records every answer and returns. Messages
-// claimed but not yet sent stay in their jobs and go after the next start.
+// claimed but not yet sent are recorded as retries and go after the next
+// start.
 func (e *Engine) Run(ctx context.Context) error {
 	recCtx, stopRec := context.WithCancel(context.Background())
 	recDone := make(chan struct{})
@@ -94,41 +104,39 @@ func (e *Engine) Run(ctx context.Context) error {
 	}()
 
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		e.watchChannels(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		e.maintain(ctx)
-	}()
+	for _, f := range []func(context.Context){e.watchChannels, e.maintain, e.dispatch} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(ctx)
+		}()
+	}
 	e.reload(ctx)
 	e.fetch(ctx)
+	close(e.quit)
 	wg.Wait()
 
 	// Shut down: every channel finishes its current message, waits for its
-	// window to empty and unbinds.
+	// window to empty and unbinds; what no channel sent goes back to the queue.
 	e.mu.Lock()
-	var stopping sync.WaitGroup
 	for id, c := range e.channels {
-		stopping.Add(1)
+		e.stopping.Add(1)
 		go func() {
-			defer stopping.Done()
-			c.stop(e.opts.Grace)
+			defer e.stopping.Done()
+			c.stop(e.opts.Grace, 0)
 		}()
 		delete(e.channels, id)
 	}
 	e.mu.Unlock()
-	stopping.Wait()
 	e.stopping.Wait()
+	e.drainPending()
 	stopRec()
 	<-recDone
 	return nil
 }
 
-// fetch claims jobs while some channel is bound and the engine holds room for
-// more messages, and routes their messages to channels.
+// fetch claims jobs while some channel can send and the engine holds room
+// for more messages.
 func (e *Engine) fetch(ctx context.Context) {
 	poll := time.NewTicker(e.opts.PollInterval)
 	defer poll.Stop()
@@ -137,7 +145,7 @@ func (e *Engine) fetch(ctx context.Context) {
 			return
 		}
 		room := int64(e.opts.MaxHeld) - e.held.Load()
-		if room > 0 && e.anyBound() {
+		if room > 0 && e.anyAvailable() {
 			n, err := e.claim(ctx, room)
 			if err != nil && ctx.Err() == nil {
 				e.log.Error("claiming queued messages failed", "error", err)
@@ -156,15 +164,14 @@ func (e *Engine) fetch(ctx context.Context) {
 	}
 }
 
-// claim takes ready jobs and routes their messages; it returns how many
-// messages it took.
+// claim takes ready jobs and queues their messages for dispatch; it returns
+// how many messages it took.
 func (e *Engine) claim(ctx context.Context, room int64) (int, error) {
 	ok, err := e.opts.Outbox.HasWork(ctx)
 	if err != nil || !ok {
 		return 0, err
 	}
-	jobs := int(room/200) + 1
-	jobs = min(jobs, e.opts.ClaimJobs)
+	jobs := min(int(room/200)+1, e.opts.ClaimJobs)
 	claimed, err := e.opts.Outbox.Claim(context.WithoutCancel(ctx), jobs)
 	if err != nil {
 		return 0, err
@@ -176,16 +183,28 @@ func (e *Engine) claim(ctx context.Context, room int64) (int, error) {
 		e.held.Add(int64(len(j.Messages)))
 		n += len(j.Messages)
 		for _, m := range j.Messages {
-			e.route(&task{msg: m, job: jb})
+			e.pending <- &task{msg: m, job: jb}
 		}
 	}
 	return n, nil
 }
 
-// route hands a task to a channel (see pick). A message past its validity
-// expires instead; with no channel able to take it, it goes back to the
-// queue to wait.
-func (e *Engine) route(t *task) {
+// dispatch hands claimed tasks to channels as they have room.
+func (e *Engine) dispatch(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case t := <-e.pending:
+			e.place(ctx, t)
+		}
+	}
+}
+
+// place hands one task to a channel (see pick), waiting while every channel
+// that could take it is full. A message past its validity expires instead;
+// one that no channel can take now goes back to the queue to wait.
+func (e *Engine) place(ctx context.Context, t *task) {
 	start := t.msg.CreatedAt
 	if t.msg.SendAt.After(start) {
 		start = t.msg.SendAt // a scheduled message is valid from its time
@@ -194,25 +213,55 @@ func (e *Engine) route(t *task) {
 		e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeExpired, ErrorCode: "EVALIDITY"})
 		return
 	}
-	e.reroute(t, nil)
+	for {
+		c, busy := e.pick(t)
+		if c != nil && c.enqueue(t) {
+			return
+		}
+		if c == nil && !busy {
+			e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: "ENOCHANNEL", RetryAfter: 5 * time.Second})
+			return
+		}
+		select {
+		case <-e.room:
+		case <-time.After(20 * time.Millisecond):
+		case <-ctx.Done():
+			e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: "ESTOPPED"})
+			return
+		}
+	}
 }
 
-// reroute hands a task to a channel other than from (nil: any). A task
-// that went round too many channels goes back to the queue.
+// reroute takes a task back from channel from (stopping, or its session
+// lost) to place it elsewhere. A task that went round too many channels, or
+// one handed back during shutdown, goes back to the queue.
 func (e *Engine) reroute(t *task, from *channel) {
 	t.hops++
-	if t.hops <= 4 {
-		for tries := 0; tries < 3; tries++ {
-			c := e.pick(t, from)
-			if c == nil {
-				break
-			}
-			if c.enqueue(t) {
+	t.avoid = from
+	select {
+	case <-e.quit:
+	default:
+		if t.hops <= 4 {
+			select {
+			case e.pending <- t:
 				return
+			default:
 			}
 		}
 	}
-	e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: "ENOCHANNEL", RetryAfter: 5 * time.Second})
+	e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: "ENOCHANNEL", RetryAfter: time.Second})
+}
+
+// drainPending records the tasks nobody took as retries, at shutdown.
+func (e *Engine) drainPending() {
+	for {
+		select {
+		case t := <-e.pending:
+			e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: "ESTOPPED"})
+		default:
+			return
+		}
+	}
 }
 
 // pick chooses the channel for a message: among the channels that are bound,
@@ -220,25 +269,29 @@ func (e *Engine) reroute(t *task, from *channel) {
 // in hand relative to its TPS and weight; standby channels only when every
 // primary is down or saturated (more than a second of work in hand). The
 // channel that last failed the message is avoided when another can take it.
-func (e *Engine) pick(t *task, exclude *channel) *channel {
+// busy reports that some channel could take the message but has no room
+// now, or is binding again after losing its session.
+func (e *Engine) pick(t *task) (best *channel, busy bool) {
 	now := time.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var best [2]*channel // best primary, best standby
+	var top [2]*channel // best primary, best standby
 	var score [2]float64
-	var fallback *channel // the last failed channel, if nothing else fits
+	var fallback *channel // the channel that last failed it, if nothing else fits
 	for _, c := range e.channels {
 		cfg := c.conf()
-		if c == exclude || !cfg.Serves(t.msg.Carrier) || cfg.Weight == 0 {
+		if c == t.avoid || !cfg.Serves(t.msg.Carrier) || cfg.Weight == 0 {
 			continue
 		}
 		ok, probing := c.available(now)
 		if !ok {
+			busy = busy || c.rebinding(now) // worth waiting for
 			continue
 		}
 		backlog := c.backlog()
-		if probing && backlog > 0 {
-			continue // a probing channel takes one message at a time
+		if c.full() || probing && backlog > 0 { // a probing channel takes one at a time
+			busy = true
+			continue
 		}
 		if c.id == t.msg.ChannelID {
 			fallback = c
@@ -248,20 +301,20 @@ func (e *Engine) pick(t *task, exclude *channel) *channel {
 		if cfg.Standby {
 			tier = 1
 		}
-		if s := backlog / float64(cfg.Weight); best[tier] == nil || s < score[tier] {
-			best[tier], score[tier] = c, s
+		if s := backlog / float64(cfg.Weight); top[tier] == nil || s < score[tier] {
+			top[tier], score[tier] = c, s
 		}
 	}
 	switch {
-	case best[0] != nil && (score[0]*float64(best[0].conf().Weight) < 1 || best[1] == nil):
-		return best[0]
-	case best[1] != nil:
-		return best[1]
+	case top[0] != nil && (top[0].backlog() < 1 || top[1] == nil):
+		return top[0], busy
+	case top[1] != nil:
+		return top[1], busy
 	}
-	return fallback
+	return fallback, busy
 }
 
-// finish records a task's outcome and, with its job's last message, the job.
+// finish records a task's outcome; the job goes with its last message.
 func (e *Engine) finish(t *task, o app.Outcome) {
 	if o.At.IsZero() {
 		o.At = time.Now()
@@ -275,7 +328,8 @@ func (e *Engine) finish(t *task, o app.Outcome) {
 	}
 }
 
-func (e *Engine) anyBound() bool {
+// anyAvailable reports whether some channel can send now.
+func (e *Engine) anyAvailable() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, c := range e.channels {
@@ -297,12 +351,6 @@ func (e *Engine) ChannelStates() map[int64]app.ChannelState {
 	return out
 }
 
-// job counts the messages of a claimed job that still lack an outcome.
-type job struct {
-	id   string
-	left atomic.Int32
-}
-
 // maintain runs the store's upkeep every MaintainEvery.
 func (e *Engine) maintain(ctx context.Context) {
 	t := time.NewTicker(e.opts.MaintainEvery)
@@ -317,4 +365,26 @@ func (e *Engine) maintain(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// job counts the messages of a claimed job that still lack an outcome.
+type job struct {
+	id   string
+	left atomic.Int32
+}
+
+// othersAvailable reports whether a channel other than c could take t now.
+func (e *Engine) othersAvailable(c *channel, t *task) bool {
+	now := time.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, o := range e.channels {
+		if o == c || !o.conf().Serves(t.msg.Carrier) {
+			continue
+		}
+		if ok, _ := o.available(now); ok {
+			return true
+		}
+	}
+	return false
 }

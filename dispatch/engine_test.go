@@ -34,19 +34,39 @@ type env struct {
 	cancel context.CancelFunc
 	done   chan error
 	engine *dispatch.Engine
+	tune   func(*dispatch.Options)
 }
 
 // newEnv opens a fresh database, starts n simulators with opts and binds a
 // channel to each, and runs an engine.
 func newEnv(t *testing.T, n int, opts smscsim.Options) *env {
+	sims := make([]smscsim.Options, n)
+	for i := range sims {
+		sims[i] = opts
+	}
+	return startEnv(t, setup{sims: sims})
+}
+
+// setup describes an env: one channel per simulator, and tweaks.
+type setup struct {
+	sims    []smscsim.Options
+	channel func(i int, c *app.Channel)
+	store   func(*store.Options)
+	engine  func(*dispatch.Options)
+}
+
+func startEnv(t *testing.T, s setup) *env {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := store.Open(ctx, store.Options{Path: filepath.Join(dir, "smsgw.db"), Exclusive: true})
+	sopts := store.Options{Path: filepath.Join(t.TempDir(), "smsgw.db"), Exclusive: true}
+	if s.store != nil {
+		s.store(&sopts)
+	}
+	db, err := store.Open(ctx, sopts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db, p: &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID}}
+	e := &env{t: t, db: db, tune: s.engine, p: &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID}}
 	t.Cleanup(func() {
 		e.stopEngine()
 		for _, s := range e.sims {
@@ -57,33 +77,50 @@ func newEnv(t *testing.T, n int, opts smscsim.Options) *env {
 	if err := db.CreateSignature(ctx, &app.Signature{DepartmentID: app.RootDepartmentID, Name: "测试单位", Approved: true}); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < n; i++ {
-		o := opts
-		o.SystemID, o.Password = "smsgw", "pw"
-		sim := smscsim.New(o)
-		if err := sim.Start("127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-		e.sims = append(e.sims, sim)
-		host, port, _ := net.SplitHostPort(sim.Addr())
-		p, _ := strconv.Atoi(port)
-		ch := &app.Channel{Name: fmt.Sprintf("ch%d", i), Host: host, Port: p, SystemID: "smsgw", Password: "pw",
-			SourceAddr: fmt.Sprintf("1069000%d", i+1), TPS: 5000, Window: 64, Weight: 1, Enabled: true}
-		if err := db.CreateChannel(ctx, ch); err != nil {
-			t.Fatal(err)
-		}
-		e.chans = append(e.chans, ch)
+	for i, o := range s.sims {
+		e.addChannel(o, func(c *app.Channel) {
+			if s.channel != nil {
+				s.channel(i, c)
+			}
+		})
 	}
 	e.startEngine()
 	return e
 }
 
+// addChannel starts a simulator with opts and stores a channel bound to it.
+func (e *env) addChannel(o smscsim.Options, tune func(*app.Channel)) *app.Channel {
+	e.t.Helper()
+	o.SystemID, o.Password = "smsgw", "pw"
+	sim := smscsim.New(o)
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		e.t.Fatal(err)
+	}
+	e.sims = append(e.sims, sim)
+	host, port, _ := net.SplitHostPort(sim.Addr())
+	p, _ := strconv.Atoi(port)
+	ch := &app.Channel{Name: fmt.Sprintf("ch%d", len(e.sims)), Host: host, Port: p, SystemID: "smsgw", Password: "pw",
+		SourceAddr: fmt.Sprintf("1069000%d", len(e.sims)), TPS: 5000, Window: 64, Weight: 1, Enabled: true}
+	if tune != nil {
+		tune(ch)
+	}
+	if err := e.db.CreateChannel(context.Background(), ch); err != nil {
+		e.t.Fatal(err)
+	}
+	e.chans = append(e.chans, ch)
+	return ch
+}
+
 func (e *env) startEngine() {
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.done = cancel, make(chan error, 1)
-	e.engine = dispatch.New(dispatch.Options{Outbox: e.db, Channels: e.db, Notify: e.db.Notifications(),
+	opts := dispatch.Options{Outbox: e.db, Channels: e.db, Notify: e.db.Notifications(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ReloadInterval: 100 * time.Millisecond,
-		PollInterval: 100 * time.Millisecond, SubmitTimeout: 2 * time.Second})
+		PollInterval: 100 * time.Millisecond, SubmitTimeout: 2 * time.Second}
+	if e.tune != nil {
+		e.tune(&opts)
+	}
+	e.engine = dispatch.New(opts)
 	go func() { e.done <- e.engine.Run(ctx) }()
 }
 
@@ -254,7 +291,7 @@ func TestEngine(t *testing.T) {
 		}
 	})
 
-	t.Run("PermanentErrorFailsAndThrottlingRetries", func(t *testing.T) {
+	t.Run("HeavyThrottlingRetriesUntilDelivered", func(t *testing.T) {
 		e := newEnv(t, 1, smscsim.Options{ThrottleRatio: 0.3})
 		ids := e.send("【测试单位】限流重试", numbers(5000, 300)...)
 		got := e.waitFinal(ids, 30*time.Second)

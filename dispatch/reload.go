@@ -65,7 +65,7 @@ func (e *Engine) reload(ctx context.Context) {
 		e.stopping.Add(1)
 		go func() {
 			defer e.stopping.Done()
-			c.stop(e.opts.SubmitTimeout)
+			c.stop(e.opts.SubmitTimeout, e.opts.ReceiptLinger)
 		}()
 	}
 }

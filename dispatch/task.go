@@ -21,7 +21,8 @@ type task struct {
 	retryCode string
 	failCode  string
 	unknown   bool // some part's outcome is unknown: it may have reached the SMSC
-	hops      int  // channels it was handed to
+	hops      int      // times a channel handed it back
+	avoid     *channel // the channel that handed it back last
 }
 
 // begin prepares for n parts.

@@ -40,6 +40,10 @@ type Options struct {
 	// "DELIVRD", "UNDELIV", "REJECTD" or "EXPIRED"; "" falls back to
 	// UndeliveredRatio. It is called from many goroutines at once.
 	ReceiptStatus func(Submitted) string
+	// SubmitStatus, when set, may refuse a submit_sm to dest by returning
+	// an SMPP command status (0x0B invalid destination, say); 0 accepts.
+	// It is called from many goroutines at once.
+	SubmitStatus func(dest string) uint32
 	// Keep is how many accepted parts Submitted returns (a ring buffer;
 	// default 10000, negative keeps none). Stats are always complete.
 	Keep int

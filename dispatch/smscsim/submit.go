@@ -28,6 +28,12 @@ func (c *session) submit(req *pdu.SubmitSM, frame []byte) {
 		srv.counters.errors.Add(1)
 		c.send(marshal(resp, data.ESME_RSYSERR))
 		return
+	case cfg.SubmitStatus != nil:
+		if status := cfg.SubmitStatus(req.DestAddr.Address()); status != 0 {
+			srv.counters.errors.Add(1)
+			c.send(marshal(resp, data.CommandStatusType(status)))
+			return
+		}
 	}
 
 	now := time.Now()
