@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,12 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"smsgw/app"
+	"smsgw/dispatch/smscsim"
 	"smsgw/store"
 )
 
@@ -299,4 +302,88 @@ func TestAPIKeyCreate(t *testing.T) {
 	if _, err := run("apikey", "create", "--data", dir, "--name", "x", "--role", "king"); err == nil || !strings.Contains(err.Error(), "EINVALID") {
 		t.Errorf("unknown role: err %v, want EINVALID", err)
 	}
+}
+
+// TestChannelHotPlugThroughAPI is issue 3's acceptance: a simulator started
+// beside the demo is added through the API, carries traffic, and stops
+// carrying it once disabled, while sending goes on.
+func TestChannelHotPlugThroughAPI(t *testing.T) {
+	dir := t.TempDir()
+	p, err := start(context.Background(), config{Data: dir, Listen: "127.0.0.1:0", Demo: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.stop()
+	info := readDemo(t, dir)
+	c := &client{t: t, base: info.BaseURL, key: info.APIKey}
+
+	sim := smscsim.New(smscsim.Options{SystemID: "extra", Password: "pw"})
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	host, port, _ := net.SplitHostPort(sim.Addr())
+	var ch struct {
+		ID    string `json:"id"`
+		State struct {
+			Bound     bool  `json:"bound"`
+			Submitted int64 `json:"submitted"`
+		} `json:"state"`
+	}
+	body := map[string]any{"name": "新增通道", "host": host, "port": mustAtoi(t, port), "system_id": "extra", "password": "pw",
+		"source_addr": "10690009", "tps": 3000}
+	if code := c.do("POST", "/api/v1/channels", body, &ch); code != http.StatusCreated {
+		t.Fatalf("adding a channel: %d", code)
+	}
+	sendMany := func(from int) {
+		var ids []string
+		for i := 0; i < 3; i++ {
+			var a sendAnswer
+			to := make([]string, 100)
+			for j := range to {
+				to[j] = fmt.Sprintf("137%08d", from+i*100+j)
+			}
+			if code := c.do("POST", "/api/v1/messages", map[string]any{"to": to, "content": "【示例单位】通道热插拔"}, &a); code != http.StatusAccepted {
+				t.Fatalf("send: %d", code)
+			}
+			for _, m := range a.Messages {
+				ids = append(ids, m.ID)
+			}
+		}
+		for _, id := range ids {
+			c.waitStatus(id, "delivered", 30*time.Second)
+		}
+	}
+	waitChannel := func(cond func() bool) {
+		deadline := time.Now().Add(15 * time.Second)
+		for c.do("GET", "/api/v1/channels/"+ch.ID, nil, &ch); !cond(); c.do("GET", "/api/v1/channels/"+ch.ID, nil, &ch) {
+			if time.Now().After(deadline) {
+				t.Fatalf("channel state %+v", ch.State)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitChannel(func() bool { return ch.State.Bound })
+	sendMany(0)
+	waitChannel(func() bool { return ch.State.Submitted > 0 })
+
+	if code := c.do("PATCH", "/api/v1/channels/"+ch.ID, map[string]any{"enabled": false}, &ch); code != http.StatusOK {
+		t.Fatalf("disabling: %d", code)
+	}
+	waitChannel(func() bool { return !ch.State.Bound })
+	before := ch.State.Submitted
+	sendMany(1000)
+	c.do("GET", "/api/v1/channels/"+ch.ID, nil, &ch)
+	if ch.State.Submitted != before {
+		t.Errorf("the disabled channel's submitted count went from %d to %d", before, ch.State.Submitted)
+	}
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -60,7 +60,8 @@ func TestChannels(t *testing.T) {
 	})
 
 	t.Run("DisabledChannelDrainsAndStops", func(t *testing.T) {
-		e := startEnv(t, setup{sims: []smscsim.Options{{}, {}}, channel: func(_ int, c *app.Channel) { c.TPS = 400 }})
+		e := startEnv(t, setup{sims: []smscsim.Options{{}, {}}, channel: func(_ int, c *app.Channel) { c.TPS = 400 },
+			engine: func(o *dispatch.Options) { o.ReceiptLinger = time.Second }})
 		ids := e.send("【测试单位】停用通道", numbers(0, 3000)...)
 		waitFor(t, 10*time.Second, func() bool { return e.sims[1].Stats().Accepted > 100 })
 		ch := e.chans[1]
@@ -68,7 +69,13 @@ func TestChannels(t *testing.T) {
 		if err := e.db.UpdateChannel(context.Background(), ch); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 10*time.Second, func() bool { _, running := e.engine.ChannelStates()[ch.ID]; return !running })
+		waitFor(t, 10*time.Second, func() bool { return !e.state(ch).Bound })
+		// The sender finishes the message in hand: wait for the count to settle.
+		waitFor(t, 10*time.Second, func() bool {
+			before := e.sims[1].Stats().Accepted
+			time.Sleep(300 * time.Millisecond)
+			return e.sims[1].Stats().Accepted == before
+		})
 		stopped := e.sims[1].Stats().Accepted
 		got := e.waitFinal(ids, 60*time.Second)
 		if c := countStatus(got); c[app.StatusDelivered] != 3000 {
@@ -186,7 +193,7 @@ func TestChannels(t *testing.T) {
 		if err := e.db.DeleteChannel(context.Background(), e.chans[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 10*time.Second, func() bool { return len(e.engine.ChannelStates()) == 0 })
+		waitFor(t, 10*time.Second, func() bool { return !e.state(e.chans[0]).Bound })
 		ids := e.send("【测试单位】无通道", numbers(0, 20)...)
 		time.Sleep(300 * time.Millisecond) // a few engine polls: nothing may fail meanwhile
 		for _, id := range ids {

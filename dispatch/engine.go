@@ -50,7 +50,8 @@ type Engine struct {
 
 	mu       sync.Mutex
 	channels map[int64]*channel
-	stopping sync.WaitGroup // channels removed or changed, still winding down
+	retired  map[int64]app.ChannelState // last state of channels stopped since
+	stopping sync.WaitGroup             // channels removed or changed, still winding down
 }
 
 // New builds an engine; Run starts it.
@@ -82,6 +83,7 @@ func New(opts Options) *Engine {
 		rec:      newRecorder(opts.Outbox, opts.Logger),
 		mo:       newAssembler(time.Minute),
 		channels: map[int64]*channel{},
+		retired:  map[int64]app.ChannelState{},
 		freed:    make(chan struct{}, 1),
 		// A claim may overshoot MaxHeld by a few jobs; channels hand tasks
 		// back here too. Sends never block in practice.
@@ -340,15 +342,35 @@ func (e *Engine) anyAvailable() bool {
 	return false
 }
 
-// ChannelStates reports every running channel's live state.
+// ChannelStates reports every running channel's live state, and the last
+// state of channels stopped (disabled, say) since the engine started.
 func (e *Engine) ChannelStates() map[int64]app.ChannelState {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make(map[int64]app.ChannelState, len(e.channels))
+	out := make(map[int64]app.ChannelState, len(e.channels)+len(e.retired))
+	for id, st := range e.retired {
+		out[id] = st
+	}
 	for id, c := range e.channels {
 		out[id] = c.state()
 	}
 	return out
+}
+
+// retire remembers a stopped channel's final state, unless it runs again.
+func (e *Engine) retire(c *channel) {
+	e.mu.Lock()
+	if _, running := e.channels[c.id]; !running {
+		e.retired[c.id] = retiredState(c)
+	}
+	e.mu.Unlock()
+}
+
+// retiredState is a stopped channel's state: its counters, not sending.
+func retiredState(c *channel) app.ChannelState {
+	st := c.state()
+	st.Bound, st.InFlight, st.Queued, st.SentPerS = false, 0, 0, 0
+	return st
 }
 
 // maintain runs the store's upkeep every MaintainEvery.

@@ -46,6 +46,7 @@ func (e *Engine) reload(ctx context.Context) {
 		case !ok || !sameSMSC(c.conf(), w):
 			stale = append(stale, c)
 			delete(e.channels, id)
+			e.retired[id] = retiredState(c)
 		case !reflect.DeepEqual(tuning(c.conf()), tuning(w)):
 			e.log.Info("retuning channel", "channel", id, "name", w.Name)
 			c.retune(w)
@@ -55,6 +56,7 @@ func (e *Engine) reload(ctx context.Context) {
 		if _, ok := e.channels[id]; !ok {
 			e.log.Info("starting channel", "channel", w.ID, "name", w.Name, "smsc", w.Addr())
 			e.channels[id] = startChannel(w, e)
+			delete(e.retired, id)
 		}
 	}
 	e.mu.Unlock()
@@ -66,6 +68,7 @@ func (e *Engine) reload(ctx context.Context) {
 		go func() {
 			defer e.stopping.Done()
 			c.stop(e.opts.SubmitTimeout, e.opts.ReceiptLinger)
+			e.retire(c)
 		}()
 	}
 }

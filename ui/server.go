@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
 
 	"smsgw/app"
@@ -55,6 +56,12 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, log: opts.Logger, echo: echo.New(), limits: limiters{m: map[int64]*rate.Limiter{}}}
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.HTTPErrorHandler = s.handleError
+	// A handler that panics answers 500 (logged with its stack) instead of
+	// dropping the connection.
+	s.echo.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		s.log.Error("handler panic", "path", c.Path(), "error", err, "stack", string(stack))
+		return err
+	}}))
 	s.routes()
 	s.http = &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	return s
