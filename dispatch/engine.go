@@ -42,8 +42,8 @@ type Engine struct {
 	rec  *recorder
 	mo   *assembler
 
-	held    atomic.Int64  // messages claimed, no outcome yet
-	freed   chan struct{} // signalled when held falls to half of MaxHeld
+	held    atomic.Int64  // messages claimed whose outcome is not stored yet
+	freed   chan struct{} // signalled when outcomes were stored
 	pending chan *task    // claimed, waiting for a channel with room
 	room    chan struct{} // signalled when a channel's queue has room
 	quit    chan struct{} // closed when shutdown begins
@@ -77,10 +77,9 @@ func New(opts Options) *Engine {
 	if opts.ClaimJobs == 0 {
 		opts.ClaimJobs = 8
 	}
-	return &Engine{
+	e := &Engine{
 		opts:     opts,
 		log:      opts.Logger,
-		rec:      newRecorder(opts.Outbox, opts.Logger),
 		mo:       newAssembler(time.Minute),
 		channels: map[int64]*channel{},
 		retired:  map[int64]app.ChannelState{},
@@ -91,6 +90,8 @@ func New(opts Options) *Engine {
 		room:    make(chan struct{}, 1),
 		quit:    make(chan struct{}),
 	}
+	e.rec = newRecorder(opts.Outbox, opts.Logger, e.recorded)
+	return e
 }
 
 // Run sends until ctx is cancelled, then stops claiming, lets in-flight
@@ -322,11 +323,16 @@ func (e *Engine) finish(t *task, o app.Outcome) {
 		o.At = time.Now()
 	}
 	e.rec.addOutcome(o, t.job)
-	if e.held.Add(-1) == int64(e.opts.MaxHeld/2) {
-		select {
-		case e.freed <- struct{}{}:
-		default:
-		}
+}
+
+// recorded frees room for n messages once their outcomes are stored. Counting
+// them held until then bounds the outcomes waiting in memory too, so a slow
+// disk slows claiming, and a crash resends at most MaxHeld messages.
+func (e *Engine) recorded(n int) {
+	e.held.Add(-int64(n))
+	select {
+	case e.freed <- struct{}{}:
+	default:
 	}
 }
 

@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 
 // env is a store, simulators with a channel each, and a running engine.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	sims   []*smscsim.Server
 	chans  []*app.Channel
@@ -39,7 +39,7 @@ type env struct {
 
 // newEnv opens a fresh database, starts n simulators with opts and binds a
 // channel to each, and runs an engine.
-func newEnv(t *testing.T, n int, opts smscsim.Options) *env {
+func newEnv(t testing.TB, n int, opts smscsim.Options) *env {
 	sims := make([]smscsim.Options, n)
 	for i := range sims {
 		sims[i] = opts
@@ -55,7 +55,7 @@ type setup struct {
 	engine  func(*dispatch.Options)
 }
 
-func startEnv(t *testing.T, s setup) *env {
+func startEnv(t testing.TB, s setup) *env {
 	t.Helper()
 	ctx := context.Background()
 	sopts := store.Options{Path: filepath.Join(t.TempDir(), "smsgw.db"), Exclusive: true}
@@ -116,7 +116,7 @@ func (e *env) startEngine() {
 	e.cancel, e.done = cancel, make(chan error, 1)
 	opts := dispatch.Options{Outbox: e.db, Channels: e.db, Notify: e.db.Notifications(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ReloadInterval: 100 * time.Millisecond,
-		PollInterval: 100 * time.Millisecond, SubmitTimeout: 2 * time.Second}
+		PollInterval: 100 * time.Millisecond}
 	if e.tune != nil {
 		e.tune(&opts)
 	}
@@ -361,7 +361,7 @@ func TestEngine(t *testing.T) {
 }
 
 // waitFor polls cond until it holds or the time is up.
-func waitFor(t *testing.T, within time.Duration, cond func() bool) {
+func waitFor(t testing.TB, within time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {

@@ -25,7 +25,9 @@ type outcomeItem struct {
 	done string
 }
 
-func newRecorder(box app.Outbox, log *slog.Logger) *recorder {
+// newRecorder writes through box; recorded is told how many outcomes each
+// successful write stored.
+func newRecorder(box app.Outbox, log *slog.Logger, recorded func(n int)) *recorder {
 	return &recorder{
 		outcomes: newBatcher("outcomes", log, func(ctx context.Context, items []outcomeItem) error {
 			list := make([]app.Outcome, len(items))
@@ -36,7 +38,11 @@ func newRecorder(box app.Outbox, log *slog.Logger) *recorder {
 					done = append(done, it.done)
 				}
 			}
-			return box.Record(ctx, list, done)
+			if err := box.Record(ctx, list, done); err != nil {
+				return err
+			}
+			recorded(len(items))
+			return nil
 		}),
 		receipts: newBatcher("receipts", log, box.ApplyReceipts),
 		replies:  newBatcher("replies", log, box.SaveReplies),

@@ -20,7 +20,7 @@ type task struct {
 	ids       []string
 	retryCode string
 	failCode  string
-	unknown   bool // some part's outcome is unknown: it may have reached the SMSC
+	unknown   bool     // some part's outcome is unknown: it may have reached the SMSC
 	hops      int      // times a channel handed it back
 	avoid     *channel // the channel that handed it back last
 }

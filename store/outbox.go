@@ -150,12 +150,17 @@ func (db *DB) Record(ctx context.Context, outcomes []app.Outcome, done []string)
 	}
 	defer db.leave()
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Early receipts are rare: look for them per part only when some wait.
+		var early bool
+		if err := tx.QueryRowContext(ctx, `select exists (select 1 from early_receipts)`).Scan(&early); err != nil {
+			return err
+		}
 		retries := map[time.Duration][]int64{}
 		for i := range outcomes {
 			o := &outcomes[i]
 			switch o.Kind {
 			case app.OutcomeSubmitted:
-				if err := db.recordSubmitted(ctx, tx, o); err != nil {
+				if err := db.recordSubmitted(ctx, tx, o, early); err != nil {
 					return err
 				}
 			case app.OutcomeRetry:
@@ -204,7 +209,7 @@ func (db *DB) Record(ctx context.Context, outcomes []app.Outcome, done []string)
 // for receipt matching, and applies receipts that arrived before this result.
 // An SMSC may reuse an id: the newest mapping wins. A part the SMSC took
 // without giving an id cannot get a receipt; the sweep expires it.
-func (db *DB) recordSubmitted(ctx context.Context, tx *sql.Tx, o *app.Outcome) error {
+func (db *DB) recordSubmitted(ctx context.Context, tx *sql.Tx, o *app.Outcome, early bool) error {
 	var attempt int
 	err := tx.QueryRowContext(ctx, `update messages set status = 'submitted', channel_id = ?, submitted_at = ?, error_code = ''
 		where id = ? and status = 'submitting' returning attempts`, o.ChannelID, ms(o.At), o.MessageID).Scan(&attempt)
@@ -224,7 +229,7 @@ func (db *DB) recordSubmitted(ctx context.Context, tx *sql.Tx, o *app.Outcome) e
 		}
 	}
 	for _, id := range o.SMSCIDs {
-		if id == "" {
+		if id == "" || !early {
 			continue
 		}
 		var rc app.Receipt

@@ -116,11 +116,17 @@ func (s *Server) Close(ctx context.Context) error {
 func (s *Server) health(c echo.Context) error {
 	body := map[string]any{"status": "ok", "version": s.opts.Version}
 	if s.opts.Monitor != nil {
-		chans := map[string]app.ChannelState{}
+		chans, bound := map[string]app.ChannelState{}, 0
 		for id, st := range s.opts.Monitor.ChannelStates() {
 			chans[formatID(id)] = st
+			if st.Bound {
+				bound++
+			}
 		}
-		body["channels"] = chans
+		body["channels"], body["bound_channels"] = chans, bound
+		if bound == 0 {
+			body["warning"] = "没有可用通道：短信将排队等待 (no channel bound: messages wait queued)"
+		}
 	}
 	return c.JSON(http.StatusOK, body)
 }
