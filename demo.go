@@ -125,7 +125,7 @@ func createDemo(ctx context.Context, db *store.DB) (*demoInfo, error) {
 		return nil, err
 	}
 	secret, err := db.CreateAPIKey(ctx, &app.APIKey{Name: "演示应用", DepartmentID: app.RootDepartmentID, UserID: admin.ID,
-		Role: app.RoleSysadmin, AllowFreeText: true,
+		Role: app.RoleSysadmin, AllowFreeText: true, RateLimit: 10000, // room for benchmarks
 		Scopes: []string{app.ScopeSend, app.ScopeQuery, app.ScopeTemplates, app.ScopeContacts, app.ScopeAccount, app.ScopeAdmin}})
 	if err != nil {
 		return nil, err

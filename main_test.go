@@ -378,6 +378,15 @@ func TestChannelHotPlugThroughAPI(t *testing.T) {
 	if ch.State.Submitted != before {
 		t.Errorf("the disabled channel's submitted count went from %d to %d", before, ch.State.Submitted)
 	}
+
+	// The CLI, another "process" on the same data folder, enables it again.
+	cmd := newRootCmd()
+	cmd.SetOut(io.Discard)
+	cmd.SetArgs([]string{"channel", "enable", ch.ID, "--data", dir})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	waitChannel(func() bool { return ch.State.Bound })
 }
 
 func mustAtoi(t *testing.T, s string) int {
