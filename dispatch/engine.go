@@ -381,16 +381,23 @@ func retiredState(c *channel) app.ChannelState {
 
 // maintain runs the store's upkeep every MaintainEvery.
 func (e *Engine) maintain(ctx context.Context) {
-	t := time.NewTicker(e.opts.MaintainEvery)
+	every(ctx, e.opts.MaintainEvery, func() {
+		if err := e.opts.Outbox.Maintain(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("store upkeep failed", "error", err)
+		}
+	})
+}
+
+// every calls f every d until ctx is done.
+func every(ctx context.Context, d time.Duration, f func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := e.opts.Outbox.Maintain(ctx); err != nil && ctx.Err() == nil {
-				e.log.Error("store upkeep failed", "error", err)
-			}
+			f()
 		}
 	}
 }

@@ -12,16 +12,7 @@ import (
 // restarts or stops channels to match, so changes take effect without a
 // restart, whichever process made them.
 func (e *Engine) watchChannels(ctx context.Context) {
-	t := time.NewTicker(e.opts.ReloadInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			e.reload(ctx)
-		}
-	}
+	every(ctx, e.opts.ReloadInterval, func() { e.reload(ctx) })
 }
 
 func (e *Engine) reload(ctx context.Context) {
