@@ -77,4 +77,7 @@ type APIKeyService interface {
 	// Authenticate returns the principal of a Bearer secret.
 	// Errors: EUNAUTHORIZED (unknown or disabled).
 	Authenticate(ctx context.Context, secret string) (*Principal, error)
+	// AuthenticateSigned returns the principal of a signed request whose
+	// signature, timestamp and nonce are good. Errors: EUNAUTHORIZED.
+	AuthenticateSigned(ctx context.Context, r *SignedRequest) (*Principal, error)
 }

@@ -28,8 +28,12 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *app.APIKey) (string, error) {
 		return "", err
 	}
 	secret, key := randomHex(32), "ak_"+randomHex(8)
+	sealed, err := db.box.seal(secret)
+	if err != nil {
+		return "", err
+	}
 	k.Key, k.Enabled, k.CreatedAt = key, true, db.now()
-	err := db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// SQLite's foreign key errors do not say which key: check each.
 		if err := mustExist(ctx, tx, `departments`, k.DepartmentID, "department_id", "部门不存在"); err != nil {
 			return err
@@ -48,8 +52,8 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *app.APIKey) (string, error) {
 				return app.Errorf(app.ECONFLICT, "扩展码 %s 已被占用", k.Ext)
 			}
 		}
-		r, err := tx.ExecContext(ctx, `insert into api_keys (name, key, secret_hash, department_id, user_id, role, scopes, allow_free_text, ext, rate_limit, enabled, created_at)
-			values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`, k.Name, k.Key, hashToken(secret), k.DepartmentID, nullID(k.UserID),
+		r, err := tx.ExecContext(ctx, `insert into api_keys (name, key, secret_hash, secret_enc, department_id, user_id, role, scopes, allow_free_text, ext, rate_limit, enabled, created_at)
+			values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`, k.Name, k.Key, hashToken(secret), sealed, k.DepartmentID, nullID(k.UserID),
 			string(k.Role), strings.Join(k.Scopes, ","), k.AllowFreeText, k.Ext, k.RateLimit, ms(k.CreatedAt))
 		if err != nil {
 			return err
@@ -69,24 +73,64 @@ func (db *DB) Authenticate(ctx context.Context, secret string) (*app.Principal, 
 		return nil, err
 	}
 	defer db.leave()
+	p, _, err := db.findPrincipal(ctx, `k.secret_hash = ?`, hashToken(secret))
+	return p, err
+}
+
+// AuthenticateSigned returns the principal of a signed request: its key
+// known and enabled, its signature made with the key's secret within the
+// time window, and its nonce not seen before.
+func (db *DB) AuthenticateSigned(ctx context.Context, r *app.SignedRequest) (*app.Principal, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	p, sealed, err := db.findPrincipal(ctx, `k.key = ?`, r.Key)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := db.box.open(sealed)
+	if err != nil || secret == "" {
+		return nil, app.Errorf(app.EUNAUTHORIZED, "该密钥不能用于签名请求：请重新生成密钥")
+	}
+	now := db.now()
+	if err := r.Verify(secret, now); err != nil {
+		return nil, err
+	}
+	err = db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `insert into nonces (api_key_id, nonce, expires_at) values (?, ?, ?)`,
+			p.APIKeyID, r.Nonce, ms(now.Add(2*app.SignatureWindow)))
+		return uniqueError(err, "nonce")
+	})
+	if app.ErrorCode(err) == app.ECONFLICT {
+		return nil, app.Errorf(app.EUNAUTHORIZED, "X-Smsgw-Nonce 已使用过 (replayed request)")
+	} else if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// findPrincipal loads the enabled API key matching cond, with its sealed
+// secret. Errors: EUNAUTHORIZED.
+func (db *DB) findPrincipal(ctx context.Context, cond string, arg any) (*app.Principal, string, error) {
 	p := &app.Principal{}
-	var role, scopes string
+	var role, scopes, sealed string
 	var userID sql.NullInt64
 	var enabled bool
 	err := db.rdb.QueryRowContext(ctx, `select k.id, k.department_id, k.user_id, k.role, k.scopes, k.allow_free_text, k.enabled,
-			case when k.ext != '' then k.ext else d.ext end, k.rate_limit
-		from api_keys k join departments d on d.id = k.department_id where k.secret_hash = ?`,
-		hashToken(secret)).Scan(&p.APIKeyID, &p.DepartmentID, &userID, &role, &scopes, &p.AllowFreeText, &enabled, &p.Ext, &p.RateLimit)
+			case when k.ext != '' then k.ext else d.ext end, k.rate_limit, k.secret_enc
+		from api_keys k join departments d on d.id = k.department_id where `+cond, arg).Scan(
+		&p.APIKeyID, &p.DepartmentID, &userID, &role, &scopes, &p.AllowFreeText, &enabled, &p.Ext, &p.RateLimit, &sealed)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !enabled {
-		return nil, app.Errorf(app.EUNAUTHORIZED, "API 密钥无效或已停用 (invalid or disabled API key)")
+		return nil, "", app.Errorf(app.EUNAUTHORIZED, "API 密钥无效或已停用 (invalid or disabled API key)")
 	} else if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	p.UserID, p.Role = userID.Int64, app.Role(role)
 	if scopes != "" {
 		p.Scopes = strings.Split(scopes, ",")
 	}
-	return p, nil
+	return p, sealed, nil
 }
 
 func randomHex(n int) string {

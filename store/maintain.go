@@ -9,7 +9,8 @@ import (
 // Maintain does the periodic upkeep of the queue and the message table:
 // submitted messages whose receipt never came expire (ENORECEIPT) after
 // ReceiptTimeout, receipts that never matched a message are dropped after a
-// week, and jobs claimed too often become visible failures.
+// week, expired nonces of signed requests go, and jobs claimed too often
+// become visible failures.
 func (db *DB) Maintain(ctx context.Context) error {
 	if err := db.enter(); err != nil {
 		return err
@@ -26,6 +27,9 @@ func (db *DB) Maintain(ctx context.Context) error {
 			db.log.Warn("messages expired without a receipt", "messages", n, "after", db.opts.ReceiptTimeout)
 		}
 		if _, err := tx.ExecContext(ctx, `delete from early_receipts where received_at < ?`, ms(now.Add(-7*24*time.Hour))); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `delete from nonces where expires_at < ?`, ms(now)); err != nil {
 			return err
 		}
 		return db.failDeadJobs(ctx, tx)
