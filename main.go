@@ -134,7 +134,7 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	eopts := cfg.Engine
 	eopts.Outbox, eopts.Channels, eopts.Notify, eopts.Logger = db, db, db.Notifications(), cfg.Logger
 	p.engine = dispatch.New(eopts)
-	p.server = ui.New(ui.Options{Addr: cfg.Listen, Messages: db, Replies: db, Keys: db, Channels: db, Monitor: p.engine,
+	p.server = ui.New(ui.Options{Addr: cfg.Listen, Messages: db, Replies: db, Keys: db, Departments: db, Channels: db, Monitor: p.engine,
 		Logger: cfg.Logger, Version: version})
 	if err := p.server.Open(); err != nil {
 		p.closeAll()
@@ -217,7 +217,7 @@ func newSimCmd() *cobra.Command {
 }
 
 func newAPIKeyCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "apikey", Short: "Manage API keys"}
+	cmd := &cobra.Command{Use: "apikey", Aliases: []string{"app"}, Short: "Manage API keys (apps)"}
 	var data, name, role, scopes, ext string
 	var dept int64
 	var freeText bool

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net"
 	"strings"
 	"time"
 )
@@ -27,8 +28,9 @@ type APIKey struct {
 	Role          Role // the role the app acts with
 	Scopes        []string
 	AllowFreeText bool
-	Ext           string // extension code (扩展码); "" uses the department's
-	RateLimit     int    // requests per second; 0 means the default, 100
+	Ext           string   // extension code (扩展码); "" uses the department's
+	RateLimit     int      // requests per second; 0 means the default, 100
+	IPAllowlist   []string // addresses or CIDR networks allowed to call; empty: any
 	Enabled       bool
 	CreatedAt     time.Time
 }
@@ -59,6 +61,11 @@ func (k *APIKey) Validate() error {
 	} else if k.RateLimit < 0 || k.RateLimit > 100000 {
 		return FieldError("rate_limit", "每秒请求上限应在1到100000之间")
 	}
+	for _, a := range k.IPAllowlist {
+		if _, _, err := net.ParseCIDR(a); err != nil && net.ParseIP(a) == nil {
+			return FieldError("ip_allowlist", "不是IP地址或网段：%q", a)
+		}
+	}
 	for _, s := range k.Scopes {
 		switch s {
 		case ScopeSend, ScopeQuery, ScopeTemplates, ScopeContacts, ScopeAccount, ScopeAdmin:
@@ -80,4 +87,25 @@ type APIKeyService interface {
 	// AuthenticateSigned returns the principal of a signed request whose
 	// signature, timestamp and nonce are good. Errors: EUNAUTHORIZED.
 	AuthenticateSigned(ctx context.Context, r *SignedRequest) (*Principal, error)
+	// CreateApp is CreateAPIKey for a caller: in a department it reaches,
+	// with a role not above its own. Errors: EFORBIDDEN, EINVALID, ECONFLICT.
+	CreateApp(ctx context.Context, p *Principal, k *APIKey) (secret string, err error)
+	// FindApps lists the apps of the departments p reaches; no secrets.
+	FindApps(ctx context.Context, p *Principal) ([]*APIKey, error)
+}
+
+// AllowsIP reports whether ip may call as p: any when p has no allowlist.
+func (p *Principal) AllowsIP(ip string) bool {
+	if len(p.AllowedIPs) == 0 {
+		return true
+	}
+	addr := net.ParseIP(ip)
+	for _, a := range p.AllowedIPs {
+		if _, n, err := net.ParseCIDR(a); err == nil && addr != nil && n.Contains(addr) {
+			return true
+		} else if a == ip || addr != nil && addr.Equal(net.ParseIP(a)) {
+			return true
+		}
+	}
+	return false
 }

@@ -35,6 +35,8 @@ type Principal struct {
 	Ext string
 	// RateLimit caps an API app's requests per second (0: no limit).
 	RateLimit int
+	// AllowedIPs limits where an API app may call from (empty: anywhere).
+	AllowedIPs []string
 }
 
 // SeesAll reports whether the caller's data scope is the whole platform.

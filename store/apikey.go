@@ -43,18 +43,12 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *app.APIKey) (string, error) {
 				return err
 			}
 		}
-		if k.Ext != "" {
-			var n int
-			if err := tx.QueryRowContext(ctx, `select (select count(*) from api_keys where ext = ?) + (select count(*) from departments where ext = ?)`,
-				k.Ext, k.Ext).Scan(&n); err != nil {
-				return err
-			} else if n > 0 {
-				return app.Errorf(app.ECONFLICT, "扩展码 %s 已被占用", k.Ext)
-			}
+		if err := extFree(ctx, tx, k.Ext, 0); err != nil {
+			return err
 		}
-		r, err := tx.ExecContext(ctx, `insert into api_keys (name, key, secret_hash, secret_enc, department_id, user_id, role, scopes, allow_free_text, ext, rate_limit, enabled, created_at)
-			values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`, k.Name, k.Key, hashToken(secret), sealed, k.DepartmentID, nullID(k.UserID),
-			string(k.Role), strings.Join(k.Scopes, ","), k.AllowFreeText, k.Ext, k.RateLimit, ms(k.CreatedAt))
+		r, err := tx.ExecContext(ctx, `insert into api_keys (name, key, secret_hash, secret_enc, department_id, user_id, role, scopes, allow_free_text, ext, rate_limit, ip_allowlist, enabled, created_at)
+			values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`, k.Name, k.Key, hashToken(secret), sealed, k.DepartmentID, nullID(k.UserID),
+			string(k.Role), strings.Join(k.Scopes, ","), k.AllowFreeText, k.Ext, k.RateLimit, strings.Join(k.IPAllowlist, ","), ms(k.CreatedAt))
 		if err != nil {
 			return err
 		}
@@ -117,10 +111,11 @@ func (db *DB) findPrincipal(ctx context.Context, cond string, arg any) (*app.Pri
 	var role, scopes, sealed string
 	var userID sql.NullInt64
 	var enabled bool
+	var allow string
 	err := db.rdb.QueryRowContext(ctx, `select k.id, k.department_id, k.user_id, k.role, k.scopes, k.allow_free_text, k.enabled,
-			case when k.ext != '' then k.ext else d.ext end, k.rate_limit, k.secret_enc
+			case when k.ext != '' then k.ext else d.ext end, k.rate_limit, k.secret_enc, k.ip_allowlist
 		from api_keys k join departments d on d.id = k.department_id where `+cond, arg).Scan(
-		&p.APIKeyID, &p.DepartmentID, &userID, &role, &scopes, &p.AllowFreeText, &enabled, &p.Ext, &p.RateLimit, &sealed)
+		&p.APIKeyID, &p.DepartmentID, &userID, &role, &scopes, &p.AllowFreeText, &enabled, &p.Ext, &p.RateLimit, &sealed, &allow)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !enabled {
 		return nil, "", app.Errorf(app.EUNAUTHORIZED, "API 密钥无效或已停用 (invalid or disabled API key)")
 	} else if err != nil {
@@ -129,6 +124,9 @@ func (db *DB) findPrincipal(ctx context.Context, cond string, arg any) (*app.Pri
 	p.UserID, p.Role = userID.Int64, app.Role(role)
 	if scopes != "" {
 		p.Scopes = strings.Split(scopes, ",")
+	}
+	if allow != "" {
+		p.AllowedIPs = strings.Split(allow, ",")
 	}
 	return p, sealed, nil
 }
@@ -167,4 +165,67 @@ func mustExist(ctx context.Context, q querier, table string, id int64, field, ms
 		return app.FieldError(field, "%s", msg)
 	}
 	return nil
+}
+
+// CreateApp creates an API key for p: in a department p reaches, with a
+// role and scopes p could hold itself.
+func (db *DB) CreateApp(ctx context.Context, p *app.Principal, k *app.APIKey) (string, error) {
+	if !p.CanManageOrg() {
+		return "", app.Errorf(app.EFORBIDDEN, "只有系统管理员和部门管理员可以创建应用")
+	}
+	if k.DepartmentID == 0 {
+		k.DepartmentID = p.DepartmentID
+	}
+	if k.Role == "" {
+		k.Role = app.RoleDeptAdmin
+	}
+	if !p.Role.Outranks(k.Role) {
+		return "", app.FieldError("role", "不能授予高于自己的角色")
+	}
+	if err := reachable(ctx, db.rdb, p, k.DepartmentID, true); err != nil {
+		return "", app.FieldError("department_id", "部门不存在或不在您的管辖范围内")
+	}
+	return db.CreateAPIKey(ctx, k)
+}
+
+// FindApps lists the apps in the departments p reaches, without secrets.
+func (db *DB) FindApps(ctx context.Context, p *app.Principal) ([]*app.APIKey, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	if !p.CanManageOrg() {
+		return nil, app.Errorf(app.EFORBIDDEN, "只有系统管理员和部门管理员可以查看应用")
+	}
+	where, args := `1`, []any{}
+	if !p.SeesAll() {
+		where, args = `department_id in (`+subtreeSQL+`)`, []any{p.DepartmentID}
+	}
+	rows, err := db.rdb.QueryContext(ctx, `select id, name, key, department_id, coalesce(user_id, 0), role, scopes, allow_free_text,
+		ext, rate_limit, ip_allowlist, enabled, created_at from api_keys where `+where+` order by id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*app.APIKey
+	for rows.Next() {
+		var k app.APIKey
+		var role, scopes, allow string
+		var created int64
+		if err := rows.Scan(&k.ID, &k.Name, &k.Key, &k.DepartmentID, &k.UserID, &role, &scopes, &k.AllowFreeText,
+			&k.Ext, &k.RateLimit, &allow, &k.Enabled, &created); err != nil {
+			return nil, err
+		}
+		k.Role, k.CreatedAt = app.Role(role), fromMS(created)
+		k.Scopes, k.IPAllowlist = splitList(scopes), splitList(allow)
+		out = append(out, &k)
+	}
+	return out, rows.Err()
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, ",")
 }

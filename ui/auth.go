@@ -33,6 +33,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if !p.AllowsIP(c.RealIP()) {
+			return app.Errorf(app.EFORBIDDEN, "该应用不允许从 %s 调用 (IP not allowed)", c.RealIP())
+		}
 		c.Set(principalKey, p)
 		return next(c)
 	}

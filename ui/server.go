@@ -20,15 +20,16 @@ import (
 
 // Options configure a Server.
 type Options struct {
-	Addr     string // listen address, e.g. "127.0.0.1:8080" or ":0"
-	Messages app.MessageService
-	Replies  app.ReplyService
-	Keys     app.APIKeyService
-	Channels app.ChannelService
-	Monitor  app.ChannelMonitor // live channel state; may be nil
-	Logger   *slog.Logger
-	Location *time.Location // zone of times in answers (default Asia/Shanghai)
-	Version  string
+	Addr        string // listen address, e.g. "127.0.0.1:8080" or ":0"
+	Messages    app.MessageService
+	Replies     app.ReplyService
+	Keys        app.APIKeyService
+	Departments app.DepartmentService
+	Channels    app.ChannelService
+	Monitor     app.ChannelMonitor // live channel state; may be nil
+	Logger      *slog.Logger
+	Location    *time.Location // zone of times in answers (default Asia/Shanghai)
+	Version     string
 }
 
 // Server serves the API.
@@ -55,6 +56,9 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, log: opts.Logger, echo: echo.New(), limits: limiters{m: map[int64]*rate.Limiter{}}}
 	s.echo.HideBanner, s.echo.HidePort = true, true
+	// The peer address, not X-Forwarded-For, which any caller can forge; a
+	// deployment behind a trusted proxy would configure that proxy here.
+	s.echo.IPExtractor = echo.ExtractIPDirect()
 	s.echo.HTTPErrorHandler = s.handleError
 	// A handler that panics answers 500 (logged with its stack) instead of
 	// dropping the connection.
@@ -79,6 +83,12 @@ func (s *Server) routes() {
 	api.GET("/channels/:id", s.getChannel)
 	api.PATCH("/channels/:id", s.updateChannel)
 	api.DELETE("/channels/:id", s.deleteChannel)
+	api.GET("/departments", s.listDepartments)
+	api.POST("/departments", s.createDepartment)
+	api.PATCH("/departments/:id", s.updateDepartment)
+	api.DELETE("/departments/:id", s.deleteDepartment)
+	api.GET("/apps", s.listApps)
+	api.POST("/apps", s.createApp)
 }
 
 // Open starts listening and serving in the background.

@@ -44,7 +44,7 @@ func newFixture(t *testing.T) *fixture {
 	if f.noFree, err = db.CreateAPIKey(ctx, &app.APIKey{Name: "templates only", DepartmentID: app.RootDepartmentID, Role: app.RoleOperator}); err != nil {
 		t.Fatal(err)
 	}
-	s := ui.New(ui.Options{Messages: db, Replies: db, Keys: db, Channels: db})
+	s := ui.New(ui.Options{Messages: db, Replies: db, Keys: db, Departments: db, Channels: db})
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)
 	return f
@@ -234,4 +234,15 @@ func TestAPI_RateLimitAnswers429WithRetryAfter(t *testing.T) {
 	if status, _ := f.call(t, "GET", "/api/v1/replies", f.admin, ""); status != http.StatusOK {
 		t.Errorf("another key got %d", status)
 	}
+}
+
+// mustAdmin returns the secret of a sysadmin key with the admin scope.
+func (f *fixture) mustAdmin(t *testing.T) string {
+	t.Helper()
+	secret, err := f.db.CreateAPIKey(context.Background(), &app.APIKey{Name: "root", DepartmentID: app.RootDepartmentID,
+		Role: app.RoleSysadmin, AllowFreeText: true, Scopes: []string{app.ScopeAdmin, app.ScopeSend, app.ScopeQuery}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
 }

@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"smsgw/app"
+)
+
+// CreateDepartment stores a department under its parent, within p's reach.
+func (db *DB) CreateDepartment(ctx context.Context, p *app.Principal, d *app.Department) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
+	if !p.CanManageOrg() {
+		return app.Errorf(app.EFORBIDDEN, "只有系统管理员和部门管理员可以管理组织机构")
+	}
+	if d.ParentID == 0 {
+		d.ParentID = p.DepartmentID
+		if p.SeesAll() {
+			d.ParentID = app.RootDepartmentID
+		}
+	}
+	d.Name = strings.TrimSpace(d.Name)
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	d.CreatedAt = db.now()
+	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := reachable(ctx, tx, p, d.ParentID, true); err != nil {
+			return app.FieldError("parent_id", "上级部门不存在或不在您的管辖范围内")
+		}
+		if err := extFree(ctx, tx, d.Ext, 0); err != nil {
+			return err
+		}
+		r, err := tx.ExecContext(ctx, `insert into departments (parent_id, name, ext, created_at) values (?, ?, ?, ?)`,
+			d.ParentID, d.Name, d.Ext, ms(d.CreatedAt))
+		if err != nil {
+			return err
+		}
+		d.ID, err = r.LastInsertId()
+		return err
+	})
+}
+
+// FindDepartments lists the departments p may see: all for a system
+// administrator, its own subtree for anyone else.
+func (db *DB) FindDepartments(ctx context.Context, p *app.Principal) ([]*app.Department, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	where, args := `1`, []any{}
+	if !p.SeesAll() {
+		where, args = `id in (`+subtreeSQL+`)`, []any{p.DepartmentID}
+	}
+	rows, err := db.rdb.QueryContext(ctx, `select id, coalesce(parent_id, 0), name, ext, created_at from departments where `+where+` order by id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*app.Department
+	for rows.Next() {
+		var d app.Department
+		var created int64
+		if err := rows.Scan(&d.ID, &d.ParentID, &d.Name, &d.Ext, &created); err != nil {
+			return nil, err
+		}
+		d.CreatedAt = fromMS(created)
+		out = append(out, &d)
+	}
+	return out, rows.Err()
+}
+
+// UpdateDepartment renames, moves or recodes a department below p's own (any
+// but the root for a system administrator).
+func (db *DB) UpdateDepartment(ctx context.Context, p *app.Principal, id int64, u *app.DepartmentUpdate) (*app.Department, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	if !p.CanManageOrg() {
+		return nil, app.Errorf(app.EFORBIDDEN, "只有系统管理员和部门管理员可以管理组织机构")
+	}
+	var d app.Department
+	err := db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := reachable(ctx, tx, p, id, false); err != nil {
+			return err
+		}
+		var created int64
+		if err := tx.QueryRowContext(ctx, `select id, coalesce(parent_id, 0), name, ext, created_at from departments where id = ?`, id).Scan(
+			&d.ID, &d.ParentID, &d.Name, &d.Ext, &created); err != nil {
+			return err
+		}
+		d.CreatedAt = fromMS(created)
+		if u.Name != nil {
+			d.Name = strings.TrimSpace(*u.Name)
+		}
+		if u.Ext != nil && *u.Ext != d.Ext {
+			if err := extFree(ctx, tx, *u.Ext, id); err != nil {
+				return err
+			}
+			d.Ext = *u.Ext
+		}
+		if u.ParentID != nil && *u.ParentID != d.ParentID {
+			if id == app.RootDepartmentID {
+				return app.FieldError("parent_id", "根部门不能移动")
+			}
+			if err := reachable(ctx, tx, p, *u.ParentID, true); err != nil {
+				return app.FieldError("parent_id", "上级部门不存在或不在您的管辖范围内")
+			}
+			var inside bool
+			if err := tx.QueryRowContext(ctx, `select ? in (`+subtreeSQL+`)`, *u.ParentID, id).Scan(&inside); err != nil {
+				return err
+			} else if inside {
+				return app.FieldError("parent_id", "不能把部门移到它自己或它的下级部门之下")
+			}
+			d.ParentID = *u.ParentID
+		}
+		if err := d.Validate(); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `update departments set name = ?, ext = ?, parent_id = ? where id = ?`, d.Name, d.Ext, nullID(d.ParentID), id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// DeleteDepartment removes a department that holds nothing.
+func (db *DB) DeleteDepartment(ctx context.Context, p *app.Principal, id int64) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
+	if !p.CanManageOrg() {
+		return app.Errorf(app.EFORBIDDEN, "只有系统管理员和部门管理员可以管理组织机构")
+	}
+	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := reachable(ctx, tx, p, id, false); err != nil {
+			return err
+		}
+		if id == app.RootDepartmentID {
+			return app.Errorf(app.ECONFLICT, "根部门不能删除")
+		}
+		for _, c := range []struct{ table, what string }{
+			{`departments where parent_id = ?`, "下级部门"}, {`users where department_id = ?`, "用户"},
+			{`api_keys where department_id = ?`, "应用"}, {`batches where department_id = ?`, "短信记录"},
+		} {
+			var n int
+			if err := tx.QueryRowContext(ctx, `select count(*) from `+c.table, id).Scan(&n); err != nil {
+				return err
+			} else if n > 0 {
+				return app.Errorf(app.ECONFLICT, "该部门还有%d条%s，不能删除", n, c.what)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `delete from departments where id = ?`, id)
+		return err
+	})
+}
+
+// reachable answers ENOTFOUND unless department id exists and p may act on
+// it: a system administrator on any, anyone else on departments below its
+// own, or (withOwn) its own too.
+func reachable(ctx context.Context, q querier, p *app.Principal, id int64, withOwn bool) error {
+	var ok bool
+	var err error
+	switch {
+	case p.SeesAll():
+		err = q.QueryRowContext(ctx, `select exists (select 1 from departments where id = ?)`, id).Scan(&ok)
+	case id == p.DepartmentID:
+		ok = withOwn
+	default:
+		err = q.QueryRowContext(ctx, `select ? in (`+subtreeSQL+`)`, id, p.DepartmentID).Scan(&ok)
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	} else if !ok {
+		return app.Errorf(app.ENOTFOUND, "部门不存在")
+	}
+	return nil
+}
+
+// extFree answers ECONFLICT when another department or an app has ext.
+func extFree(ctx context.Context, q querier, ext string, exceptDept int64) error {
+	if ext == "" {
+		return nil
+	}
+	var n int
+	if err := q.QueryRowContext(ctx, `select (select count(*) from api_keys where ext = ?) +
+		(select count(*) from departments where ext = ? and id != ?)`, ext, ext, exceptDept).Scan(&n); err != nil {
+		return err
+	} else if n > 0 {
+		return app.Errorf(app.ECONFLICT, "扩展码 %s 已被占用", ext)
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package ui
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"smsgw/app"
+)
+
+// appBody is POST /api/v1/apps.
+type appBody struct {
+	Name          string   `json:"name"`
+	DepartmentID  string   `json:"department_id"`
+	UserID        string   `json:"user_id"`
+	Role          app.Role `json:"role"`
+	Scopes        []string `json:"scopes"`
+	IPAllowlist   []string `json:"ip_allowlist"`
+	AllowFreeText bool     `json:"allow_free_text"`
+	Ext           string   `json:"ext"`
+	RateLimit     int      `json:"rate_limit"`
+}
+
+// appOut is an app as the API shows it; Secret only in the creation answer.
+type appOut struct {
+	ID            string   `json:"id"`
+	Key           string   `json:"key"`
+	Secret        string   `json:"secret,omitempty"`
+	Name          string   `json:"name"`
+	DepartmentID  string   `json:"department_id"`
+	Role          app.Role `json:"role"`
+	Scopes        []string `json:"scopes"`
+	IPAllowlist   []string `json:"ip_allowlist"`
+	AllowFreeText bool     `json:"allow_free_text"`
+	Ext           string   `json:"ext"`
+	RateLimit     int      `json:"rate_limit"`
+	Enabled       bool     `json:"enabled"`
+	CreatedAt     string   `json:"created_at"`
+}
+
+func (s *Server) toApp(k *app.APIKey) appOut {
+	out := appOut{ID: formatID(k.ID), Key: k.Key, Name: k.Name, DepartmentID: formatID(k.DepartmentID), Role: k.Role,
+		Scopes: k.Scopes, IPAllowlist: k.IPAllowlist, AllowFreeText: k.AllowFreeText, Ext: k.Ext, RateLimit: k.RateLimit,
+		Enabled: k.Enabled, CreatedAt: s.formatTime(k.CreatedAt)}
+	if out.IPAllowlist == nil {
+		out.IPAllowlist = []string{}
+	}
+	return out
+}
+
+// createApp answers the new app with its secret, shown this once.
+func (s *Server) createApp(c echo.Context) error {
+	var body appBody
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	k := &app.APIKey{Name: body.Name, Role: body.Role, Scopes: body.Scopes, IPAllowlist: body.IPAllowlist,
+		AllowFreeText: body.AllowFreeText, Ext: body.Ext, RateLimit: body.RateLimit}
+	var err error
+	if body.DepartmentID != "" {
+		if k.DepartmentID, err = parseID(body.DepartmentID); err != nil {
+			return app.FieldError("department_id", "department_id 无效")
+		}
+	}
+	if body.UserID != "" {
+		if k.UserID, err = parseID(body.UserID); err != nil {
+			return app.FieldError("user_id", "user_id 无效")
+		}
+	}
+	secret, err := s.opts.Keys.CreateApp(c.Request().Context(), principal(c), k)
+	if err != nil {
+		return err
+	}
+	out := s.toApp(k)
+	out.Secret = secret
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (s *Server) listApps(c echo.Context) error {
+	list, err := s.opts.Keys.FindApps(c.Request().Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	out := list2[appOut]{Items: make([]appOut, len(list))}
+	for i, k := range list {
+		out.Items[i] = s.toApp(k)
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,101 @@
+package ui_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestOrganisationAPI drives departments and apps through the API as issue 4
+// describes: an administrator builds the tree, each department's app sees
+// only its own department's messages, and nobody grants above itself.
+func TestOrganisationAPI(t *testing.T) {
+	f := newFixture(t)
+	var root struct{ Secret string }
+	status, body := f.call(t, "POST", "/api/v1/apps", f.admin, `{"name":"运维","scopes":["admin","send","query"],"role":"sysadmin","allow_free_text":true}`)
+	if status != 403 {
+		t.Fatalf("an app without the admin scope created an app: %d %s", status, body)
+	}
+	// The fixture's admin key lacks the admin scope; make one that has it.
+	admin := mustApp(t, f, f.mustAdmin(t), `{"name":"根","role":"sysadmin","scopes":["admin","send","query"],"allow_free_text":true}`, &root)
+
+	var a, b struct{ ID string }
+	mustJSON(t, f, "POST", "/api/v1/departments", admin, `{"name":"一处","ext":"11"}`, 201, &a)
+	mustJSON(t, f, "POST", "/api/v1/departments", admin, `{"name":"二处"}`, 201, &b)
+	var a1 struct{ ID string }
+	mustJSON(t, f, "POST", "/api/v1/departments", admin, `{"name":"一处一科","parent_id":"`+a.ID+`"}`, 201, &a1)
+
+	var appA, appB struct{ ID, Key, Secret string }
+	mustApp(t, f, admin, `{"name":"一处系统","department_id":"`+a.ID+`","role":"dept_admin","scopes":["send","query","admin"],"allow_free_text":true}`, &appA)
+	mustApp(t, f, admin, `{"name":"二处系统","department_id":"`+b.ID+`","scopes":["send","query"],"allow_free_text":true}`, &appB)
+
+	var fenced struct{ Secret string }
+	mustApp(t, f, admin, `{"name":"限IP","scopes":["query"],"ip_allowlist":["10.0.0.0/8"]}`, &fenced)
+	if status, body := f.call(t, "GET", "/api/v1/replies", fenced.Secret, ""); status != 403 || !strings.Contains(body, "IP") {
+		t.Errorf("a call from outside the app's allowlist: %d %s, want 403", status, body)
+	}
+	if status, body := f.call(t, "POST", "/api/v1/apps", admin, `{"name":"坏IP","ip_allowlist":["10.0.0.300"]}`); status != 400 || !strings.Contains(body, "ip_allowlist") {
+		t.Errorf("a bad allowlist entry: %d %s, want 400 naming ip_allowlist", status, body)
+	}
+
+	var sent struct{ Messages []struct{ ID string } }
+	mustJSON(t, f, "POST", "/api/v1/messages", appA.Secret, `{"to":["13800138000"],"content":"【示例单位】一处通知"}`, 202, &sent)
+	msg := "/api/v1/messages/" + sent.Messages[0].ID
+
+	scenarios := []struct {
+		name, method, path, key, body string
+		status                        int
+		want                          string
+	}{
+		{"OwnDepartmentReadsItsMessage", "GET", msg, appA.Secret, "", 200, `"status"`},
+		{"OtherDepartmentGets404", "GET", msg, appB.Secret, "", 404, `"ENOTFOUND"`},
+		{"AdminSeesAll", "GET", msg, admin, "", 200, `"status"`},
+		{"DeptAdminSeesItsSubtreeOnly", "GET", "/api/v1/departments", appA.Secret, "", 200, "一处一科"},
+		{"DeptAdminCannotSeeOtherDepartments", "GET", "/api/v1/departments", appA.Secret, "", 200, `"items":[{"id":"` + a.ID + `"`},
+		{"DeptAdminCreatesBelowItself", "POST", "/api/v1/departments", appA.Secret, `{"name":"一处二科","parent_id":"` + a.ID + `"}`, 201, "一处二科"},
+		{"DeptAdminCannotCreateElsewhere", "POST", "/api/v1/departments", appA.Secret, `{"name":"越权","parent_id":"` + b.ID + `"}`, 400, `"parent_id"`},
+		{"DeptAdminCannotRaiseARole", "POST", "/api/v1/apps", appA.Secret, `{"name":"提权","role":"sysadmin"}`, 400, `"role"`},
+		{"DeptAdminCannotPlaceAppsElsewhere", "POST", "/api/v1/apps", appA.Secret, `{"name":"越界","department_id":"` + b.ID + `"}`, 400, `"department_id"`},
+		{"DeptAdminCannotRenameOwnDepartment", "PATCH", "/api/v1/departments/" + a.ID, appA.Secret, `{"name":"改名"}`, 404, `"ENOTFOUND"`},
+		{"NoDepartmentMovesUnderItself", "PATCH", "/api/v1/departments/" + a1.ID, admin, `{"parent_id":"` + a1.ID + `"}`, 400, `"parent_id"`},
+		{"AppWithoutAdminScopeCannotManage", "POST", "/api/v1/departments", appB.Secret, `{"name":"x"}`, 403, `"EFORBIDDEN"`},
+		{"ExtCodeBelongsToOne", "POST", "/api/v1/departments", admin, `{"name":"重码","ext":"11"}`, 409, `"ECONFLICT"`},
+		{"DepartmentWithMessagesStays", "DELETE", "/api/v1/departments/" + a.ID, admin, "", 409, "不能删除"},
+		{"EmptyDepartmentGoes", "DELETE", "/api/v1/departments/" + a1.ID, admin, "", 204, ""},
+		{"AppListHidesSecrets", "GET", "/api/v1/apps", admin, "", 200, `"key":"` + appA.Key + `"`},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			status, body := f.call(t, sc.method, sc.path, sc.key, sc.body)
+			if status != sc.status || !strings.Contains(body, sc.want) {
+				t.Fatalf("status %d body %s; want %d with %s", status, body, sc.status, sc.want)
+			}
+			if strings.Contains(body, appA.Secret) {
+				t.Fatalf("the answer shows a secret: %s", body)
+			}
+		})
+	}
+	if _, body := f.call(t, "GET", "/api/v1/departments", appA.Secret, ""); strings.Contains(body, "二处") {
+		t.Errorf("department A's admin app sees department B: %s", body)
+	}
+}
+
+func mustJSON(t *testing.T, f *fixture, method, path, key, body string, want int, out any) {
+	t.Helper()
+	status, answer := f.call(t, method, path, key, body)
+	if status != want {
+		t.Fatalf("%s %s: %d %s", method, path, status, answer)
+	}
+	if err := json.Unmarshal([]byte(answer), out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustApp(t *testing.T, f *fixture, key, body string, out any) string {
+	t.Helper()
+	mustJSON(t, f, "POST", "/api/v1/apps", key, body, 201, out)
+	var k struct{ Secret string }
+	b, _ := json.Marshal(out)
+	json.Unmarshal(b, &k)
+	return k.Secret
+}
