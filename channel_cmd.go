@@ -44,6 +44,9 @@ func newChannelCmd() *cobra.Command {
 			if err := db.CreateChannel(cmd.Context(), ch); err != nil {
 				return cliError(err)
 			}
+			if err := auditCLI(cmd.Context(), db, "channel.add", fmt.Sprintf("channel:%d", ch.ID), describeChannel(ch)); err != nil {
+				return err
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "channel %d added\n", ch.ID)
 			return nil
 		},
@@ -111,6 +114,9 @@ func newChannelCmd() *cobra.Command {
 			if err := db.DeleteChannel(cmd.Context(), id); err != nil {
 				return cliError(err)
 			}
+			if err := auditCLI(cmd.Context(), db, "channel.remove", fmt.Sprintf("channel:%d", id), ""); err != nil {
+				return err
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "channel %d removed\n", id)
 			return nil
 		},
@@ -134,10 +140,15 @@ func changeChannel(cmd *cobra.Command, open func(*cobra.Command) (*store.DB, err
 	if err != nil {
 		return cliError(err)
 	}
+	before := describeChannel(ch)
 	ch.Password = ""
 	upd.Apply(ch)
 	if err := db.UpdateChannel(cmd.Context(), ch); err != nil {
 		return cliError(err)
+	}
+	if err := auditCLI(cmd.Context(), db, "channel."+strings.TrimSuffix(done, "d"), fmt.Sprintf("channel:%d", id),
+		"before: "+before+"; after: "+describeChannel(ch)); err != nil {
+		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "channel %d %s\n", id, done)
 	return nil
@@ -225,4 +236,10 @@ func carrierList(cs []app.Carrier) string {
 		s[i] = string(c)
 	}
 	return strings.Join(s, ",")
+}
+
+// describeChannel summarises a channel for the audit log, without its password.
+func describeChannel(c *app.Channel) string {
+	return fmt.Sprintf("name=%s smsc=%s system_id=%s source=%s tps=%d window=%d weight=%d carriers=%s standby=%v enabled=%v",
+		c.Name, c.Addr(), c.SystemID, c.SourceAddr, c.TPS, c.Window, c.Weight, carrierList(c.Carriers), c.Standby, c.Enabled)
 }

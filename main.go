@@ -40,7 +40,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd(), newChannelCmd())
+	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd(), newChannelCmd(), newAuditCmd())
 	return root
 }
 
@@ -134,7 +134,7 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	eopts := cfg.Engine
 	eopts.Outbox, eopts.Channels, eopts.Notify, eopts.Logger = db, db, db.Notifications(), cfg.Logger
 	p.engine = dispatch.New(eopts)
-	p.server = ui.New(ui.Options{Addr: cfg.Listen, Messages: db, Replies: db, Keys: db, Departments: db, Channels: db, Monitor: p.engine,
+	p.server = ui.New(ui.Options{Addr: cfg.Listen, Messages: db, Replies: db, Keys: db, Departments: db, Audit: db, Channels: db, Monitor: p.engine,
 		Logger: cfg.Logger, Version: version})
 	if err := p.server.Open(); err != nil {
 		p.closeAll()
@@ -238,6 +238,10 @@ func newAPIKeyCmd() *cobra.Command {
 			secret, err := db.CreateAPIKey(cmd.Context(), k)
 			if err != nil {
 				return cliError(err)
+			}
+			if err := auditCLI(cmd.Context(), db, "app.create", fmt.Sprintf("app:%d", k.ID),
+				fmt.Sprintf("name=%s department=%d role=%s scopes=%v", k.Name, k.DepartmentID, k.Role, k.Scopes)); err != nil {
+				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "id: %d\nkey: %s\nsecret: %s\n(the secret is the Bearer token; it is not stored and cannot be shown again)\n", k.ID, k.Key, secret)
 			return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -395,4 +396,46 @@ func mustAtoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+func TestAuditVerifyCLI(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) (string, error) {
+		cmd := newRootCmd()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(io.Discard)
+		cmd.SetArgs(args)
+		err := cmd.Execute()
+		return out.String(), err
+	}
+	if _, err := run("channel", "add", "--data", dir, "--name", "审计", "--host", "127.0.0.1", "--system-id", "s", "--source", "1069", "--password", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run("channel", "disable", "1", "--data", dir); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("audit", "verify", "--data", dir); err != nil || !strings.Contains(out, "2 entries") {
+		t.Fatalf("verify: %q %v", out, err)
+	}
+	db, err := store.Open(context.Background(), store.Options{Path: dbPath(dir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _, err := db.FindAudit(context.Background(), &app.Principal{Role: app.RoleSysadmin}, app.AuditFilter{})
+	db.Close()
+	if err != nil || len(list) != 2 || list[0].Action != "channel.disable" || strings.Contains(list[1].Summary, "pw") {
+		t.Fatalf("entries %+v %v", list, err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+dbPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`update audit_log set actor = 'someone else' where id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if _, err := run("audit", "verify", "--data", dir); err == nil || !strings.Contains(err.Error(), "entry 1") {
+		t.Fatalf("a tampered log verified: %v", err)
+	}
 }

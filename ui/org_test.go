@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -98,4 +99,31 @@ func mustApp(t *testing.T, f *fixture, key, body string, out any) string {
 	b, _ := json.Marshal(out)
 	json.Unmarshal(b, &k)
 	return k.Secret
+}
+
+func TestAuditThroughTheAPI(t *testing.T) {
+	f := newFixture(t)
+	admin := f.mustAdmin(t)
+	f.call(t, "POST", "/api/v1/channels", admin, `{"name":"审计通道","host":"127.0.0.1","port":2775,"system_id":"s","password":"topsecret","source_addr":"1069","tps":10}`)
+	f.call(t, "GET", "/api/v1/channels", "wrong-key", "")
+	f.call(t, "POST", "/api/v1/channels", f.noFree, `{"name":"x"}`)
+	status, body := f.call(t, "GET", "/api/v1/audit", admin, "")
+	if status != 200 {
+		t.Fatalf("%d %s", status, body)
+	}
+	for _, want := range []string{`"action":"POST /api/v1/channels","target":"","summary":"{`, `\"password\":\"***\"`,
+		`"result":"EUNAUTHORIZED"`, `"result":"EFORBIDDEN"`, `"actor":"api"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("audit lacks %s: %s", want, body)
+		}
+	}
+	if strings.Contains(body, "topsecret") {
+		t.Errorf("the audit log shows a password: %s", body)
+	}
+	if status, _ := f.call(t, "GET", "/api/v1/audit", f.noFree, ""); status != 403 {
+		t.Errorf("an operator app read the audit log: %d", status)
+	}
+	if n, err := f.db.VerifyAudit(context.Background()); err != nil || n < 3 {
+		t.Errorf("chain of %d entries: %v", n, err)
+	}
 }

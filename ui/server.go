@@ -25,6 +25,7 @@ type Options struct {
 	Replies     app.ReplyService
 	Keys        app.APIKeyService
 	Departments app.DepartmentService
+	Audit       app.AuditService // may be nil: nothing audited
 	Channels    app.ChannelService
 	Monitor     app.ChannelMonitor // live channel state; may be nil
 	Logger      *slog.Logger
@@ -73,7 +74,7 @@ func New(opts Options) *Server {
 
 func (s *Server) routes() {
 	s.echo.GET("/healthz", s.health)
-	api := s.echo.Group("/api/v1", s.authenticate, s.rateLimit)
+	api := s.echo.Group("/api/v1", s.auditTrail, s.authenticate, s.rateLimit)
 	api.POST("/messages", s.sendMessages)
 	api.GET("/messages", s.listMessages)
 	api.GET("/messages/:id", s.getMessage)
@@ -89,6 +90,7 @@ func (s *Server) routes() {
 	api.DELETE("/departments/:id", s.deleteDepartment)
 	api.GET("/apps", s.listApps)
 	api.POST("/apps", s.createApp)
+	api.GET("/audit", s.listAudit)
 }
 
 // Open starts listening and serving in the background.
