@@ -163,7 +163,12 @@ func (d *demoInfo) write(dir string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, demoFile), append(b, '\n'), 0o600)
+	// Written aside and renamed, so a reader never sees half a file.
+	tmp := filepath.Join(dir, demoFile+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, demoFile))
 }
 
 func (d *demoInfo) print(w io.Writer) {
