@@ -121,7 +121,7 @@ func createDemo(ctx context.Context, db *store.DB) (*demoInfo, error) {
 	}
 	info := &demoInfo{AdminUser: "admin", AdminPassword: randomPassword(14)}
 	admin := &app.User{Username: info.AdminUser, DisplayName: "系统管理员", DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin}
-	if err := db.CreateUser(ctx, admin, info.AdminPassword); err != nil {
+	if err := db.CreateUser(ctx, nil, admin, info.AdminPassword); err != nil {
 		return nil, err
 	}
 	secret, err := db.CreateAPIKey(ctx, &app.APIKey{Name: "演示应用", DepartmentID: app.RootDepartmentID, UserID: admin.ID,
@@ -180,16 +180,21 @@ func (d *demoInfo) print(w io.Writer) {
 	fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' -d '{\"to\":[\"13800138000\"],\"content\":\"【示例单位】您好\"}' %s/api/v1/messages\n\n", d.APIKey, d.BaseURL)
 }
 
-// randomPassword returns n characters from an alphabet without look-alikes.
+// randomPassword returns n characters from an alphabet without look-alikes,
+// drawn again until it meets the password policy (letters and digits).
 func randomPassword(n int) string {
 	const alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-	b := make([]byte, n)
-	for i := range b {
-		v, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
-		if err != nil {
-			panic(err)
+	for {
+		b := make([]byte, n)
+		for i := range b {
+			v, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+			if err != nil {
+				panic(err)
+			}
+			b[i] = alphabet[v.Int64()]
 		}
-		b[i] = alphabet[v.Int64()]
+		if app.ValidatePassword("", string(b)) == nil {
+			return string(b)
+		}
 	}
-	return string(b)
 }

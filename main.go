@@ -40,7 +40,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd(), newChannelCmd(), newAuditCmd())
+	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd(), newChannelCmd(), newAuditCmd(), newUserCmd())
 	return root
 }
 
@@ -134,7 +134,7 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	eopts := cfg.Engine
 	eopts.Outbox, eopts.Channels, eopts.Notify, eopts.Logger = db, db, db.Notifications(), cfg.Logger
 	p.engine = dispatch.New(eopts)
-	p.server = ui.New(ui.Options{Addr: cfg.Listen, Messages: db, Replies: db, Keys: db, Departments: db, Audit: db, Channels: db, Monitor: p.engine,
+	p.server = ui.New(ui.Options{Addr: cfg.Listen, Messages: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db, Monitor: p.engine,
 		Logger: cfg.Logger, Version: version})
 	if err := p.server.Open(); err != nil {
 		p.closeAll()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // RootDepartmentID is the department every other one descends from.
@@ -33,13 +35,49 @@ func (u *User) Validate() error {
 	return nil
 }
 
-// UserService stores console users.
+// UserService stores console users. Methods taking a principal check it may
+// act on the user: a system administrator on anyone, a department
+// administrator within its subtree and never above its own role; a nil
+// principal is the platform itself (demo setup, the CLI).
 type UserService interface {
 	// CreateUser stores u with a hashed password, setting its ID.
-	// Errors: EINVALID, ECONFLICT (username taken).
-	CreateUser(ctx context.Context, u *User, password string) error
+	// Errors: EINVALID (fields, password policy), EFORBIDDEN, ECONFLICT (username taken).
+	CreateUser(ctx context.Context, p *Principal, u *User, password string) error
 	// FindUserByUsername returns one user. Errors: ENOTFOUND.
 	FindUserByUsername(ctx context.Context, username string) (*User, error)
+	// FindUsers lists the users p may manage.
+	FindUsers(ctx context.Context, p *Principal) ([]*User, error)
+	// UpdateUser enables or disables a user, changes its role, or resets
+	// its password (the user must then change it at the next login).
+	// Errors: EINVALID, EFORBIDDEN, ENOTFOUND.
+	UpdateUser(ctx context.Context, p *Principal, id int64, u *UserUpdate) (*User, error)
+}
+
+// UserUpdate changes some of a user; nil fields stay.
+type UserUpdate struct {
+	Enabled  *bool
+	Role     *Role
+	Password *string
+}
+
+// ValidatePassword applies the password policy: at least 8 characters
+// with letters and digits, and not the username.
+func ValidatePassword(username, password string) error {
+	var letter, digit bool
+	for _, r := range password {
+		switch {
+		case r >= '0' && r <= '9':
+			digit = true
+		case unicode.IsLetter(r):
+			letter = true
+		}
+	}
+	if utf8.RuneCountInString(password) < 8 || !letter || !digit {
+		return FieldError("password", "密码至少8位，且须同时包含字母和数字")
+	} else if strings.EqualFold(password, username) {
+		return FieldError("password", "密码不能与用户名相同")
+	}
+	return nil
 }
 
 // Signature is a sender name shown as 【name】 at the start of every message.

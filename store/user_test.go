@@ -16,7 +16,7 @@ func TestUsers(t *testing.T) {
 	t.Run("CreateThenFindByUsername", func(t *testing.T) {
 		db, path := MustOpenDBPath(t)
 		u := &app.User{DepartmentID: app.RootDepartmentID, Username: "zhangsan", DisplayName: "张三", Role: app.RoleOperator, MustChangePassword: true}
-		if err := db.CreateUser(ctx, u, "correct horse"); err != nil {
+		if err := db.CreateUser(ctx, nil, u, "correct horse 42"); err != nil {
 			t.Fatal(err)
 		}
 		got, err := db.FindUserByUsername(ctx, "zhangsan")
@@ -29,7 +29,7 @@ func TestUsers(t *testing.T) {
 		var hash string
 		if err := MustRawDB(t, path).QueryRow(`select password_hash from users where id = ?`, u.ID).Scan(&hash); err != nil {
 			t.Fatal(err)
-		} else if strings.Contains(hash, "correct horse") || !strings.HasPrefix(hash, "$2") {
+		} else if strings.Contains(hash, "correct horse 42") || !strings.HasPrefix(hash, "$2") {
 			t.Fatalf("password stored as %q: want a bcrypt hash", hash)
 		}
 	})
@@ -44,10 +44,10 @@ func TestUsers(t *testing.T) {
 		db := MustOpenDB(t)
 		u := app.User{DepartmentID: 1, Username: "lisi", Role: app.RoleAuditor}
 		first, second := u, u
-		if err := db.CreateUser(ctx, &first, "password1"); err != nil {
+		if err := db.CreateUser(ctx, nil, &first, "password1"); err != nil {
 			t.Fatal(err)
 		}
-		wantCode(t, db.CreateUser(ctx, &second, "password2"), app.ECONFLICT)
+		wantCode(t, db.CreateUser(ctx, nil, &second, "password2"), app.ECONFLICT)
 	})
 
 	t.Run("RejectsBadFields", func(t *testing.T) {
@@ -65,7 +65,7 @@ func TestUsers(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.field, func(t *testing.T) {
-				wantField(t, db.CreateUser(ctx, &tt.user, tt.password), tt.field)
+				wantField(t, db.CreateUser(ctx, nil, &tt.user, tt.password), tt.field)
 			})
 		}
 	})

@@ -57,7 +57,7 @@ func redact(body []byte) string {
 	}
 	for k, v := range m {
 		switch k {
-		case "password", "secret":
+		case "password", "secret", "admin_password":
 			m[k] = "***"
 		case "to", "from", "phone":
 			if list, ok := v.([]any); ok {

@@ -127,3 +127,45 @@ func TestAuditThroughTheAPI(t *testing.T) {
 		t.Errorf("chain of %d entries: %v", n, err)
 	}
 }
+
+func TestUsersAPI(t *testing.T) {
+	f := newFixture(t)
+	admin := f.mustAdmin(t)
+	var a, b struct{ ID string }
+	mustJSON(t, f, "POST", "/api/v1/departments", admin, `{"name":"一处"}`, 201, &a)
+	mustJSON(t, f, "POST", "/api/v1/departments", admin, `{"name":"二处"}`, 201, &b)
+	var deptAdmin struct{ Secret string }
+	mustApp(t, f, admin, `{"name":"一处管理","department_id":"`+a.ID+`","role":"dept_admin","scopes":["admin","query"]}`, &deptAdmin)
+	var inB struct{ ID string }
+	mustJSON(t, f, "POST", "/api/v1/users", admin, `{"username":"wang","password":"Wang2026x","department_id":"`+b.ID+`","role":"operator"}`, 201, &inB)
+
+	scenarios := []struct {
+		name, method, path, key, body string
+		status                        int
+		want                          string
+	}{
+		{"AdminCreatesADeptAdmin", "POST", "/api/v1/users", admin, `{"username":"zhang","password":"Zhang2026x","department_id":"` + a.ID + `","role":"dept_admin"}`, 201, `"must_change_password":true`},
+		{"DeptAdminCreatesAnOperator", "POST", "/api/v1/users", deptAdmin.Secret, `{"username":"li","password":"Li2026xyz","department_id":"` + a.ID + `","role":"operator"}`, 201, `"role":"operator"`},
+		{"NotAboveItsOwnRole", "POST", "/api/v1/users", deptAdmin.Secret, `{"username":"boss","password":"Boss2026x","department_id":"` + a.ID + `","role":"sysadmin"}`, 400, `"field":"role"`},
+		{"NotOutsideItsSubtree", "POST", "/api/v1/users", deptAdmin.Secret, `{"username":"zhao","password":"Zhao2026x","department_id":"` + b.ID + `","role":"operator"}`, 400, `"field":"department_id"`},
+		{"OtherDepartmentsUsersAreInvisible", "PATCH", "/api/v1/users/" + inB.ID, deptAdmin.Secret, `{"enabled":false}`, 404, `"ENOTFOUND"`},
+		{"WeakPasswordIsRefused", "POST", "/api/v1/users", admin, `{"username":"qian","password":"12345678","department_id":"` + a.ID + `","role":"operator"}`, 400, `"field":"password"`},
+		{"DuplicateUsername", "POST", "/api/v1/users", admin, `{"username":"wang","password":"Wang2026y","department_id":"` + a.ID + `","role":"operator"}`, 409, `"ECONFLICT"`},
+		{"AdminDisablesAndResets", "PATCH", "/api/v1/users/" + inB.ID, admin, `{"enabled":false,"password":"Reset2026z"}`, 200, `"enabled":false`},
+		{"ListIsScoped", "GET", "/api/v1/users", deptAdmin.Secret, "", 200, `"username":"li"`},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			status, body := f.call(t, sc.method, sc.path, sc.key, sc.body)
+			if status != sc.status || !strings.Contains(body, sc.want) {
+				t.Fatalf("status %d body %s; want %d with %s", status, body, sc.status, sc.want)
+			}
+			if strings.Contains(body, "password_hash") || strings.Contains(body, "2026x\"") {
+				t.Fatalf("an answer shows a password: %s", body)
+			}
+		})
+	}
+	if _, body := f.call(t, "GET", "/api/v1/users", deptAdmin.Secret, ""); strings.Contains(body, "wang") {
+		t.Errorf("department A's administrator lists B's users: %s", body)
+	}
+}

@@ -25,6 +25,7 @@ type Options struct {
 	Replies     app.ReplyService
 	Keys        app.APIKeyService
 	Departments app.DepartmentService
+	Users       app.UserService
 	Audit       app.AuditService // may be nil: nothing audited
 	Channels    app.ChannelService
 	Monitor     app.ChannelMonitor // live channel state; may be nil
@@ -91,6 +92,9 @@ func (s *Server) routes() {
 	api.GET("/apps", s.listApps)
 	api.POST("/apps", s.createApp)
 	api.GET("/audit", s.listAudit)
+	api.GET("/users", s.listUsers)
+	api.POST("/users", s.createUser)
+	api.PATCH("/users/:id", s.updateUser)
 }
 
 // Open starts listening and serving in the background.

@@ -44,7 +44,7 @@ func newFixture(t *testing.T) *fixture {
 	if f.noFree, err = db.CreateAPIKey(ctx, &app.APIKey{Name: "templates only", DepartmentID: app.RootDepartmentID, Role: app.RoleOperator}); err != nil {
 		t.Fatal(err)
 	}
-	s := ui.New(ui.Options{Messages: db, Replies: db, Keys: db, Departments: db, Audit: db, Channels: db})
+	s := ui.New(ui.Options{Messages: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db})
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)
 	return f
