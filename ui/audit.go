@@ -92,23 +92,8 @@ type auditOut struct {
 
 // listAudit answers GET /api/v1/audit?user_id=&app_id=&action=&since=&until=&cursor=&limit=.
 func (s *Server) listAudit(c echo.Context) error {
-	var f app.AuditFilter
-	var err error
-	if v := c.QueryParam("user_id"); v != "" {
-		if f.UserID, err = parseID(v); err != nil {
-			return app.FieldError("user_id", "user_id 无效")
-		}
-	}
-	if v := c.QueryParam("app_id"); v != "" {
-		if f.APIKeyID, err = parseID(v); err != nil {
-			return app.FieldError("app_id", "app_id 无效")
-		}
-	}
-	f.Action, f.Cursor = c.QueryParam("action"), c.QueryParam("cursor")
-	if f.Since, err = queryTime(c, "since"); err != nil {
-		return err
-	}
-	if f.Until, err = queryTime(c, "until"); err != nil {
+	f, err := s.auditFilter(c)
+	if err != nil {
 		return err
 	}
 	if f.Limit, err = queryLimit(c); err != nil {
@@ -125,4 +110,26 @@ func (s *Server) listAudit(c echo.Context) error {
 			Summary: e.Summary, Result: e.Result, IP: e.IP, UserAgent: e.UserAgent}
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// auditFilter reads the audit listing's query parameters.
+func (s *Server) auditFilter(c echo.Context) (app.AuditFilter, error) {
+	var f app.AuditFilter
+	var err error
+	if v := c.QueryParam("user_id"); v != "" {
+		if f.UserID, err = parseID(v); err != nil {
+			return f, app.FieldError("user_id", "user_id 无效")
+		}
+	}
+	if v := c.QueryParam("app_id"); v != "" {
+		if f.APIKeyID, err = parseID(v); err != nil {
+			return f, app.FieldError("app_id", "app_id 无效")
+		}
+	}
+	f.Action, f.Cursor = c.QueryParam("action"), c.QueryParam("cursor")
+	if f.Since, err = queryTime(c, "since"); err != nil {
+		return f, err
+	}
+	f.Until, err = queryTime(c, "until")
+	return f, err
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // TestOrganisationAPI drives departments and apps through the API as issue 4
@@ -167,5 +169,33 @@ func TestUsersAPI(t *testing.T) {
 	}
 	if _, body := f.call(t, "GET", "/api/v1/users", deptAdmin.Secret, ""); strings.Contains(body, "wang") {
 		t.Errorf("department A's administrator lists B's users: %s", body)
+	}
+}
+
+func TestAuditExport(t *testing.T) {
+	f := newFixture(t)
+	admin := f.mustAdmin(t)
+	f.call(t, "POST", "/api/v1/departments", admin, `{"name":"导出测试处"}`)
+	status, body := f.call(t, "GET", "/api/v1/audit/export?format=csv&action=POST", admin, "")
+	if status != 200 || !strings.HasPrefix(body, "\ufeff编号,时间,操作者") || !strings.Contains(body, "POST /api/v1/departments") {
+		t.Fatalf("csv: %d %q", status, body)
+	}
+	status, body = f.call(t, "GET", "/api/v1/audit/export?format=xlsx", admin, "")
+	if status != 200 {
+		t.Fatalf("xlsx: %d", status)
+	}
+	x, err := excelize.OpenReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := x.GetRows("Sheet1")
+	if err != nil || len(rows) < 2 || rows[0][0] != "编号" || rows[1][7] != "POST /api/v1/departments" {
+		t.Fatalf("xlsx rows %v %v", rows, err)
+	}
+	if status, _ := f.call(t, "GET", "/api/v1/audit/export?format=pdf", admin, ""); status != 400 {
+		t.Errorf("format pdf: %d, want 400", status)
+	}
+	if status, _ := f.call(t, "GET", "/api/v1/audit/export", f.noFree, ""); status != 403 {
+		t.Errorf("an operator app exported the audit log: %d", status)
 	}
 }

@@ -92,6 +92,7 @@ func (s *Server) routes() {
 	api.GET("/apps", s.listApps)
 	api.POST("/apps", s.createApp)
 	api.GET("/audit", s.listAudit)
+	api.GET("/audit/export", s.exportAudit)
 	api.GET("/users", s.listUsers)
 	api.POST("/users", s.createUser)
 	api.PATCH("/users/:id", s.updateUser)
