@@ -134,7 +134,9 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	eopts := cfg.Engine
 	eopts.Outbox, eopts.Channels, eopts.Notify, eopts.Logger = db, db, db.Notifications(), cfg.Logger
 	p.engine = dispatch.New(eopts)
+	authKey, encKey := db.SessionKeys()
 	p.server = ui.New(ui.Options{Addr: cfg.Listen, Messages: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db, Monitor: p.engine,
+		Logins: db, SessionAuthKey: authKey, SessionEncKey: encKey,
 		Logger: cfg.Logger, Version: version})
 	if err := p.server.Open(); err != nil {
 		p.closeAll()

@@ -20,6 +20,7 @@ type User struct {
 	Role               Role
 	Enabled            bool
 	MustChangePassword bool
+	SessionVersion     int // sessions carry it; bumping it ends them all
 	CreatedAt          time.Time
 }
 

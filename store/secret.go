@@ -19,6 +19,7 @@ import (
 // key up once at install.
 type secretBox struct {
 	aead cipher.AEAD
+	key  []byte
 }
 
 // openSecretBox reads the key file, creating it with a fresh random key when
@@ -49,7 +50,7 @@ func openSecretBox(path string) (*secretBox, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &secretBox{aead: aead}, nil
+	return &secretBox{aead: aead, key: key}, nil
 }
 
 func (b *secretBox) seal(plain string) (string, error) {
@@ -83,4 +84,13 @@ func (b *secretBox) open(sealed string) (string, error) {
 func hashToken(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
+}
+
+// SessionKeys derives the keys that sign and encrypt console session
+// cookies from secret.key, so sessions survive a restart and a copy of the
+// database alone cannot forge them.
+func (db *DB) SessionKeys() (auth, enc []byte) {
+	a := sha256.Sum256(append([]byte("smsgw session auth\x00"), db.box.key...))
+	e := sha256.Sum256(append([]byte("smsgw session enc\x00"), db.box.key...))
+	return a[:], e[:]
 }

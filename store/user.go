@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -57,13 +58,24 @@ func (db *DB) CreateUser(ctx context.Context, p *app.Principal, u *app.User, pas
 	})
 }
 
-const userColumns = `id, department_id, username, display_name, role, enabled, must_change_password, created_at`
+const userColumns = `id, department_id, username, display_name, role, enabled, must_change_password, session_version, created_at`
 
-func scanUser(row interface{ Scan(...any) error }) (*app.User, error) {
+// prefixed qualifies each of a column list's names with p.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+func scanUser(row interface{ Scan(...any) error }, extra ...any) (*app.User, error) {
 	var u app.User
 	var role string
 	var created int64
-	if err := row.Scan(&u.ID, &u.DepartmentID, &u.Username, &u.DisplayName, &role, &u.Enabled, &u.MustChangePassword, &created); err != nil {
+	dest := append([]any{&u.ID, &u.DepartmentID, &u.Username, &u.DisplayName, &role, &u.Enabled, &u.MustChangePassword,
+		&u.SessionVersion, &created}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	u.Role, u.CreatedAt = app.Role(role), fromMS(created)
@@ -152,9 +164,15 @@ func (db *DB) UpdateUser(ctx context.Context, p *app.Principal, id int64, upd *a
 		u.MustChangePassword = p != nil // an administrator's reset; the CLI sets it for good
 	}
 	err = db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Disabling a user or setting its password ends its sessions.
+		revoke := 0
+		if !u.Enabled || len(hash) > 0 {
+			revoke = 1
+		}
 		_, err := tx.ExecContext(ctx, `update users set role = ?, enabled = ?, must_change_password = ?,
-				password_hash = case when ? = '' then password_hash else ? end where id = ?`,
-			string(u.Role), u.Enabled, u.MustChangePassword, string(hash), string(hash), id)
+				password_hash = case when ? = '' then password_hash else ? end,
+				session_version = session_version + ?, failed_logins = 0, locked_until = 0 where id = ?`,
+			string(u.Role), u.Enabled, u.MustChangePassword, string(hash), string(hash), revoke, id)
 		return err
 	})
 	if err != nil {

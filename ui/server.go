@@ -26,22 +26,27 @@ type Options struct {
 	Keys        app.APIKeyService
 	Departments app.DepartmentService
 	Users       app.UserService
-	Audit       app.AuditService // may be nil: nothing audited
-	Channels    app.ChannelService
-	Monitor     app.ChannelMonitor // live channel state; may be nil
-	Logger      *slog.Logger
-	Location    *time.Location // zone of times in answers (default Asia/Shanghai)
-	Version     string
+	Logins      app.LoginService // nil: no console pages
+	// SessionAuthKey and SessionEncKey sign and encrypt console cookies.
+	SessionAuthKey, SessionEncKey []byte
+	SecureCookies                 bool             // behind TLS: cookies only over HTTPS
+	Audit                         app.AuditService // may be nil: nothing audited
+	Channels                      app.ChannelService
+	Monitor                       app.ChannelMonitor // live channel state; may be nil
+	Logger                        *slog.Logger
+	Location                      *time.Location // zone of times in answers (default Asia/Shanghai)
+	Version                       string
 }
 
 // Server serves the API.
 type Server struct {
-	opts   Options
-	log    *slog.Logger
-	echo   *echo.Echo
-	http   *http.Server
-	ln     net.Listener
-	limits limiters
+	opts    Options
+	log     *slog.Logger
+	echo    *echo.Echo
+	http    *http.Server
+	ln      net.Listener
+	limits  limiters
+	console *console
 }
 
 // New builds the server and its routes.
@@ -69,6 +74,10 @@ func New(opts Options) *Server {
 		return err
 	}}))
 	s.routes()
+	if opts.Logins != nil {
+		s.console = newConsole(opts.SessionAuthKey, opts.SessionEncKey, opts.SecureCookies)
+		s.consoleRoutes()
+	}
 	s.http = &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	return s
 }

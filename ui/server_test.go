@@ -44,7 +44,9 @@ func newFixture(t *testing.T) *fixture {
 	if f.noFree, err = db.CreateAPIKey(ctx, &app.APIKey{Name: "templates only", DepartmentID: app.RootDepartmentID, Role: app.RoleOperator}); err != nil {
 		t.Fatal(err)
 	}
-	s := ui.New(ui.Options{Messages: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db})
+	authKey, encKey := db.SessionKeys()
+	s := ui.New(ui.Options{Messages: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db,
+		Logins: db, SessionAuthKey: authKey, SessionEncKey: encKey})
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)
 	return f

@@ -1,0 +1,175 @@
+package ui
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"smsgw/app"
+)
+
+const userKey = "user"
+
+// consoleRoutes adds the login, password and home pages.
+func (s *Server) consoleRoutes() {
+	s.echo.GET("/login", s.loginPage)
+	s.echo.POST("/login", s.login)
+	s.echo.GET("/", s.home, s.requireUser)
+	s.echo.GET("/password", s.passwordPage, s.requireUser)
+	s.echo.POST("/password", s.changePassword, s.requireUser)
+	s.echo.POST("/logout", s.logout, s.requireUser)
+}
+
+// requireUser lets a request through with a current session, and sends it
+// to the login page otherwise; a user who must change its password is sent
+// there first.
+func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		sess := s.console.session(c)
+		uid, _ := sess.Values["uid"].(int64)
+		ver, _ := sess.Values["ver"].(int)
+		u, p, err := s.opts.Logins.SessionPrincipal(c.Request().Context(), uid, ver)
+		if uid == 0 || err != nil {
+			return c.Redirect(http.StatusSeeOther, "/login")
+		}
+		if u.MustChangePassword && c.Path() != "/password" {
+			return c.Redirect(http.StatusSeeOther, "/password")
+		}
+		c.Set(userKey, u)
+		c.Set(principalKey, p)
+		return next(c)
+	}
+}
+
+func (s *Server) loginPage(c echo.Context) error {
+	sess := s.console.session(c)
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return s.console.render(c, http.StatusOK, "login.html", map[string]any{"Title": "登录", "CSRF": sess.Values["csrf"]})
+}
+
+func (s *Server) login(c echo.Context) error {
+	sess := s.console.session(c)
+	username := c.FormValue("username")
+	page := func(status int, msg string) error {
+		if err := sess.Save(c.Request(), c.Response()); err != nil {
+			return err
+		}
+		return s.console.render(c, status, "login.html", map[string]any{"Title": "登录", "CSRF": sess.Values["csrf"],
+			"Error": msg, "Username": username})
+	}
+	if err := checkCSRF(c, sess); err != nil {
+		return page(http.StatusForbidden, app.ErrorMessage(err))
+	}
+	u, err := s.opts.Logins.Login(c.Request().Context(), username, c.FormValue("password"))
+	s.auditConsole(c, u, "login", "user:"+username, err)
+	if err != nil {
+		status := http.StatusUnauthorized
+		if app.ErrorCode(err) == app.EFORBIDDEN {
+			status = http.StatusForbidden
+		} else if app.ErrorCode(err) == app.EINTERNAL {
+			return err
+		}
+		return page(status, app.ErrorMessage(err))
+	}
+	// A fresh session and token after login: a token seen before it is void.
+	sess.Values = map[any]any{"uid": u.ID, "ver": u.SessionVersion}
+	sess = s.console.session(c) // the same session, given a new token
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	if u.MustChangePassword {
+		return c.Redirect(http.StatusSeeOther, "/password")
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+func (s *Server) home(c echo.Context) error {
+	u := c.Get(userKey).(*app.User)
+	sess := s.console.session(c)
+	return s.console.render(c, http.StatusOK, "home.html", map[string]any{"Title": "首页", "User": u,
+		"Role": roleLabel(u.Role), "CSRF": sess.Values["csrf"]})
+}
+
+func (s *Server) passwordPage(c echo.Context) error {
+	u := c.Get(userKey).(*app.User)
+	sess := s.console.session(c)
+	return s.console.render(c, http.StatusOK, "password.html", map[string]any{"Title": "修改密码",
+		"Forced": u.MustChangePassword, "CSRF": sess.Values["csrf"]})
+}
+
+// changePassword sets a new password; the user's other sessions end, this
+// one goes on.
+func (s *Server) changePassword(c echo.Context) error {
+	u := c.Get(userKey).(*app.User)
+	sess := s.console.session(c)
+	err := checkCSRF(c, sess)
+	if err == nil {
+		err = s.opts.Logins.ChangePassword(c.Request().Context(), u.ID, c.FormValue("old_password"), c.FormValue("password"))
+	}
+	s.auditConsole(c, u, "password.change", "user:"+u.Username, err)
+	if err != nil {
+		if app.ErrorCode(err) == app.EINTERNAL {
+			return err
+		}
+		return s.console.render(c, http.StatusBadRequest, "password.html", map[string]any{"Title": "修改密码",
+			"Forced": u.MustChangePassword, "CSRF": sess.Values["csrf"], "Error": app.ErrorMessage(err)})
+	}
+	sess.Values["ver"] = u.SessionVersion + 1
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// logout ends every session of the user.
+func (s *Server) logout(c echo.Context) error {
+	u := c.Get(userKey).(*app.User)
+	sess := s.console.session(c)
+	if err := checkCSRF(c, sess); err != nil {
+		return err
+	}
+	err := s.opts.Logins.Logout(c.Request().Context(), u.ID)
+	s.auditConsole(c, u, "logout", "user:"+u.Username, err)
+	if err != nil {
+		return err
+	}
+	sess.Options.MaxAge = -1
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// auditConsole records a console action of u (nil: not logged in).
+func (s *Server) auditConsole(c echo.Context, u *app.User, action, target string, err error) {
+	if s.opts.Audit == nil {
+		return
+	}
+	e := &app.AuditEntry{Actor: "console", Action: action, Target: target, Result: "ok", IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+	if err != nil {
+		e.Result = app.ErrorCode(err)
+	}
+	if u != nil {
+		e.UserID, e.Role, e.DepartmentID = u.ID, u.Role, u.DepartmentID
+	}
+	if aerr := s.opts.Audit.Audit(c.Request().Context(), e); aerr != nil {
+		s.log.Error("writing the audit log failed", "action", action, "error", aerr)
+	}
+}
+
+// roleLabel is a role's Chinese name.
+func roleLabel(r app.Role) string {
+	switch r {
+	case app.RoleSysadmin:
+		return "系统管理员"
+	case app.RoleDeptAdmin:
+		return "部门管理员"
+	case app.RoleOperator:
+		return "操作员"
+	case app.RoleAuditor:
+		return "审计员"
+	}
+	return string(r)
+}
