@@ -92,6 +92,22 @@ type APIKeyService interface {
 	CreateApp(ctx context.Context, p *Principal, k *APIKey) (secret string, err error)
 	// FindApps lists the apps of the departments p reaches; no secrets.
 	FindApps(ctx context.Context, p *Principal) ([]*APIKey, error)
+	// UpdateApp enables, disables or retunes an app p manages.
+	// Errors: EINVALID, EFORBIDDEN, ENOTFOUND, ECONFLICT (ext).
+	UpdateApp(ctx context.Context, p *Principal, id int64, u *AppUpdate) (*APIKey, error)
+	// RotateSecret gives an app a new secret, shown once; the old one stops
+	// working at once. Errors: EFORBIDDEN, ENOTFOUND.
+	RotateSecret(ctx context.Context, p *Principal, id int64) (string, error)
+}
+
+// AppUpdate changes some fields of an app; nil fields stay.
+type AppUpdate struct {
+	Enabled       *bool
+	RateLimit     *int
+	Ext           *string
+	Scopes        *[]string
+	IPAllowlist   *[]string
+	AllowFreeText *bool
 }
 
 // AllowsIP reports whether ip may call as p: any when p has no allowlist.

@@ -229,3 +229,91 @@ func splitList(s string) []string {
 	}
 	return strings.Split(s, ",")
 }
+
+// findApp loads one app that p manages. Errors: ENOTFOUND.
+func (db *DB) findApp(ctx context.Context, p *app.Principal, id int64) (*app.APIKey, error) {
+	list, err := db.FindApps(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range list {
+		if k.ID == id && p.Role.Outranks(k.Role) {
+			return k, nil
+		}
+	}
+	return nil, app.Errorf(app.ENOTFOUND, "应用不存在")
+}
+
+// UpdateApp enables, disables or retunes an app p manages.
+func (db *DB) UpdateApp(ctx context.Context, p *app.Principal, id int64, u *app.AppUpdate) (*app.APIKey, error) {
+	k, err := db.findApp(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.Enabled != nil {
+		k.Enabled = *u.Enabled
+	}
+	if u.RateLimit != nil {
+		k.RateLimit = *u.RateLimit
+	}
+	if u.AllowFreeText != nil {
+		k.AllowFreeText = *u.AllowFreeText
+	}
+	if u.Scopes != nil {
+		k.Scopes = *u.Scopes
+	}
+	if u.IPAllowlist != nil {
+		k.IPAllowlist = *u.IPAllowlist
+	}
+	newExt := u.Ext != nil && *u.Ext != k.Ext
+	if newExt {
+		k.Ext = *u.Ext
+	}
+	if err := k.Validate(); err != nil {
+		return nil, err
+	}
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	err = db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if newExt {
+			var n int
+			if err := tx.QueryRowContext(ctx, `select (select count(*) from api_keys where ext = ? and id != ?) +
+				(select count(*) from departments where ext = ?)`, k.Ext, id, k.Ext).Scan(&n); err != nil {
+				return err
+			} else if n > 0 && k.Ext != "" {
+				return app.Errorf(app.ECONFLICT, "扩展码 %s 已被占用", k.Ext)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `update api_keys set enabled = ?, rate_limit = ?, allow_free_text = ?, scopes = ?,
+			ip_allowlist = ?, ext = ? where id = ?`, k.Enabled, k.RateLimit, k.AllowFreeText, strings.Join(k.Scopes, ","),
+			strings.Join(k.IPAllowlist, ","), k.Ext, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// RotateSecret gives an app a new secret; the old one fails from now on.
+func (db *DB) RotateSecret(ctx context.Context, p *app.Principal, id int64) (string, error) {
+	if _, err := db.findApp(ctx, p, id); err != nil {
+		return "", err
+	}
+	if err := db.enter(); err != nil {
+		return "", err
+	}
+	defer db.leave()
+	secret := randomHex(32)
+	sealed, err := db.box.seal(secret)
+	if err != nil {
+		return "", err
+	}
+	err = db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `update api_keys set secret_hash = ?, secret_enc = ? where id = ?`, hashToken(secret), sealed, id)
+		return err
+	})
+	return secret, err
+}

@@ -87,3 +87,43 @@ func (s *Server) listApps(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, out)
 }
+
+// updateApp enables, disables or retunes an app:
+// {"enabled","rate_limit","ext","scopes","ip_allowlist","allow_free_text"}.
+func (s *Server) updateApp(c echo.Context) error {
+	id, err := parseID(c.Param("id"))
+	if err != nil {
+		return app.Errorf(app.ENOTFOUND, "应用不存在")
+	}
+	var body struct {
+		Enabled       *bool     `json:"enabled"`
+		RateLimit     *int      `json:"rate_limit"`
+		Ext           *string   `json:"ext"`
+		Scopes        *[]string `json:"scopes"`
+		IPAllowlist   *[]string `json:"ip_allowlist"`
+		AllowFreeText *bool     `json:"allow_free_text"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	k, err := s.opts.Keys.UpdateApp(c.Request().Context(), principal(c), id, &app.AppUpdate{Enabled: body.Enabled,
+		RateLimit: body.RateLimit, Ext: body.Ext, Scopes: body.Scopes, IPAllowlist: body.IPAllowlist, AllowFreeText: body.AllowFreeText})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.toApp(k))
+}
+
+// rotateSecret answers a new secret, shown this once; the old one stops
+// working at once.
+func (s *Server) rotateSecret(c echo.Context) error {
+	id, err := parseID(c.Param("id"))
+	if err != nil {
+		return app.Errorf(app.ENOTFOUND, "应用不存在")
+	}
+	secret, err := s.opts.Keys.RotateSecret(c.Request().Context(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"id": formatID(id), "secret": secret})
+}

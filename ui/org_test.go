@@ -199,3 +199,34 @@ func TestAuditExport(t *testing.T) {
 		t.Errorf("an operator app exported the audit log: %d", status)
 	}
 }
+
+func TestAppDisableAndRotate(t *testing.T) {
+	f := newFixture(t)
+	admin := f.mustAdmin(t)
+	var a struct{ ID, Secret string }
+	mustApp(t, f, admin, `{"name":"轮换","scopes":["query"]}`, &a)
+	if status, _ := f.call(t, "GET", "/api/v1/replies", a.Secret, ""); status != 200 {
+		t.Fatalf("new app: %d", status)
+	}
+	if status, body := f.call(t, "PATCH", "/api/v1/apps/"+a.ID, admin, `{"enabled":false}`); status != 200 || !strings.Contains(body, `"enabled":false`) {
+		t.Fatalf("disable: %d %s", status, body)
+	}
+	if status, _ := f.call(t, "GET", "/api/v1/replies", a.Secret, ""); status != 401 {
+		t.Fatalf("a disabled app called: %d, want 401", status)
+	}
+	f.call(t, "PATCH", "/api/v1/apps/"+a.ID, admin, `{"enabled":true}`)
+	var r struct{ Secret string }
+	mustJSON(t, f, "POST", "/api/v1/apps/"+a.ID+"/rotate", admin, "", 200, &r)
+	if r.Secret == "" || r.Secret == a.Secret {
+		t.Fatalf("rotated secret %q", r.Secret)
+	}
+	if status, _ := f.call(t, "GET", "/api/v1/replies", a.Secret, ""); status != 401 {
+		t.Errorf("the old secret still works: %d", status)
+	}
+	if status, _ := f.call(t, "GET", "/api/v1/replies", r.Secret, ""); status != 200 {
+		t.Errorf("the new secret: %d", status)
+	}
+	if status, _ := f.call(t, "POST", "/api/v1/apps/"+a.ID+"/rotate", f.noFree, ""); status != 403 {
+		t.Errorf("an app without the admin scope rotated a secret: %d", status)
+	}
+}

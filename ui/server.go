@@ -100,6 +100,8 @@ func (s *Server) routes() {
 	api.DELETE("/departments/:id", s.deleteDepartment)
 	api.GET("/apps", s.listApps)
 	api.POST("/apps", s.createApp)
+	api.PATCH("/apps/:id", s.updateApp)
+	api.POST("/apps/:id/rotate", s.rotateSecret)
 	api.GET("/audit", s.listAudit)
 	api.GET("/audit/export", s.exportAudit)
 	api.GET("/users", s.listUsers)
