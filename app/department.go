@@ -14,6 +14,7 @@ type Department struct {
 	ParentID  int64 // 0 only for the root
 	Name      string
 	Ext       string // extension code (扩展码) its messages carry; "" for none
+	Enabled   bool   // a disabled department's users and apps, and its subtree's, are shut out
 	CreatedAt time.Time
 }
 
@@ -30,6 +31,7 @@ type DepartmentUpdate struct {
 	Name     *string
 	ParentID *int64
 	Ext      *string
+	Enabled  *bool
 }
 
 // DepartmentService manages the organisation. A system administrator may

@@ -128,6 +128,11 @@ func (db *DB) findPrincipal(ctx context.Context, cond string, arg any) (*app.Pri
 	if allow != "" {
 		p.AllowedIPs = strings.Split(allow, ",")
 	}
+	if active, err := departmentActive(ctx, db.rdb, p.DepartmentID); err != nil {
+		return nil, "", err
+	} else if !active {
+		return nil, "", app.Errorf(app.EUNAUTHORIZED, "API 密钥无效或已停用 (invalid or disabled API key)")
+	}
 	return p, sealed, nil
 }
 

@@ -28,7 +28,7 @@ func (db *DB) CreateDepartment(ctx context.Context, p *app.Principal, d *app.Dep
 	if err := d.Validate(); err != nil {
 		return err
 	}
-	d.CreatedAt = db.now()
+	d.CreatedAt, d.Enabled = db.now(), true
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := reachable(ctx, tx, p, d.ParentID, true); err != nil {
 			return app.FieldError("parent_id", "上级部门不存在或不在您的管辖范围内")
@@ -57,7 +57,7 @@ func (db *DB) FindDepartments(ctx context.Context, p *app.Principal) ([]*app.Dep
 	if !p.SeesAll() {
 		where, args = `id in (`+subtreeSQL+`)`, []any{p.DepartmentID}
 	}
-	rows, err := db.rdb.QueryContext(ctx, `select id, coalesce(parent_id, 0), name, ext, created_at from departments where `+where+` order by id`, args...)
+	rows, err := db.rdb.QueryContext(ctx, `select id, coalesce(parent_id, 0), name, ext, enabled, created_at from departments where `+where+` order by id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (db *DB) FindDepartments(ctx context.Context, p *app.Principal) ([]*app.Dep
 	for rows.Next() {
 		var d app.Department
 		var created int64
-		if err := rows.Scan(&d.ID, &d.ParentID, &d.Name, &d.Ext, &created); err != nil {
+		if err := rows.Scan(&d.ID, &d.ParentID, &d.Name, &d.Ext, &d.Enabled, &created); err != nil {
 			return nil, err
 		}
 		d.CreatedAt = fromMS(created)
@@ -91,13 +91,19 @@ func (db *DB) UpdateDepartment(ctx context.Context, p *app.Principal, id int64, 
 			return err
 		}
 		var created int64
-		if err := tx.QueryRowContext(ctx, `select id, coalesce(parent_id, 0), name, ext, created_at from departments where id = ?`, id).Scan(
-			&d.ID, &d.ParentID, &d.Name, &d.Ext, &created); err != nil {
+		if err := tx.QueryRowContext(ctx, `select id, coalesce(parent_id, 0), name, ext, enabled, created_at from departments where id = ?`, id).Scan(
+			&d.ID, &d.ParentID, &d.Name, &d.Ext, &d.Enabled, &created); err != nil {
 			return err
 		}
 		d.CreatedAt = fromMS(created)
 		if u.Name != nil {
 			d.Name = strings.TrimSpace(*u.Name)
+		}
+		if u.Enabled != nil {
+			if id == app.RootDepartmentID && !*u.Enabled {
+				return app.FieldError("enabled", "根部门不能停用")
+			}
+			d.Enabled = *u.Enabled
 		}
 		if u.Ext != nil && *u.Ext != d.Ext {
 			if err := extFree(ctx, tx, *u.Ext, id); err != nil {
@@ -123,7 +129,8 @@ func (db *DB) UpdateDepartment(ctx context.Context, p *app.Principal, id int64, 
 		if err := d.Validate(); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `update departments set name = ?, ext = ?, parent_id = ? where id = ?`, d.Name, d.Ext, nullID(d.ParentID), id)
+		_, err := tx.ExecContext(ctx, `update departments set name = ?, ext = ?, parent_id = ?, enabled = ? where id = ?`,
+			d.Name, d.Ext, nullID(d.ParentID), d.Enabled, id)
 		return err
 	})
 	if err != nil {
@@ -199,4 +206,18 @@ func extFree(ctx context.Context, q querier, ext string, exceptDept int64) error
 		return app.Errorf(app.ECONFLICT, "扩展码 %s 已被占用", ext)
 	}
 	return nil
+}
+
+// upSQL selects the ids of a department and all its ancestors.
+const upSQL = `with recursive up(id, parent_id) as (
+		select id, parent_id from departments where id = ?
+		union select d.id, d.parent_id from departments d join up on d.id = up.parent_id)
+	select id from up`
+
+// departmentActive reports whether a department and every one above it is
+// enabled.
+func departmentActive(ctx context.Context, q querier, id int64) (bool, error) {
+	var disabled int
+	err := q.QueryRowContext(ctx, `select count(*) from departments where enabled = 0 and id in (`+upSQL+`)`, id).Scan(&disabled)
+	return disabled == 0, err
 }

@@ -35,6 +35,11 @@ func (db *DB) Login(ctx context.Context, username, password string) (*app.User, 
 		return nil, err
 	}
 	good := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+	if active, err := departmentActive(ctx, db.rdb, u.DepartmentID); err != nil {
+		return nil, err
+	} else if !active {
+		u.Enabled = false // its department is disabled: the same answer as a disabled user
+	}
 	now := db.now()
 	if locked > ms(now) {
 		return nil, app.Errorf(app.EFORBIDDEN, "连续输错密码%d次，账户已锁定，请于%s后再试", app.MaxFailedLogins,
@@ -105,6 +110,9 @@ func (db *DB) SessionPrincipal(ctx context.Context, userID int64, version int) (
 	u, err := scanUser(db.rdb.QueryRowContext(ctx, `select `+prefixed("u.", userColumns)+`, d.ext from users u
 		join departments d on d.id = u.department_id where u.id = ?`, userID), &ext)
 	if err != nil || !u.Enabled || u.SessionVersion != version {
+		return nil, nil, app.Errorf(app.EUNAUTHORIZED, "登录已失效，请重新登录")
+	}
+	if active, err := departmentActive(ctx, db.rdb, u.DepartmentID); err != nil || !active {
 		return nil, nil, app.Errorf(app.EUNAUTHORIZED, "登录已失效，请重新登录")
 	}
 	return u, &app.Principal{UserID: u.ID, DepartmentID: u.DepartmentID, Role: u.Role, AllowFreeText: true, Ext: ext}, nil

@@ -14,11 +14,12 @@ type department struct {
 	ParentID  *string `json:"parent_id"`
 	Name      string  `json:"name"`
 	Ext       string  `json:"ext"`
+	Enabled   bool    `json:"enabled"`
 	CreatedAt string  `json:"created_at"`
 }
 
 func (s *Server) toDepartment(d *app.Department) department {
-	out := department{ID: formatID(d.ID), Name: d.Name, Ext: d.Ext, CreatedAt: s.formatTime(d.CreatedAt)}
+	out := department{ID: formatID(d.ID), Name: d.Name, Ext: d.Ext, Enabled: d.Enabled, CreatedAt: s.formatTime(d.CreatedAt)}
 	if d.ParentID != 0 {
 		id := formatID(d.ParentID)
 		out.ParentID = &id
@@ -31,6 +32,7 @@ type departmentBody struct {
 	Name     *string `json:"name"`
 	ParentID *string `json:"parent_id"`
 	Ext      *string `json:"ext"`
+	Enabled  *bool   `json:"enabled"`
 }
 
 func (b *departmentBody) parent() (*int64, error) {
@@ -95,7 +97,7 @@ func (s *Server) updateDepartment(c echo.Context) error {
 		return err
 	}
 	d, err := s.opts.Departments.UpdateDepartment(c.Request().Context(), principal(c), id,
-		&app.DepartmentUpdate{Name: body.Name, ParentID: parent, Ext: body.Ext})
+		&app.DepartmentUpdate{Name: body.Name, ParentID: parent, Ext: body.Ext, Enabled: body.Enabled})
 	if err != nil {
 		return err
 	}

@@ -230,3 +230,29 @@ func TestAppDisableAndRotate(t *testing.T) {
 		t.Errorf("an app without the admin scope rotated a secret: %d", status)
 	}
 }
+
+func TestDisabledDepartmentShutsOutItsSubtree(t *testing.T) {
+	f := newFixture(t)
+	admin := f.mustAdmin(t)
+	var a, a1 struct{ ID string }
+	mustJSON(t, f, "POST", "/api/v1/departments", admin, `{"name":"停用处"}`, 201, &a)
+	mustJSON(t, f, "POST", "/api/v1/departments", admin, `{"name":"停用处一科","parent_id":"`+a.ID+`"}`, 201, &a1)
+	var appA1 struct{ Secret string }
+	mustApp(t, f, admin, `{"name":"科室系统","department_id":"`+a1.ID+`","scopes":["query"]}`, &appA1)
+	if status, _ := f.call(t, "GET", "/api/v1/replies", appA1.Secret, ""); status != 200 {
+		t.Fatalf("before: %d", status)
+	}
+	if status, body := f.call(t, "PATCH", "/api/v1/departments/"+a.ID, admin, `{"enabled":false}`); status != 200 || !strings.Contains(body, `"enabled":false`) {
+		t.Fatalf("disable: %d %s", status, body)
+	}
+	if status, _ := f.call(t, "GET", "/api/v1/replies", appA1.Secret, ""); status != 401 {
+		t.Errorf("an app below a disabled department called: %d, want 401", status)
+	}
+	if status, _ := f.call(t, "PATCH", "/api/v1/departments/1", admin, `{"enabled":false}`); status != 400 {
+		t.Errorf("disabling the root: %d, want 400", status)
+	}
+	f.call(t, "PATCH", "/api/v1/departments/"+a.ID, admin, `{"enabled":true}`)
+	if status, _ := f.call(t, "GET", "/api/v1/replies", appA1.Secret, ""); status != 200 {
+		t.Errorf("after re-enabling: %d", status)
+	}
+}
