@@ -56,10 +56,11 @@ func newVersionCmd() *cobra.Command {
 
 // config is what serve needs; tests build one directly.
 type config struct {
-	Data   string
-	Listen string
-	Demo   bool
-	Logger *slog.Logger
+	Data            string
+	Listen          string
+	Demo            bool
+	TLSCert, TLSKey string
+	Logger          *slog.Logger
 	// Engine tuning, zero for defaults.
 	Engine dispatch.Options
 }
@@ -78,6 +79,9 @@ func newServeCmd() *cobra.Command {
 				level = slog.LevelDebug
 			}
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+				return errors.New("--tls-cert and --tls-key go together")
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			p, err := start(ctx, cfg)
@@ -96,6 +100,8 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.Data, "data", "./data", "data folder (holds smsgw.db and secret.key)")
 	cmd.Flags().StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "HTTP listen address")
 	cmd.Flags().BoolVar(&cfg.Demo, "demo", false, "demo mode: admin login, API key and two simulated carrier channels")
+	cmd.Flags().StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain): serve HTTPS")
+	cmd.Flags().StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	return cmd
 }
@@ -136,7 +142,7 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	p.engine = dispatch.New(eopts)
 	authKey, encKey := db.SessionKeys()
 	p.server = ui.New(ui.Options{Addr: cfg.Listen, Messages: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db, Monitor: p.engine,
-		Logins: db, SessionAuthKey: authKey, SessionEncKey: encKey,
+		Logins: db, SessionAuthKey: authKey, SessionEncKey: encKey, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey,
 		Logger: cfg.Logger, Version: version})
 	if err := p.server.Open(); err != nil {
 		p.closeAll()

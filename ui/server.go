@@ -4,7 +4,9 @@ package ui
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -29,13 +31,16 @@ type Options struct {
 	Logins      app.LoginService // nil: no console pages
 	// SessionAuthKey and SessionEncKey sign and encrypt console cookies.
 	SessionAuthKey, SessionEncKey []byte
-	SecureCookies                 bool             // behind TLS: cookies only over HTTPS
-	Audit                         app.AuditService // may be nil: nothing audited
-	Channels                      app.ChannelService
-	Monitor                       app.ChannelMonitor // live channel state; may be nil
-	Logger                        *slog.Logger
-	Location                      *time.Location // zone of times in answers (default Asia/Shanghai)
-	Version                       string
+	SecureCookies                 bool // behind TLS: cookies only over HTTPS
+	// TLSCert and TLSKey, when both set, make the server speak HTTPS (and
+	// set its cookies Secure).
+	TLSCert, TLSKey string
+	Audit           app.AuditService // may be nil: nothing audited
+	Channels        app.ChannelService
+	Monitor         app.ChannelMonitor // live channel state; may be nil
+	Logger          *slog.Logger
+	Location        *time.Location // zone of times in answers (default Asia/Shanghai)
+	Version         string
 }
 
 // Server serves the API.
@@ -75,7 +80,7 @@ func New(opts Options) *Server {
 	}}))
 	s.routes()
 	if opts.Logins != nil {
-		s.console = newConsole(opts.SessionAuthKey, opts.SessionEncKey, opts.SecureCookies)
+		s.console = newConsole(opts.SessionAuthKey, opts.SessionEncKey, opts.SecureCookies || opts.TLSCert != "")
 		s.consoleRoutes()
 	}
 	s.http = &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
@@ -116,8 +121,16 @@ func (s *Server) Open() error {
 		return err
 	}
 	s.ln = ln
+	if s.opts.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.opts.TLSCert, s.opts.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
+		s.ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
 	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("http server stopped", "error", err)
 		}
 	}()
@@ -128,6 +141,8 @@ func (s *Server) Open() error {
 func (s *Server) URL() string {
 	if s.ln == nil {
 		return ""
+	} else if s.opts.TLSCert != "" {
+		return "https://" + s.ln.Addr().String()
 	}
 	return "http://" + s.ln.Addr().String()
 }
