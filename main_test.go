@@ -109,18 +109,7 @@ func readDemo(t *testing.T, dir string) *demoInfo {
 // TestEndToEnd boots the platform as main does, in demo mode on a temp
 // folder, and sends a short and a 500-character message through the API.
 func TestEndToEnd(t *testing.T) {
-	dir := t.TempDir()
-	p, err := start(context.Background(), config{Data: dir, Listen: "127.0.0.1:0", Demo: true,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := p.stop(); err != nil {
-			t.Error(err)
-		}
-	}()
-	info := readDemo(t, dir)
+	p, _, info := startDemo(t)
 	c := &client{t: t, base: info.BaseURL, key: info.APIKey}
 
 	short := c.send("13800138000", "【示例单位】您好，会议改在周五下午三点。")
@@ -273,16 +262,7 @@ func freeAddr(t *testing.T) string {
 
 func TestAPIKeyCreate(t *testing.T) {
 	dir := t.TempDir()
-	run := func(args ...string) (string, error) {
-		cmd := newRootCmd()
-		var out bytes.Buffer
-		cmd.SetOut(&out)
-		cmd.SetErr(io.Discard)
-		cmd.SetArgs(args)
-		err := cmd.Execute()
-		return out.String(), err
-	}
-	out, err := run("apikey", "create", "--data", dir, "--name", "业务系统", "--free-text", "--role", "sysadmin")
+	out, err := runCLI("apikey", "create", "--data", dir, "--name", "业务系统", "--free-text", "--role", "sysadmin")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +280,7 @@ func TestAPIKeyCreate(t *testing.T) {
 	if err != nil || !p.AllowFreeText || p.Role != app.RoleSysadmin {
 		t.Fatalf("principal %+v, err %v: want a free-text sysadmin", p, err)
 	}
-	if _, err := run("apikey", "create", "--data", dir, "--name", "x", "--role", "king"); err == nil || !strings.Contains(err.Error(), "EINVALID") {
+	if _, err := runCLI("apikey", "create", "--data", dir, "--name", "x", "--role", "king"); err == nil || !strings.Contains(err.Error(), "EINVALID") {
 		t.Errorf("unknown role: err %v, want EINVALID", err)
 	}
 }
@@ -309,14 +289,7 @@ func TestAPIKeyCreate(t *testing.T) {
 // beside the demo is added through the API, carries traffic, and stops
 // carrying it once disabled, while sending goes on.
 func TestChannelHotPlugThroughAPI(t *testing.T) {
-	dir := t.TempDir()
-	p, err := start(context.Background(), config{Data: dir, Listen: "127.0.0.1:0", Demo: true,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.stop()
-	info := readDemo(t, dir)
+	_, dir, info := startDemo(t)
 	c := &client{t: t, base: info.BaseURL, key: info.APIKey}
 
 	sim := smscsim.New(smscsim.Options{SystemID: "extra", Password: "pw"})
@@ -400,22 +373,13 @@ func mustAtoi(t *testing.T, s string) int {
 
 func TestAuditVerifyCLI(t *testing.T) {
 	dir := t.TempDir()
-	run := func(args ...string) (string, error) {
-		cmd := newRootCmd()
-		var out bytes.Buffer
-		cmd.SetOut(&out)
-		cmd.SetErr(io.Discard)
-		cmd.SetArgs(args)
-		err := cmd.Execute()
-		return out.String(), err
-	}
-	if _, err := run("channel", "add", "--data", dir, "--name", "审计", "--host", "127.0.0.1", "--system-id", "s", "--source", "1069", "--password", "pw"); err != nil {
+	if _, err := runCLI("channel", "add", "--data", dir, "--name", "审计", "--host", "127.0.0.1", "--system-id", "s", "--source", "1069", "--password", "pw"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := run("channel", "disable", "1", "--data", dir); err != nil {
+	if _, err := runCLI("channel", "disable", "1", "--data", dir); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := run("audit", "verify", "--data", dir); err != nil || !strings.Contains(out, "2 entries") {
+	if out, err := runCLI("audit", "verify", "--data", dir); err != nil || !strings.Contains(out, "2 entries") {
 		t.Fatalf("verify: %q %v", out, err)
 	}
 	db, err := store.Open(context.Background(), store.Options{Path: dbPath(dir)})
@@ -435,7 +399,7 @@ func TestAuditVerifyCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw.Close()
-	if _, err := run("audit", "verify", "--data", dir); err == nil || !strings.Contains(err.Error(), "entry 1") {
+	if _, err := runCLI("audit", "verify", "--data", dir); err == nil || !strings.Contains(err.Error(), "entry 1") {
 		t.Fatalf("a tampered log verified: %v", err)
 	}
 }
@@ -444,14 +408,7 @@ func TestAuditVerifyCLI(t *testing.T) {
 // A and B with an app each; A's message is A's alone; a signed request
 // works and a wrong signature does not; the audit log verifies.
 func TestOrganisationOnTheDemo(t *testing.T) {
-	dir := t.TempDir()
-	p, err := start(context.Background(), config{Data: dir, Listen: "127.0.0.1:0", Demo: true,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.stop()
-	info := readDemo(t, dir)
+	_, dir, info := startDemo(t)
 	admin := &client{t: t, base: info.BaseURL, key: info.APIKey}
 	var a, b struct{ ID string }
 	if code := admin.do("POST", "/api/v1/departments", map[string]any{"name": "A处"}, &a); code != http.StatusCreated {
@@ -512,4 +469,33 @@ func TestOrganisationOnTheDemo(t *testing.T) {
 	if err := cmd.Execute(); err != nil || !strings.Contains(out.String(), "intact") {
 		t.Fatalf("audit verify beside the running server: %q %v", out.String(), err)
 	}
+}
+
+// startDemo boots the platform as main does, in demo mode on a temp folder,
+// and stops it when the test ends, failing the test if the stop fails.
+func startDemo(t *testing.T) (*program, string, *demoInfo) {
+	t.Helper()
+	dir := t.TempDir()
+	p, err := start(context.Background(), config{Data: dir, Listen: "127.0.0.1:0", Demo: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return p, dir, readDemo(t, dir)
+}
+
+// runCLI runs smsgw with args and returns what it printed.
+func runCLI(args ...string) (string, error) {
+	cmd := newRootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(io.Discard)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), err
 }
