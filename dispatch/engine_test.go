@@ -131,8 +131,8 @@ func (e *env) stopEngine() {
 	e.cancel()
 	select {
 	case <-e.done:
-	case <-time.After(15 * time.Second):
-		e.t.Error("engine did not stop within 15 s")
+	case <-time.After(slowdown * 15 * time.Second):
+		e.t.Errorf("engine did not stop within %d s", slowdown*15)
 	}
 	e.cancel = nil
 }
@@ -163,6 +163,7 @@ func numbers(from, n int) []string {
 // waitFinal waits until every message of the ids is final and returns them.
 func (e *env) waitFinal(ids []int64, within time.Duration) map[int64]*app.Message {
 	e.t.Helper()
+	within *= slowdown
 	deadline := time.Now().Add(within)
 	for {
 		got := map[int64]*app.Message{}
@@ -363,6 +364,7 @@ func TestEngine(t *testing.T) {
 // waitFor polls cond until it holds or the time is up.
 func waitFor(t testing.TB, within time.Duration, cond func() bool) {
 	t.Helper()
+	within *= slowdown
 	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
