@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"smsgw/app"
 	"smsgw/dispatch/smscsim"
@@ -104,15 +105,10 @@ func startControl(sim *smscsim.Server, last string) (string, error) {
 
 // hostPort turns "http://127.0.0.1:1234" into "127.0.0.1:1234".
 func hostPort(url string) string {
-	for _, p := range []string{"http://", "https://"} {
-		if len(url) > len(p) && url[:len(p)] == p {
-			return url[len(p):]
-		}
-	}
 	if url == "" {
 		return "127.0.0.1:0"
 	}
-	return url
+	return strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://")
 }
 
 func createDemo(ctx context.Context, db *store.DB) (*demoInfo, error) {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -74,7 +75,7 @@ func (c *Channel) Serves(k Carrier) bool {
 }
 
 // Addr is the SMSC's host:port.
-func (c *Channel) Addr() string { return net.JoinHostPort(c.Host, itoa(c.Port)) }
+func (c *Channel) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
 
 // ChannelState is a channel's live state as the sending engine sees it.
 type ChannelState struct {
@@ -150,26 +151,4 @@ func set[T any](dst *T, v *T) {
 // ChannelMonitor reports the live state of channels, by channel ID.
 type ChannelMonitor interface {
 	ChannelStates() map[int64]ChannelState
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

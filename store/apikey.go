@@ -43,7 +43,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *app.APIKey) (string, error) {
 				return err
 			}
 		}
-		if err := extFree(ctx, tx, k.Ext, 0); err != nil {
+		if err := extFree(ctx, tx, k.Ext, 0, 0); err != nil {
 			return err
 		}
 		r, err := tx.ExecContext(ctx, `insert into api_keys (name, key, secret_hash, secret_enc, department_id, user_id, role, scopes, allow_free_text, ext, rate_limit, ip_allowlist, enabled, created_at)
@@ -112,11 +112,13 @@ func (db *DB) findPrincipal(ctx context.Context, cond string, arg any) (*app.Pri
 	var userID sql.NullInt64
 	var enabled bool
 	var allow string
+	var active bool // its department and every one above it enabled
 	err := db.rdb.QueryRowContext(ctx, `select k.id, k.department_id, k.user_id, k.role, k.scopes, k.allow_free_text, k.enabled,
 			case when k.ext != '' then k.ext else d.ext end, k.rate_limit, k.secret_enc, k.ip_allowlist
+			, not exists (select 1 from departments where enabled = 0 and id in (`+strings.Replace(upSQL, "?", "k.department_id", 1)+`))
 		from api_keys k join departments d on d.id = k.department_id where `+cond, arg).Scan(
-		&p.APIKeyID, &p.DepartmentID, &userID, &role, &scopes, &p.AllowFreeText, &enabled, &p.Ext, &p.RateLimit, &sealed, &allow)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && !enabled {
+		&p.APIKeyID, &p.DepartmentID, &userID, &role, &scopes, &p.AllowFreeText, &enabled, &p.Ext, &p.RateLimit, &sealed, &allow, &active)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && (!enabled || !active) {
 		return nil, "", app.Errorf(app.EUNAUTHORIZED, "API 密钥无效或已停用 (invalid or disabled API key)")
 	} else if err != nil {
 		return nil, "", err
@@ -127,11 +129,6 @@ func (db *DB) findPrincipal(ctx context.Context, cond string, arg any) (*app.Pri
 	}
 	if allow != "" {
 		p.AllowedIPs = strings.Split(allow, ",")
-	}
-	if active, err := departmentActive(ctx, db.rdb, p.DepartmentID); err != nil {
-		return nil, "", err
-	} else if !active {
-		return nil, "", app.Errorf(app.EUNAUTHORIZED, "API 密钥无效或已停用 (invalid or disabled API key)")
 	}
 	return p, sealed, nil
 }
@@ -283,12 +280,8 @@ func (db *DB) UpdateApp(ctx context.Context, p *app.Principal, id int64, u *app.
 	defer db.leave()
 	err = db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if newExt {
-			var n int
-			if err := tx.QueryRowContext(ctx, `select (select count(*) from api_keys where ext = ? and id != ?) +
-				(select count(*) from departments where ext = ?)`, k.Ext, id, k.Ext).Scan(&n); err != nil {
+			if err := extFree(ctx, tx, k.Ext, 0, id); err != nil {
 				return err
-			} else if n > 0 && k.Ext != "" {
-				return app.Errorf(app.ECONFLICT, "扩展码 %s 已被占用", k.Ext)
 			}
 		}
 		_, err := tx.ExecContext(ctx, `update api_keys set enabled = ?, rate_limit = ?, allow_free_text = ?, scopes = ?,

@@ -33,7 +33,7 @@ func (db *DB) CreateDepartment(ctx context.Context, p *app.Principal, d *app.Dep
 		if err := reachable(ctx, tx, p, d.ParentID, true); err != nil {
 			return app.FieldError("parent_id", "上级部门不存在或不在您的管辖范围内")
 		}
-		if err := extFree(ctx, tx, d.Ext, 0); err != nil {
+		if err := extFree(ctx, tx, d.Ext, 0, 0); err != nil {
 			return err
 		}
 		r, err := tx.ExecContext(ctx, `insert into departments (parent_id, name, ext, created_at) values (?, ?, ?, ?)`,
@@ -106,7 +106,7 @@ func (db *DB) UpdateDepartment(ctx context.Context, p *app.Principal, id int64, 
 			d.Enabled = *u.Enabled
 		}
 		if u.Ext != nil && *u.Ext != d.Ext {
-			if err := extFree(ctx, tx, *u.Ext, id); err != nil {
+			if err := extFree(ctx, tx, *u.Ext, id, 0); err != nil {
 				return err
 			}
 			d.Ext = *u.Ext
@@ -193,14 +193,15 @@ func reachable(ctx context.Context, q querier, p *app.Principal, id int64, withO
 	return nil
 }
 
-// extFree answers ECONFLICT when another department or an app has ext.
-func extFree(ctx context.Context, q querier, ext string, exceptDept int64) error {
+// extFree answers ECONFLICT when a department or an app other than the one
+// being changed (exceptDept, exceptApp; 0 for none) has ext.
+func extFree(ctx context.Context, q querier, ext string, exceptDept, exceptApp int64) error {
 	if ext == "" {
 		return nil
 	}
 	var n int
-	if err := q.QueryRowContext(ctx, `select (select count(*) from api_keys where ext = ?) +
-		(select count(*) from departments where ext = ? and id != ?)`, ext, ext, exceptDept).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, `select (select count(*) from api_keys where ext = ? and id != ?) +
+		(select count(*) from departments where ext = ? and id != ?)`, ext, exceptApp, ext, exceptDept).Scan(&n); err != nil {
 		return err
 	} else if n > 0 {
 		return app.Errorf(app.ECONFLICT, "扩展码 %s 已被占用", ext)

@@ -259,11 +259,8 @@ func (db *DB) checkSignature(ctx context.Context, p *app.Principal, content stri
 		return app.FieldError("content", "短信内容须以签名开头，如【示例单位】")
 	}
 	var n int
-	err := db.rdb.QueryRowContext(ctx, `with recursive up(id, parent_id) as (
-			select id, parent_id from departments where id = ?
-			union select d.id, d.parent_id from departments d join up on d.id = up.parent_id)
-		select count(*) from signatures where approved = 1 and name = ? and department_id in (select id from up)`,
-		p.DepartmentID, name).Scan(&n)
+	err := db.rdb.QueryRowContext(ctx, `select count(*) from signatures where approved = 1 and name = ? and department_id in (`+upSQL+`)`,
+		name, p.DepartmentID).Scan(&n)
 	if err != nil {
 		return err
 	} else if n == 0 {

@@ -81,7 +81,7 @@ func (s *Server) listApps(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := list2[appOut]{Items: make([]appOut, len(list))}
+	out := listing[appOut]{Items: make([]appOut, len(list))}
 	for i, k := range list {
 		out.Items[i] = s.toApp(k)
 	}

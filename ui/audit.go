@@ -103,7 +103,7 @@ func (s *Server) listAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := list2[auditOut]{Items: make([]auditOut, len(list)), NextCursor: next}
+	out := listing[auditOut]{Items: make([]auditOut, len(list)), NextCursor: next}
 	for i, e := range list {
 		out.Items[i] = auditOut{ID: formatID(e.ID), At: s.formatTime(e.At), UserID: formatID(e.UserID), APIKeyID: formatID(e.APIKeyID),
 			Actor: e.Actor, Role: string(e.Role), DepartmentID: formatID(e.DepartmentID), Action: e.Action, Target: e.Target,

@@ -76,7 +76,7 @@ func (s *Server) listDepartments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := list2[department]{Items: make([]department, len(list))}
+	out := listing[department]{Items: make([]department, len(list))}
 	for i, d := range list {
 		out.Items[i] = s.toDepartment(d)
 	}
@@ -113,10 +113,4 @@ func (s *Server) deleteDepartment(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-// list2 is a whole list: no paging, so no cursor.
-type list2[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor"`
 }

@@ -108,7 +108,7 @@ func (s *Server) getMessage(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.toMessage(m))
 }
 
-type list[T any] struct {
+type listing[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor"`
 }
@@ -135,7 +135,7 @@ func (s *Server) listMessages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := list[message]{Items: make([]message, len(ms)), NextCursor: next}
+	out := listing[message]{Items: make([]message, len(ms)), NextCursor: next}
 	for i, m := range ms {
 		out.Items[i] = s.toMessage(m)
 	}

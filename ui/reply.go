@@ -33,7 +33,7 @@ func (s *Server) listReplies(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := list[reply]{Items: make([]reply, len(rs)), NextCursor: next}
+	out := listing[reply]{Items: make([]reply, len(rs)), NextCursor: next}
 	for i, r := range rs {
 		out.Items[i] = reply{ID: formatID(r.ID), From: r.From, To: r.To, Ext: r.Ext, Content: r.Content,
 			ReceivedAt: s.formatTime(r.ReceivedAt)}

@@ -59,7 +59,7 @@ func (s *Server) listUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := list2[userOut]{Items: make([]userOut, len(list))}
+	out := listing[userOut]{Items: make([]userOut, len(list))}
 	for i, u := range list {
 		out.Items[i] = s.toUser(u)
 	}
