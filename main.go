@@ -40,7 +40,8 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd(), newChannelCmd(), newAuditCmd(), newUserCmd())
+	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd(), newChannelCmd(), newAuditCmd(), newUserCmd(),
+		newRestoreCmd(), newStandbyCmd(), newPromoteCmd())
 	return root
 }
 
@@ -60,6 +61,7 @@ type config struct {
 	Listen          string
 	Demo            bool
 	TLSCert, TLSKey string
+	Litestream      string // litestream.yml: replicate the database
 	Logger          *slog.Logger
 	// Engine tuning, zero for defaults.
 	Engine dispatch.Options
@@ -102,6 +104,7 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&cfg.Demo, "demo", false, "demo mode: admin login, API key and two simulated carrier channels")
 	cmd.Flags().StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain): serve HTTPS")
 	cmd.Flags().StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	cmd.Flags().StringVar(&cfg.Litestream, "litestream", "", "litestream.yml: stream the database to its replica (file or S3)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	return cmd
 }
@@ -110,6 +113,7 @@ func newServeCmd() *cobra.Command {
 type program struct {
 	cfg     config
 	db      *store.DB
+	rep     *store.Replicator
 	engine  *dispatch.Engine
 	server  *ui.Server
 	sims    []*smscsim.Server
@@ -126,11 +130,30 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return nil, err
 	}
+	var repCfg store.ReplicaConfig
+	if cfg.Litestream != "" {
+		var err error
+		if repCfg, err = loadReplicaConfig(cfg.Litestream, cfg.Data); err != nil {
+			return nil, err
+		}
+	}
+	if store.IsStandbyCopy(cfg.Data) {
+		if err := store.Promote(ctx, cfg.Data); err != nil {
+			return nil, err
+		}
+		cfg.Logger.Warn("this folder held a standby copy: it is now the primary's database", "data", cfg.Data)
+	}
 	db, err := store.Open(ctx, store.Options{Path: dbPath(cfg.Data), Logger: cfg.Logger, Exclusive: true})
 	if err != nil {
 		return nil, err
 	}
 	p := &program{cfg: cfg, db: db, engDone: make(chan error, 1)}
+	if cfg.Litestream != "" {
+		if p.rep, err = store.Replicate(ctx, dbPath(cfg.Data), repCfg, cfg.Logger); err != nil {
+			p.closeAll()
+			return nil, err
+		}
+	}
 	if cfg.Demo {
 		if p.demo, p.sims, err = setupDemo(ctx, db, cfg); err != nil {
 			p.closeAll()
@@ -141,7 +164,11 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	eopts.Outbox, eopts.Channels, eopts.Notify, eopts.Logger = db, db, db.Notifications(), cfg.Logger
 	p.engine = dispatch.New(eopts)
 	authKey, encKey := db.SessionKeys()
-	p.server = ui.New(ui.Options{Addr: cfg.Listen, Messages: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db, Monitor: p.engine,
+	var replication app.ReplicationMonitor
+	if p.rep != nil {
+		replication = p.rep
+	}
+	p.server = ui.New(ui.Options{Addr: cfg.Listen, Replication: replication, Messages: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db, Monitor: p.engine,
 		Logins: db, SessionAuthKey: authKey, SessionEncKey: encKey, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey,
 		Logger: cfg.Logger, Version: version})
 	if err := p.server.Open(); err != nil {
@@ -183,6 +210,11 @@ func (p *program) closeAll() error {
 		errs = append(errs, s.Close())
 	}
 	errs = append(errs, p.db.Close())
+	if p.rep != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		errs = append(errs, p.rep.Close(ctx))
+	}
 	return errors.Join(errs...)
 }
 
@@ -279,4 +311,4 @@ func cliError(err error) error {
 }
 
 // dbPath is where the database lives in a data folder.
-func dbPath(data string) string { return filepath.Join(data, "smsgw.db") }
+func dbPath(data string) string { return filepath.Join(data, store.DBFile) }

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -174,44 +173,11 @@ func TestEndToEnd(t *testing.T) {
 // TestBinary builds smsgw and drives it as a user would: demo on an empty
 // folder, send, a second server refused, SIGTERM, restart reusing everything.
 func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "smsgw")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	dir := t.TempDir()
 	addr := freeAddr(t)
 
-	serve := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve", "--demo", "--data", dir, "--listen", addr)
-		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		return cmd
-	}
-	waitUp := func() {
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			resp, err := http.Get("http://" + addr + "/healthz")
-			if err == nil {
-				resp.Body.Close()
-				if _, err := os.Stat(filepath.Join(dir, demoFile)); err == nil {
-					return
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("server did not come up within 20 s")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-
-	first := serve()
-	waitUp()
+	first := serveProcess(t, bin, dir, addr)
 	info := readDemo(t, dir)
 	c := &client{t: t, base: info.BaseURL, key: info.APIKey}
 	a := c.send("13800138000", "【示例单位】您好")
@@ -237,8 +203,7 @@ func TestBinary(t *testing.T) {
 		t.Fatal("the server did not exit within 10 s of SIGTERM")
 	}
 
-	serve()
-	waitUp()
+	serveProcess(t, bin, dir, addr)
 	again := readDemo(t, dir)
 	if again.APIKey != info.APIKey || again.AdminPassword != info.AdminPassword {
 		t.Error("a second start created new credentials instead of reusing them")

@@ -37,7 +37,8 @@ type Options struct {
 	TLSCert, TLSKey string
 	Audit           app.AuditService // may be nil: nothing audited
 	Channels        app.ChannelService
-	Monitor         app.ChannelMonitor // live channel state; may be nil
+	Monitor         app.ChannelMonitor     // live channel state; may be nil
+	Replication     app.ReplicationMonitor // nil: not replicating
 	Logger          *slog.Logger
 	Location        *time.Location // zone of times in answers (default Asia/Shanghai)
 	Version         string
@@ -169,6 +170,14 @@ func (s *Server) health(c echo.Context) error {
 		body["channels"], body["bound_channels"] = chans, bound
 		if bound == 0 {
 			body["warning"] = "没有可用通道：短信将排队等待 (no channel bound: messages wait queued)"
+		}
+	}
+	if s.opts.Replication != nil {
+		st := s.opts.Replication.ReplicationState()
+		body["replication"] = st
+		if !st.Healthy {
+			body["status"] = "degraded"
+			body["warning"] = fmt.Sprintf("备份副本落后 %.0f 秒 (replica behind): %s", st.LagSeconds, st.Error)
 		}
 	}
 	return c.JSON(http.StatusOK, body)
