@@ -203,3 +203,14 @@ func fromMS(v int64) time.Time {
 	}
 	return time.UnixMilli(v)
 }
+
+// Size is the bytes the database takes on disk, with its WAL.
+func (db *DB) Size() int64 {
+	var n int64
+	for _, suffix := range []string{"", "-wal"} {
+		if fi, err := os.Stat(db.opts.Path + suffix); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}

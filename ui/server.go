@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -39,6 +41,7 @@ type Options struct {
 	Channels        app.ChannelService
 	Monitor         app.ChannelMonitor     // live channel state; may be nil
 	Replication     app.ReplicationMonitor // nil: not replicating
+	DBSize          func() int64           // bytes of the database and its WAL; nil: not shown
 	Logger          *slog.Logger
 	Location        *time.Location // zone of times in answers (default Asia/Shanghai)
 	Version         string
@@ -156,9 +159,21 @@ func (s *Server) Close(ctx context.Context) error {
 	return s.http.Shutdown(ctx)
 }
 
+// processStats is the server's own resource use, for `smsgw bench` and
+// monitoring: CPU time since start and the peak resident memory.
+func processStats() map[string]any {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return map[string]any{"cpu_ms": cpu.Milliseconds(), "peak_rss_mb": ru.Maxrss / 1024, "goroutines": runtime.NumGoroutine()}
+}
+
 // health answers /healthz with the live state of the channels.
 func (s *Server) health(c echo.Context) error {
-	body := map[string]any{"status": "ok", "version": s.opts.Version}
+	body := map[string]any{"status": "ok", "version": s.opts.Version, "process": processStats()}
+	if s.opts.DBSize != nil {
+		body["db_mb"] = float64(s.opts.DBSize()) / (1 << 20)
+	}
 	if s.opts.Monitor != nil {
 		chans, bound := map[string]app.ChannelState{}, 0
 		for id, st := range s.opts.Monitor.ChannelStates() {

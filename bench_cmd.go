@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"smsgw/app"
+	"smsgw/dispatch/smscsim"
+	"smsgw/store"
+)
+
+// benchOptions are `smsgw bench`'s flags.
+type benchOptions struct {
+	URL, Key, Demo string // a running server: its URL and API key, or a demo folder holding both
+
+	Data         string // own server: its data folder (default: a temporary one, removed after)
+	Channels     int
+	TPS, Window  int
+	ReceiptDelay time.Duration
+	Litestream   string
+	ServerBin    string // the smsgw binary to run (default: this one)
+
+	Messages, Clients, Batch int
+	Single, Long             float64 // shares of messages sent one per call, and 500 characters long
+	Timeout                  time.Duration
+}
+
+func newBenchCmd() *cobra.Command {
+	var o benchOptions
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Load run: send through the API, wait for every receipt, print one JSON line of rates",
+		Long: "bench drives the HTTP API with concurrent clients and waits until every accepted message\n" +
+			"has its final status. Without --url or --demo it starts its own server (this binary, as a\n" +
+			"child process, so its CPU and memory are the server's alone) on simulated channels.\n" +
+			"Progress goes to stderr; the result is one JSON line on stdout.",
+		Example: "  smsgw bench --messages 200000\n" +
+			"  smsgw bench --messages 30000 --demo ./data\n" +
+			"  smsgw bench --url https://sms.example.internal --key SECRET --messages 10000 --single 1",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Messages < 1 || o.Clients < 1 || o.Batch < 1 || o.Batch > app.MaxRecipients {
+				return errors.New("--messages, --clients and --batch must be positive (batch at most 10000)")
+			}
+			if o.Single < 0 || o.Single > 1 || o.Long < 0 || o.Long > 1 {
+				return errors.New("--single and --long are shares between 0 and 1")
+			}
+			ctx := cmd.Context()
+			t, err := benchTarget(ctx, o)
+			if err != nil {
+				return err
+			}
+			defer t.close()
+			res, err := runBench(ctx, o, t, cmd.ErrOrStderr())
+			if res != nil {
+				b, _ := json.Marshal(res)
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			}
+			if err == nil && res.Lost > 0 {
+				err = fmt.Errorf("%d accepted messages lost", res.Lost)
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.URL, "url", "", "a running server's base URL (needs --key)")
+	f.StringVar(&o.Key, "key", "", "API key (Bearer secret) for --url")
+	f.StringVar(&o.Demo, "demo", "", "a running demo's data folder: URL, key and simulators from its demo-credentials.json")
+	f.StringVar(&o.Data, "data", "", "own server: data folder (default: a temporary folder, removed after)")
+	f.IntVar(&o.Channels, "channels", 2, "own server: simulated channels")
+	f.IntVar(&o.TPS, "tps", 5000, "own server: TPS of each channel")
+	f.IntVar(&o.Window, "window", 256, "own server: SMPP window of each channel")
+	f.DurationVar(&o.ReceiptDelay, "receipt-delay", 50*time.Millisecond, "own server: delay of the simulators' receipts")
+	f.StringVar(&o.Litestream, "litestream", "", "own server: replicate with this litestream.yml while measuring")
+	f.StringVar(&o.ServerBin, "server-bin", "", "own server: the smsgw binary to start (default: this one)")
+	f.MarkHidden("server-bin")
+	f.IntVar(&o.Messages, "messages", 30000, "messages to send")
+	f.IntVar(&o.Clients, "clients", 8, "concurrent API clients")
+	f.IntVar(&o.Batch, "batch", 100, "numbers per batch call")
+	f.Float64Var(&o.Single, "single", 0.1, "share of messages sent by single-number calls")
+	f.Float64Var(&o.Long, "long", 0, "share of messages 500 characters long (8 segments)")
+	f.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "give up waiting for final statuses after")
+	return cmd
+}
+
+// target is the server under load.
+type target struct {
+	base, key string
+	simStats  func() (accepted, duplicates int64, ok bool) // the simulators' counters, summed
+	close     func()
+}
+
+func benchTarget(ctx context.Context, o benchOptions) (*target, error) {
+	switch {
+	case o.Demo != "":
+		info, err := loadDemo(o.Demo)
+		if err != nil {
+			return nil, fmt.Errorf("--demo: %w", err)
+		}
+		var controls []string
+		for _, s := range info.Simulators {
+			controls = append(controls, s.Control)
+		}
+		return &target{base: info.BaseURL, key: info.APIKey, simStats: remoteSimStats(controls), close: func() {}}, nil
+	case o.URL != "":
+		if o.Key == "" {
+			return nil, errors.New("--url needs --key")
+		}
+		return &target{base: o.URL, key: o.Key, simStats: func() (int64, int64, bool) { return 0, 0, false }, close: func() {}}, nil
+	}
+	return startBenchServer(ctx, o)
+}
+
+// startBenchServer prepares a data folder with an API key and channels bound
+// to simulators running here, and starts `smsgw serve` on it as a child.
+func startBenchServer(ctx context.Context, o benchOptions) (*target, error) {
+	dir, cleanup := o.Data, func() {}
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "smsgw-bench-")
+		if err != nil {
+			return nil, err
+		}
+		dir, cleanup = tmp, func() { os.RemoveAll(tmp) }
+	}
+	var sims []*smscsim.Server
+	t := &target{}
+	t.close = func() {
+		for _, s := range sims {
+			s.Close()
+		}
+		cleanup()
+	}
+	fail := func(err error) (*target, error) { t.close(); return nil, err }
+	for range o.Channels {
+		sim := smscsim.New(smscsim.Options{SystemID: "bench", Password: "benchpw", ReceiptDelay: o.ReceiptDelay, Keep: 16})
+		if err := sim.Start("127.0.0.1:0"); err != nil {
+			return fail(err)
+		}
+		sims = append(sims, sim)
+	}
+	t.simStats = func() (accepted, dups int64, ok bool) {
+		for _, s := range sims {
+			st := s.Stats()
+			accepted, dups = accepted+st.Accepted, dups+st.Duplicates
+		}
+		return accepted, dups, true
+	}
+	key, err := prepareBenchData(ctx, dir, o, sims)
+	if err != nil {
+		return fail(err)
+	}
+	t.key = key
+	exe := o.ServerBin
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return fail(err)
+		}
+	}
+	addr, err := freeLoopback()
+	if err != nil {
+		return fail(err)
+	}
+	args := []string{"serve", "--data", dir, "--listen", addr}
+	if o.Litestream != "" {
+		args = append(args, "--litestream", o.Litestream)
+	}
+	logf, err := os.Create(filepath.Join(dir, "serve.log"))
+	if err != nil {
+		return fail(err)
+	}
+	srv := exec.Command(exe, args...)
+	srv.Stdout, srv.Stderr = logf, logf
+	if err := srv.Start(); err != nil {
+		logf.Close()
+		return fail(err)
+	}
+	closeSims := t.close
+	t.close = func() {
+		srv.Process.Signal(os.Interrupt)
+		srv.Wait()
+		logf.Close()
+		closeSims()
+	}
+	t.base = "http://" + addr
+	// Ready when every channel is bound.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var h struct {
+			Bound int `json:"bound_channels"`
+		}
+		if _, err := benchCall(ctx, t, "GET", "/healthz", nil, &h); err == nil && h.Bound == o.Channels {
+			return t, nil
+		}
+		if time.Now().After(deadline) {
+			t.close()
+			return nil, fmt.Errorf("the server did not bind its %d channels within 30 s (log: %s)", o.Channels, logf.Name())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func prepareBenchData(ctx context.Context, dir string, o benchOptions, sims []*smscsim.Server) (string, error) {
+	db, err := store.Open(ctx, store.Options{Path: dbPath(dir), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	if err := db.CreateSignature(ctx, &app.Signature{DepartmentID: app.RootDepartmentID, Name: "示例单位", Approved: true}); err != nil && app.ErrorCode(err) != app.ECONFLICT {
+		return "", err
+	}
+	secret, err := db.CreateAPIKey(ctx, &app.APIKey{Name: "bench", DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin,
+		AllowFreeText: true, RateLimit: 100000, Scopes: []string{app.ScopeSend, app.ScopeQuery}})
+	if err != nil {
+		return "", err
+	}
+	for i, sim := range sims {
+		host, port, err := splitHostPort(sim.Addr())
+		if err != nil {
+			return "", err
+		}
+		ch := &app.Channel{Name: fmt.Sprintf("bench%d", i+1), Host: host, Port: port, SystemID: "bench", Password: "benchpw",
+			SourceAddr: fmt.Sprintf("1069%04d", i+1), TPS: o.TPS, Window: o.Window, Weight: 1, Enabled: true}
+		if err := db.CreateChannel(ctx, ch); err != nil {
+			return "", err
+		}
+	}
+	return secret, nil
+}
+
+// remoteSimStats reads the demo simulators' counters over their control URLs.
+func remoteSimStats(controls []string) func() (int64, int64, bool) {
+	return func() (accepted, dups int64, ok bool) {
+		for _, u := range controls {
+			resp, err := http.Get(u + "/stats")
+			if err != nil {
+				return 0, 0, false
+			}
+			var st smscsim.Stats
+			err = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			if err != nil {
+				return 0, 0, false
+			}
+			accepted, dups = accepted+st.Accepted, dups+st.Duplicates
+		}
+		return accepted, dups, len(controls) > 0
+	}
+}
