@@ -97,6 +97,7 @@ func newBenchCmd() *cobra.Command {
 type target struct {
 	base, key string
 	simStats  func() (accepted, duplicates int64, ok bool) // the simulators' counters, summed
+	own       *ownServer                                   // nil for a server run elsewhere
 	close     func()
 }
 
@@ -124,18 +125,42 @@ func benchTarget(ctx context.Context, o benchOptions) (*target, error) {
 // startBenchServer prepares a data folder with an API key and channels bound
 // to simulators running here, and starts `smsgw serve` on it as a child.
 func startBenchServer(ctx context.Context, o benchOptions) (*target, error) {
-	dir, cleanup := o.Data, func() {}
-	if dir == "" {
+	t, err := prepareOwnServer(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.spawn(ctx); err != nil {
+		t.close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// ownServer is a data folder set up for load runs and drills, with its
+// simulators running in this process; spawn starts the server on it.
+type ownServer struct {
+	dir, exe, addr string
+	args           []string
+	channels       int
+	sims           []*smscsim.Server
+	srv            *exec.Cmd
+	log            *os.File
+}
+
+func prepareOwnServer(ctx context.Context, o benchOptions) (*target, error) {
+	own := &ownServer{dir: o.Data, exe: o.ServerBin, channels: o.Channels}
+	cleanup := func() {}
+	if own.dir == "" {
 		tmp, err := os.MkdirTemp("", "smsgw-bench-")
 		if err != nil {
 			return nil, err
 		}
-		dir, cleanup = tmp, func() { os.RemoveAll(tmp) }
+		own.dir, cleanup = tmp, func() { os.RemoveAll(tmp) }
 	}
-	var sims []*smscsim.Server
-	t := &target{}
+	t := &target{own: own}
 	t.close = func() {
-		for _, s := range sims {
+		own.stop(os.Interrupt)
+		for _, s := range own.sims {
 			s.Close()
 		}
 		cleanup()
@@ -146,66 +171,73 @@ func startBenchServer(ctx context.Context, o benchOptions) (*target, error) {
 		if err := sim.Start("127.0.0.1:0"); err != nil {
 			return fail(err)
 		}
-		sims = append(sims, sim)
+		own.sims = append(own.sims, sim)
 	}
 	t.simStats = func() (accepted, dups int64, ok bool) {
-		for _, s := range sims {
+		for _, s := range own.sims {
 			st := s.Stats()
 			accepted, dups = accepted+st.Accepted, dups+st.Duplicates
 		}
 		return accepted, dups, true
 	}
-	key, err := prepareBenchData(ctx, dir, o, sims)
-	if err != nil {
+	var err error
+	if t.key, err = prepareBenchData(ctx, own.dir, o, own.sims); err != nil {
 		return fail(err)
 	}
-	t.key = key
-	exe := o.ServerBin
-	if exe == "" {
-		if exe, err = os.Executable(); err != nil {
+	if own.exe == "" {
+		if own.exe, err = os.Executable(); err != nil {
 			return fail(err)
 		}
 	}
-	addr, err := freeLoopback()
-	if err != nil {
+	if own.addr, err = freeLoopback(); err != nil {
 		return fail(err)
 	}
-	args := []string{"serve", "--data", dir, "--listen", addr}
+	own.args = []string{"serve", "--data", own.dir, "--listen", own.addr}
 	if o.Litestream != "" {
-		args = append(args, "--litestream", o.Litestream)
+		own.args = append(own.args, "--litestream", o.Litestream)
 	}
-	logf, err := os.Create(filepath.Join(dir, "serve.log"))
+	t.base = "http://" + own.addr
+	return t, nil
+}
+
+// spawn starts the server and waits until every channel is bound.
+func (t *target) spawn(ctx context.Context) error {
+	own := t.own
+	logf, err := os.OpenFile(filepath.Join(own.dir, "serve.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	srv := exec.Command(exe, args...)
-	srv.Stdout, srv.Stderr = logf, logf
-	if err := srv.Start(); err != nil {
+	own.srv, own.log = exec.Command(own.exe, own.args...), logf
+	own.srv.Stdout, own.srv.Stderr = logf, logf
+	if err := own.srv.Start(); err != nil {
 		logf.Close()
-		return fail(err)
+		own.srv = nil
+		return err
 	}
-	closeSims := t.close
-	t.close = func() {
-		srv.Process.Signal(os.Interrupt)
-		srv.Wait()
-		logf.Close()
-		closeSims()
-	}
-	t.base = "http://" + addr
-	// Ready when every channel is bound.
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		var h struct {
 			Bound int `json:"bound_channels"`
 		}
-		if _, err := benchCall(ctx, t, "GET", "/healthz", nil, &h); err == nil && h.Bound == o.Channels {
-			return t, nil
+		if _, err := benchCall(ctx, t, "GET", "/healthz", nil, &h); err == nil && h.Bound == own.channels {
+			return nil
 		}
 		if time.Now().After(deadline) {
-			t.close()
-			return nil, fmt.Errorf("the server did not bind its %d channels within 30 s (log: %s)", o.Channels, logf.Name())
+			return fmt.Errorf("the server did not bind its %d channels within 30 s (log: %s)", own.channels, logf.Name())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// stop ends the server with sig (os.Kill for a crash) and waits for it.
+func (own *ownServer) stop(sig os.Signal) error {
+	if own.srv == nil {
+		return nil
+	}
+	own.srv.Process.Signal(sig)
+	err := own.srv.Wait()
+	own.log.Close()
+	own.srv = nil
+	return err
 }
 
 func prepareBenchData(ctx context.Context, dir string, o benchOptions, sims []*smscsim.Server) (string, error) {

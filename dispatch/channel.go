@@ -478,7 +478,7 @@ func (c *channel) sweep() {
 			c.rate.Store(uint64(cur - last))
 			last = cur
 			for _, r := range c.e.mo.expire(now) {
-				c.e.rec.replies.add(r)
+				c.e.rec.replies.add(acked[*app.Reply]{v: r})
 			}
 		}
 	}
@@ -538,8 +538,8 @@ func (c *channel) onPDU(p pdu.PDU) (resp pdu.PDU, closeBind bool) {
 		c.onResp(p.SequenceNumber, p.CommandStatus, "")
 		return nil, false
 	case *pdu.DeliverSM:
-		c.onDeliver(p)
-		return p.GetResponse(), false
+		c.onDeliver(p) // answered once stored
+		return nil, false
 	case *pdu.EnquireLink:
 		return p.GetResponse(), false
 	case *pdu.Unbind:
@@ -617,18 +617,47 @@ func smppCode(s data.CommandStatusType) string { return fmt.Sprintf("SMPP_0x%02X
 
 func (c *channel) onDeliver(p *pdu.DeliverSM) {
 	now := time.Now()
+	ack := c.answerLater(p)
 	if r, ok := parseReceipt(p); ok {
 		r.ChannelID, r.At = c.id, now
-		c.e.rec.receipts.add(r)
+		c.e.rec.receipts.add(acked[app.Receipt]{r, ack})
 		return
 	}
 	part, err := parseMO(p)
 	if err != nil {
 		c.log.Warn("unreadable reply from SMSC", "error", err)
+		ack() // it would come back unreadable again
 		return
 	}
-	if r := c.e.mo.add(c.id, part, now); r != nil {
-		c.e.rec.replies.add(r)
+	r := c.e.mo.add(c.id, part, now)
+	if r == nil {
+		// A part of a longer reply, held in memory until the rest arrive:
+		// answered at once, or an SMSC that sends one part at a time
+		// would wait for ever. A crash loses the parts held.
+		ack()
+		return
+	}
+	c.e.rec.replies.add(acked[*app.Reply]{r, ack})
+}
+
+// answerLater returns the function that sends p's response on the session
+// p came in on. If that session is gone by then, the SMSC sends p again on
+// the next one, and storing it again changes nothing for a receipt.
+func (c *channel) answerLater(p *pdu.DeliverSM) func() {
+	c.mu.Lock()
+	sess := c.sess
+	c.mu.Unlock()
+	resp := p.GetResponse()
+	return func() {
+		if sess == nil {
+			// It came between the bind and the session being noted here.
+			c.mu.Lock()
+			sess = c.sess
+			c.mu.Unlock()
+		}
+		if sess != nil {
+			_ = sess.Transceiver().Submit(resp)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/linxGnu/gosmpp/pdu"
 
 	"smsgw/app"
+	"smsgw/dispatch"
 	"smsgw/dispatch/smscsim"
 )
 
@@ -126,5 +127,44 @@ func TestEngine_StopsPromptlyWhenTheSMSCNeverAnswers(t *testing.T) {
 		if err != nil || m.Status.Final() {
 			t.Fatalf("message %d: %+v %v: unanswered messages must stay queued for the next start", id, m, err)
 		}
+	}
+}
+
+// gatedOutbox holds every receipt write until the gate opens, as a slow or
+// stalled disk would.
+type gatedOutbox struct {
+	app.Outbox
+	gate chan struct{}
+}
+
+func (g *gatedOutbox) ApplyReceipts(ctx context.Context, rs []app.Receipt) error {
+	<-g.gate
+	return g.Outbox.ApplyReceipts(ctx, rs)
+}
+
+// A receipt is answered (deliver_sm_resp) only once it is stored: until
+// then the SMSC still holds it and would send it again after a crash.
+func TestReceiptAnsweredOnlyOnceStored(t *testing.T) {
+	gate := make(chan struct{})
+	var opened bool
+	open := func() {
+		if !opened {
+			opened = true
+			close(gate)
+		}
+	}
+	e := startEnv(t, setup{sims: []smscsim.Options{{ReceiptDelay: time.Millisecond}},
+		engine: func(o *dispatch.Options) { o.Outbox = &gatedOutbox{Outbox: o.Outbox, gate: gate} }})
+	t.Cleanup(open) // before the engine stops (cleanups run last first)
+	ids := e.send("【测试单位】回执", "13800138000")
+	waitFor(t, slowdown*10*time.Second, func() bool { return e.sims[0].Stats().Accepted == 1 })
+	time.Sleep(300 * time.Millisecond) // the receipt went out 1 ms after the submit
+	if st := e.sims[0].Stats(); st.ReceiptsSent != 0 {
+		t.Fatalf("the SMSC saw %d receipts answered while none was stored", st.ReceiptsSent)
+	}
+	open()
+	waitFor(t, slowdown*10*time.Second, func() bool { return e.sims[0].Stats().ReceiptsSent == 1 })
+	if got := e.waitFinal(ids, slowdown*10*time.Second); got[ids[0]].Status != app.StatusDelivered {
+		t.Errorf("status %s; want delivered", got[ids[0]].Status)
 	}
 }

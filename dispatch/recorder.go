@@ -14,8 +14,35 @@ import (
 // few transactions. It never drops a batch on a write error: it retries.
 type recorder struct {
 	outcomes *batcher[outcomeItem]
-	receipts *batcher[app.Receipt]
-	replies  *batcher[*app.Reply]
+	receipts *batcher[acked[app.Receipt]]
+	replies  *batcher[acked[*app.Reply]]
+}
+
+// acked is something an SMSC sent that it must not be told was received
+// (its deliver_sm_resp) before it is stored: ack answers once the write has
+// committed. An SMSC that gets no answer sends it again, after a crash too.
+type acked[T any] struct {
+	v   T
+	ack func() // nil: nothing to answer
+}
+
+// writeAcked stores the values with write, then answers each.
+func writeAcked[T any](write func(context.Context, []T) error) func(context.Context, []acked[T]) error {
+	return func(ctx context.Context, items []acked[T]) error {
+		list := make([]T, len(items))
+		for i, it := range items {
+			list[i] = it.v
+		}
+		if err := write(ctx, list); err != nil {
+			return err
+		}
+		for _, it := range items {
+			if it.ack != nil {
+				it.ack()
+			}
+		}
+		return nil
+	}
 }
 
 // outcomeItem is an outcome plus, for a job's last message, the job to
@@ -44,8 +71,8 @@ func newRecorder(box app.Outbox, log *slog.Logger, recorded func(n int)) *record
 			recorded(len(items))
 			return nil
 		}),
-		receipts: newBatcher("receipts", log, box.ApplyReceipts),
-		replies:  newBatcher("replies", log, box.SaveReplies),
+		receipts: newBatcher("receipts", log, writeAcked(box.ApplyReceipts)),
+		replies:  newBatcher("replies", log, writeAcked(box.SaveReplies)),
 	}
 }
 

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"smsgw/app"
+)
+
+// drillResult is the JSON line `smsgw crash-drill` prints.
+type drillResult struct {
+	Kills            int   `json:"kills"`
+	Acked            int   `json:"acked"`             // messages the API answered 202 for
+	Rows             int   `json:"rows"`              // messages in the database at the end
+	UnackedCommitted int   `json:"unacked_committed"` // stored, but the client saw the kill instead of the answer
+	Lost             int   `json:"lost"`              // acked but missing
+	NotFinal         int   `json:"not_final"`         // acked but without a final status
+	DuplicateRows    int   `json:"duplicate_rows"`    // numbers stored more than once
+	SMSCDuplicates   int64 `json:"smsc_duplicates"`   // parts the simulators received twice
+	SMSCDupBound     int64 `json:"smsc_dup_bound"`    // kills x channels x window
+	Delivered        int   `json:"delivered"`
+}
+
+func newCrashDrillCmd() *cobra.Command {
+	o := benchOptions{Channels: 2, TPS: 2000, Window: 64, ReceiptDelay: 50 * time.Millisecond}
+	var kills, clients int
+	var seed uint64
+	var maxUp time.Duration
+	cmd := &cobra.Command{
+		Use:    "crash-drill",
+		Short:  "Send under load, kill -9 the server at random moments, restart, and count what was lost or doubled",
+		Hidden: true, // run through scripts/crash-drill
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := crashDrill(cmd.Context(), o, kills, clients, seed, maxUp, cmd.ErrOrStderr())
+			if res != nil {
+				b, _ := json.Marshal(res)
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			}
+			if err == nil && (res.Lost > 0 || res.NotFinal > 0 || res.DuplicateRows > 0 || res.SMSCDuplicates > res.SMSCDupBound) {
+				err = fmt.Errorf("the drill found loss or duplication")
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&kills, "kills", 20, "how many times to kill -9 the server")
+	f.IntVar(&clients, "clients", 4, "concurrent API clients")
+	f.Uint64Var(&seed, "seed", uint64(time.Now().UnixNano()), "random seed (printed; reuse it to repeat a run)")
+	f.DurationVar(&maxUp, "max-up", 3*time.Second, "longest time under load before a kill")
+	f.StringVar(&o.Data, "data", "", "data folder (default: temporary)")
+	f.StringVar(&o.ServerBin, "server-bin", "", "the smsgw binary (default: this one)")
+	return cmd
+}
+
+func crashDrill(ctx context.Context, o benchOptions, kills, clients int, seed uint64, maxUp time.Duration, progress io.Writer) (*drillResult, error) {
+	fmt.Fprintf(progress, "crash-drill: %d kills, seed %d\n", kills, seed)
+	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	t, err := prepareOwnServer(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+	res := &drillResult{Kills: kills, SMSCDupBound: int64(kills * o.Channels * o.Window)}
+
+	var (
+		mu    sync.Mutex
+		acked []int64
+		next  atomic.Int64 // numbers are unique across the drill
+		stop  atomic.Bool
+		wg    sync.WaitGroup
+	)
+	load := func() {
+		for range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for !stop.Load() {
+					n := 1
+					if rng2 := next.Load() % 3; rng2 == 0 {
+						n = 20
+					}
+					first := int(next.Add(int64(n))) - n
+					ids, _, err := postMessages(ctx, t, benchCallPlan{first: first, n: n})
+					if err != nil {
+						time.Sleep(20 * time.Millisecond) // the server is down: the client was not told "accepted"
+						continue
+					}
+					mu.Lock()
+					acked = append(acked, ids...)
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	for k := 0; k <= kills; k++ {
+		if err := t.spawn(ctx); err != nil {
+			return nil, fmt.Errorf("start %d: %w", k+1, err)
+		}
+		if k == 0 {
+			load()
+		}
+		up := time.Duration(rng.Int64N(int64(maxUp-200*time.Millisecond))) + 200*time.Millisecond
+		time.Sleep(up)
+		if k == kills {
+			break
+		}
+		if err := t.own.stop(os.Kill); err == nil {
+			return nil, fmt.Errorf("kill %d: the server exited cleanly", k+1)
+		}
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		_, dups, _ := t.simStats()
+		fmt.Fprintf(progress, "crash-drill: kill %d after %s: %d acked so far, %d SMSC duplicates so far\n", k+1, up.Round(time.Millisecond), n, dups)
+	}
+	stop.Store(true)
+	wg.Wait()
+	if err := waitFinal(ctx, t, time.Time{}, 5*time.Minute, progress); err != nil {
+		return nil, err
+	}
+	if err := t.own.stop(os.Interrupt); err != nil {
+		tail, _ := os.ReadFile(filepath.Join(t.own.dir, "serve.log"))
+		return nil, fmt.Errorf("final stop: %w; the log ends:\n%s", err, tail[max(0, len(tail)-2000):])
+	}
+	_, res.SMSCDuplicates, _ = t.simStats()
+	res.Acked = len(acked)
+	return res, countDrill(ctx, dbPath(t.own.dir), acked, res)
+}
+
+// countDrill checks the stopped server's database against what the clients
+// were told.
+func countDrill(ctx context.Context, path string, acked []int64, res *drillResult) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	status := map[int64]app.Status{}
+	rows, err := db.QueryContext(ctx, `select id, status from messages`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var s app.Status
+		if err := rows.Scan(&id, &s); err != nil {
+			rows.Close()
+			return err
+		}
+		status[id] = s
+		if s == app.StatusDelivered {
+			res.Delivered++
+		}
+	}
+	rows.Close()
+	res.Rows = len(status)
+	for _, id := range acked {
+		s, ok := status[id]
+		switch {
+		case !ok:
+			res.Lost++
+		case !s.Final():
+			res.NotFinal++
+		}
+	}
+	res.UnackedCommitted = res.Rows - (len(acked) - res.Lost)
+	return db.QueryRowContext(ctx, `select count(*) from (select phone from messages group by phone having count(*) > 1)`).Scan(&res.DuplicateRows)
+}
