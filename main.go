@@ -62,6 +62,7 @@ type config struct {
 	Demo            bool
 	TLSCert, TLSKey string
 	Litestream      string // litestream.yml: replicate the database
+	RetentionDays   int    // message detail kept (0: 180)
 	Logger          *slog.Logger
 	// Engine tuning, zero for defaults.
 	Engine dispatch.Options
@@ -104,6 +105,7 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&cfg.Demo, "demo", false, "demo mode: admin login, API key and two simulated carrier channels")
 	cmd.Flags().StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain): serve HTTPS")
 	cmd.Flags().StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	cmd.Flags().IntVar(&cfg.RetentionDays, "retention-days", 180, "days message detail (messages, batches, replies) is kept")
 	cmd.Flags().StringVar(&cfg.Litestream, "litestream", "", "litestream.yml: stream the database to its replica (file or S3)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	return cmd
@@ -143,7 +145,11 @@ func start(ctx context.Context, cfg config) (*program, error) {
 		}
 		cfg.Logger.Warn("this folder held a standby copy: it is now the primary's database", "data", cfg.Data)
 	}
-	db, err := store.Open(ctx, store.Options{Path: dbPath(cfg.Data), Logger: cfg.Logger, Exclusive: true})
+	if cfg.RetentionDays < 0 {
+		return nil, errors.New("--retention-days must be positive")
+	}
+	db, err := store.Open(ctx, store.Options{Path: dbPath(cfg.Data), Logger: cfg.Logger, Exclusive: true,
+		Retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour})
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,9 @@ type Options struct {
 	// ReceiptTimeout is how long a submitted message waits for its receipt
 	// before Maintain expires it (default 72h).
 	ReceiptTimeout time.Duration
+	// Retention is how long message detail (messages, their batches,
+	// replies) is kept (default 180 days).
+	Retention time.Duration
 	// Exclusive marks the process that runs the sending engine: it takes the
 	// data folder's lock (a second server refuses to start) and makes jobs
 	// claimed before a crash claimable again. CLI commands open without it
@@ -81,6 +84,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	if opts.ReceiptTimeout == 0 {
 		opts.ReceiptTimeout = 72 * time.Hour
+	}
+	if opts.Retention == 0 {
+		opts.Retention = 180 * 24 * time.Hour
 	}
 	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o750); err != nil {
 		return nil, err

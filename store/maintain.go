@@ -10,12 +10,20 @@ import (
 // submitted messages whose receipt never came expire (ENORECEIPT) after
 // ReceiptTimeout, receipts that never matched a message are dropped after a
 // week, expired nonces of signed requests go, and jobs claimed too often
-// become visible failures.
+// become visible failures. Then old records are pruned, in small steps.
 func (db *DB) Maintain(ctx context.Context) error {
 	if err := db.enter(); err != nil {
 		return err
 	}
 	defer db.leave()
+	if err := db.upkeep(ctx); err != nil {
+		return err
+	}
+	_, err := db.prune(ctx)
+	return err
+}
+
+func (db *DB) upkeep(ctx context.Context) error {
 	now := db.now()
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `update messages set status = 'expired', error_code = 'ENORECEIPT', done_at = ?
