@@ -63,6 +63,7 @@ type config struct {
 	TLSCert, TLSKey string
 	Litestream      string // litestream.yml: replicate the database
 	RetentionDays   int    // message detail kept (0: 180)
+	MaxDBMB         int    // cap on the database size (0: none)
 	Logger          *slog.Logger
 	// Engine tuning, zero for defaults.
 	Engine dispatch.Options
@@ -106,6 +107,7 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain): serve HTTPS")
 	cmd.Flags().StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	cmd.Flags().IntVar(&cfg.RetentionDays, "retention-days", 180, "days message detail (messages, batches, replies) is kept")
+	cmd.Flags().IntVar(&cfg.MaxDBMB, "max-db-mb", 0, "refuse new messages (HTTP 507) once the database reaches this size, as on a full disk (0: no cap)")
 	cmd.Flags().StringVar(&cfg.Litestream, "litestream", "", "litestream.yml: stream the database to its replica (file or S3)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	return cmd
@@ -149,7 +151,7 @@ func start(ctx context.Context, cfg config) (*program, error) {
 		return nil, errors.New("--retention-days must be positive")
 	}
 	db, err := store.Open(ctx, store.Options{Path: dbPath(cfg.Data), Logger: cfg.Logger, Exclusive: true,
-		Retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour})
+		Retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour, MaxSizeMB: cfg.MaxDBMB})
 	if err != nil {
 		return nil, err
 	}

@@ -464,3 +464,38 @@ func runCLI(args ...string) (string, error) {
 	err := cmd.Execute()
 	return out.String(), err
 }
+
+// A full disk answers 507 with ESTORAGE; the server goes on answering.
+func TestFullStorageAnswers507(t *testing.T) {
+	dir := t.TempDir()
+	p, err := start(context.Background(), config{Data: dir, Listen: "127.0.0.1:0", Demo: true, MaxDBMB: 2,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.stop() })
+	info := readDemo(t, dir)
+	c := &client{t: t, base: info.BaseURL, key: info.APIKey}
+	for i := range 100 {
+		to := make([]string, 1000)
+		for j := range to {
+			to[j] = fmt.Sprintf("139%08d", i*1000+j)
+		}
+		var answer struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		}
+		code := c.do("POST", "/api/v1/messages", map[string]any{"to": to, "content": "【示例单位】磁盘将满"}, &answer)
+		if code == http.StatusAccepted {
+			continue
+		}
+		if code != http.StatusInsufficientStorage || answer.Code != "ESTORAGE" || !strings.Contains(answer.Message, "存储空间已满") {
+			t.Fatalf("call %d: HTTP %d %+v; want 507 ESTORAGE", i, code, answer)
+		}
+		if code := c.do("GET", "/healthz", nil, nil); code != http.StatusOK {
+			t.Errorf("health on a full disk: HTTP %d", code)
+		}
+		return
+	}
+	t.Fatal("100,000 messages fit in 2 MB: the cap did not apply")
+}

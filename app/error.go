@@ -16,6 +16,7 @@ const (
 	EQUOTA        = "EQUOTA"        // not enough message quota
 	ERATELIMIT    = "ERATELIMIT"    // too many requests
 	EUNAVAILABLE  = "EUNAVAILABLE"  // shutting down or overloaded; retry later
+	ESTORAGE      = "ESTORAGE"      // the disk (or the database's size cap) is full; nothing was stored
 	EINTERNAL     = "EINTERNAL"     // a bug or an infrastructure fault
 
 	// Per-number codes, reported in a send answer's "rejected" list.

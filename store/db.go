@@ -38,6 +38,10 @@ type Options struct {
 	// Retention is how long message detail (messages, their batches,
 	// replies) is kept (default 180 days).
 	Retention time.Duration
+	// MaxSizeMB caps the database file: beyond it writes fail with
+	// ESTORAGE, as on a full disk, leaving room for the WAL and the system
+	// (0: no cap).
+	MaxSizeMB int
 	// Exclusive marks the process that runs the sending engine: it takes the
 	// data folder's lock (a second server refuses to start) and makes jobs
 	// claimed before a crash claimable again. CLI commands open without it
@@ -109,7 +113,11 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 func (db *DB) open(ctx context.Context) (err error) {
 	// The pragmas are fixed strings: never build a DSN from user input.
 	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
-	if db.wdb, err = sql.Open("sqlite", "file:"+db.opts.Path+"?"+pragmas+"&_txlock=immediate"); err != nil {
+	dsn := "file:" + db.opts.Path + "?" + pragmas + "&_txlock=immediate"
+	if db.opts.MaxSizeMB > 0 {
+		dsn += fmt.Sprintf("&_pragma=max_page_count(%d)", db.opts.MaxSizeMB*(1<<20)/4096) // 4 KiB pages
+	}
+	if db.wdb, err = sql.Open("sqlite", dsn); err != nil {
 		return err
 	}
 	db.wdb.SetMaxOpenConns(1)

@@ -3,9 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"smsgw/app"
 )
@@ -95,7 +99,7 @@ func (w *writer) run() {
 
 func (w *writer) commit(batch []*op) {
 	errs := make([]error, len(batch))
-	err := w.apply(batch, errs)
+	err := storageError(w.apply(batch, errs))
 	if err != nil {
 		w.log.Error("group commit failed", "ops", len(batch), "error", err)
 	}
@@ -103,10 +107,22 @@ func (w *writer) commit(batch []*op) {
 		if err != nil {
 			o.done <- err
 		} else {
-			o.done <- errs[i]
+			o.done <- storageError(errs[i])
 		}
 	}
 }
+
+// storageError turns SQLite's "database or disk is full" into ESTORAGE, so
+// the caller is told plainly that nothing was stored and why.
+func storageError(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL {
+		return app.Errorf(app.ESTORAGE, "存储空间已满，未能保存，请联系管理员 (storage full: nothing was stored)")
+	}
+	return err
+}
+
+func isFull(err error) bool { return app.ErrorCode(storageError(err)) == app.ESTORAGE }
 
 // apply runs the batch in one transaction. It returns an error only when the
 // whole transaction failed; each op's own error is in errs.
@@ -135,6 +151,11 @@ func (w *writer) apply(batch []*op, errs []error) (err error) {
 			return err
 		}
 		if errs[i] = o.fn(ctx, tx); errs[i] != nil {
+			if isFull(errs[i]) {
+				// The whole transaction is in doubt: none of it commits.
+				tx.Rollback()
+				return errs[i]
+			}
 			if _, err := tx.ExecContext(ctx, `rollback to op`); err != nil {
 				tx.Rollback()
 				return err

@@ -19,6 +19,7 @@ var statuses = map[string]int{
 	app.EQUOTA:        http.StatusPaymentRequired,
 	app.ERATELIMIT:    http.StatusTooManyRequests,
 	app.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	app.ESTORAGE:      http.StatusInsufficientStorage,
 	app.EINTERNAL:     http.StatusInternalServerError,
 }
 
