@@ -30,10 +30,12 @@ type benchOptions struct {
 	ReceiptDelay time.Duration
 	Litestream   string
 	ServerBin    string // the smsgw binary to run (default: this one)
+	ServerFlags  []string
 
 	Messages, Clients, Batch int
 	Single, Long             float64 // shares of messages sent one per call, and 500 characters long
 	Timeout                  time.Duration
+	Rate                     int // messages per second offered (0: as fast as the clients go)
 }
 
 func newBenchCmd() *cobra.Command {
@@ -84,11 +86,13 @@ func newBenchCmd() *cobra.Command {
 	f.StringVar(&o.Litestream, "litestream", "", "own server: replicate with this litestream.yml while measuring")
 	f.StringVar(&o.ServerBin, "server-bin", "", "own server: the smsgw binary to start (default: this one)")
 	f.MarkHidden("server-bin")
+	f.StringSliceVar(&o.ServerFlags, "server-flag", nil, "own server: extra serve flags, e.g. --server-flag=--pprof=127.0.0.1:6060")
 	f.IntVar(&o.Messages, "messages", 30000, "messages to send")
 	f.IntVar(&o.Clients, "clients", 8, "concurrent API clients")
 	f.IntVar(&o.Batch, "batch", 100, "numbers per batch call")
 	f.Float64Var(&o.Single, "single", 0.1, "share of messages sent by single-number calls")
 	f.Float64Var(&o.Long, "long", 0, "share of messages 500 characters long (8 segments)")
+	f.IntVar(&o.Rate, "rate", 0, "offer this many messages per second (0: as fast as the clients can); latency is measured at this load")
 	f.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "give up waiting for final statuses after")
 	return cmd
 }
@@ -97,6 +101,7 @@ func newBenchCmd() *cobra.Command {
 type target struct {
 	base, key string
 	simStats  func() (accepted, duplicates int64, ok bool) // the simulators' counters, summed
+	simDone   func() bool                                  // every part the simulators took has its receipt answered
 	own       *ownServer                                   // nil for a server run elsewhere
 	close     func()
 }
@@ -180,6 +185,14 @@ func prepareOwnServer(ctx context.Context, o benchOptions) (*target, error) {
 		}
 		return accepted, dups, true
 	}
+	t.simDone = func() bool {
+		for _, s := range own.sims {
+			if st := s.Stats(); st.ReceiptsSent < st.Accepted || st.ReceiptsPending > 0 {
+				return false
+			}
+		}
+		return true
+	}
 	var err error
 	if t.key, err = prepareBenchData(ctx, own.dir, o, own.sims); err != nil {
 		return fail(err)
@@ -196,6 +209,7 @@ func prepareOwnServer(ctx context.Context, o benchOptions) (*target, error) {
 	if o.Litestream != "" {
 		own.args = append(own.args, "--litestream", o.Litestream)
 	}
+	own.args = append(own.args, o.ServerFlags...)
 	t.base = "http://" + own.addr
 	return t, nil
 }

@@ -64,6 +64,7 @@ type config struct {
 	Litestream      string // litestream.yml: replicate the database
 	RetentionDays   int    // message detail kept (0: 180)
 	MaxDBMB         int    // cap on the database size (0: none)
+	PprofAddr       string // serve Go's profiler here (loopback only)
 	Logger          *slog.Logger
 	// Engine tuning, zero for defaults.
 	Engine dispatch.Options
@@ -108,6 +109,8 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	cmd.Flags().IntVar(&cfg.RetentionDays, "retention-days", 180, "days message detail (messages, batches, replies) is kept")
 	cmd.Flags().IntVar(&cfg.MaxDBMB, "max-db-mb", 0, "refuse new messages (HTTP 507) once the database reaches this size, as on a full disk (0: no cap)")
+	cmd.Flags().StringVar(&cfg.PprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, for performance work")
+	cmd.Flags().MarkHidden("pprof")
 	cmd.Flags().StringVar(&cfg.Litestream, "litestream", "", "litestream.yml: stream the database to its replica (file or S3)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	return cmd
@@ -186,6 +189,13 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	if p.demo != nil {
 		p.demo.BaseURL = p.server.URL()
 		if err := p.demo.write(cfg.Data); err != nil {
+			p.server.Close(context.Background())
+			p.closeAll()
+			return nil, err
+		}
+	}
+	if cfg.PprofAddr != "" {
+		if err := startPprof(cfg.PprofAddr); err != nil {
 			p.server.Close(context.Background())
 			p.closeAll()
 			return nil, err

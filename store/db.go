@@ -61,6 +61,7 @@ type DB struct {
 	writer *writer
 	box    *secretBox
 	notify chan struct{}
+	stmts  map[string]*sql.Stmt // prepared on wdb; see stmts.go
 
 	gate   sync.RWMutex // held shared by every call, exclusively by Close
 	closed bool
@@ -134,6 +135,9 @@ func (db *DB) open(ctx context.Context) (err error) {
 	db.rdb.SetMaxOpenConns(4)
 	db.rdb.SetMaxIdleConns(4)
 	if db.box, err = openSecretBox(db.opts.KeyPath); err != nil {
+		return err
+	}
+	if err := db.prepare(ctx); err != nil {
 		return err
 	}
 	db.queue = goqite.New(goqite.NewOpts{DB: db.wdb, Name: sendQueue, MaxReceive: maxReceive, Timeout: jobTimeout})

@@ -152,23 +152,20 @@ func (db *DB) Record(ctx context.Context, outcomes []app.Outcome, done []string)
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Early receipts are rare: look for them per part only when some wait.
 		var early bool
-		if err := tx.QueryRowContext(ctx, `select exists (select 1 from early_receipts)`).Scan(&early); err != nil {
+		if err := db.queryRow(ctx, tx, qAnyEarly).Scan(&early); err != nil {
 			return err
 		}
 		retries := map[time.Duration][]int64{}
+		var submitted []*app.Outcome
 		for i := range outcomes {
 			o := &outcomes[i]
 			switch o.Kind {
 			case app.OutcomeSubmitted:
-				if err := db.recordSubmitted(ctx, tx, o, early); err != nil {
-					return err
-				}
+				submitted = append(submitted, o)
 			case app.OutcomeRetry:
 				// channel_id remembers the channel that failed, so the retry
 				// prefers another.
-				r, err := tx.ExecContext(ctx, `update messages set status = 'queued', attempts = attempts + 1, error_code = ?,
-					channel_id = case when ? = 0 then channel_id else ? end
-					where id = ? and status = 'submitting'`, o.ErrorCode, o.ChannelID, o.ChannelID, o.MessageID)
+				r, err := db.exec(ctx, tx, qRetry, o.ErrorCode, o.ChannelID, o.ChannelID, o.MessageID)
 				if err != nil {
 					return err
 				}
@@ -181,13 +178,15 @@ func (db *DB) Record(ctx context.Context, outcomes []app.Outcome, done []string)
 				if o.Kind == app.OutcomeExpired {
 					status = app.StatusExpired
 				}
-				if _, err := tx.ExecContext(ctx, `update messages set status = ?, error_code = ?, channel_id = ?, done_at = ?
-					where id = ? and status = 'submitting'`, string(status), o.ErrorCode, o.ChannelID, ms(o.At), o.MessageID); err != nil {
+				if _, err := db.exec(ctx, tx, qFailed, string(status), o.ErrorCode, o.ChannelID, ms(o.At), o.MessageID); err != nil {
 					return err
 				}
 			default:
 				return fmt.Errorf("unknown outcome kind %d", o.Kind)
 			}
+		}
+		if err := db.recordSubmitted(ctx, tx, submitted, early); err != nil {
+			return err
 		}
 		for delay, ids := range retries {
 			for start := 0; start < len(ids); start += jobSize {
@@ -205,45 +204,57 @@ func (db *DB) Record(ctx context.Context, outcomes []app.Outcome, done []string)
 	})
 }
 
-// recordSubmitted marks a message submitted, remembers its parts' SMSC ids
-// for receipt matching, and applies receipts that arrived before this result.
+// recordSubmitted marks messages submitted, remembers their parts' SMSC ids
+// for receipt matching, and applies receipts that arrived before the result.
 // An SMSC may reuse an id: the newest mapping wins. A part the SMSC took
-// without giving an id cannot get a receipt; the sweep expires it.
-func (db *DB) recordSubmitted(ctx context.Context, tx *sql.Tx, o *app.Outcome, early bool) error {
-	var attempt int
-	err := tx.QueryRowContext(ctx, `update messages set status = 'submitted', channel_id = ?, submitted_at = ?, error_code = ''
-		where id = ? and status = 'submitting' returning attempts`, o.ChannelID, ms(o.At), o.MessageID).Scan(&attempt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // already recorded: a resubmission after a crash
-	} else if err != nil {
+// without giving an id cannot get a receipt; the sweep expires it. A message
+// no longer submitting was recorded already (a resubmission after a crash)
+// and is left alone. The whole list is two statements: per-row statements
+// cost the writer three times as much.
+func (db *DB) recordSubmitted(ctx context.Context, tx *sql.Tx, outcomes []*app.Outcome, early bool) error {
+	if len(outcomes) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(outcomes))
+	for i, o := range outcomes {
+		ids := o.SMSCIDs
+		if ids == nil {
+			ids = []string{}
+		}
+		rows[i] = []any{o.MessageID, o.ChannelID, ms(o.At), ids}
+	}
+	list, err := json.Marshal(rows)
+	if err != nil {
 		return err
 	}
-	for part, id := range o.SMSCIDs {
-		if id == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `insert into smsc_ids (channel_id, smsc_id, message_id, part, attempt) values (?, ?, ?, ?, ?)
-			on conflict (channel_id, smsc_id) do update set message_id = excluded.message_id, part = excluded.part,
-				attempt = excluded.attempt, dlr_stat = ''`, o.ChannelID, id, o.MessageID, part+1, attempt); err != nil {
-			return err
-		}
+	// The SMSC ids first: they take the attempt from rows still submitting.
+	if _, err := db.exec(ctx, tx, qSMSCIDs, list); err != nil {
+		return err
 	}
-	for _, id := range o.SMSCIDs {
-		if id == "" || !early {
-			continue
-		}
-		var rc app.Receipt
-		var at int64
-		err := tx.QueryRowContext(ctx, `delete from early_receipts where channel_id = ? and smsc_id = ? returning stat, err, received_at`,
-			o.ChannelID, id).Scan(&rc.Stat, &rc.Err, &at)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		} else if err != nil {
-			return err
-		}
-		rc.ChannelID, rc.SMSCID, rc.At = o.ChannelID, id, fromMS(at)
-		if err := db.applyReceipt(ctx, tx, &rc); err != nil {
-			return err
+	if _, err := db.exec(ctx, tx, qSubmitted, list); err != nil {
+		return err
+	}
+	if !early {
+		return nil
+	}
+	for _, o := range outcomes {
+		for _, id := range o.SMSCIDs {
+			if id == "" {
+				continue
+			}
+			var rc app.Receipt
+			var at int64
+			err := tx.QueryRowContext(ctx, `delete from early_receipts where channel_id = ? and smsc_id = ? returning stat, err, received_at`,
+				o.ChannelID, id).Scan(&rc.Stat, &rc.Err, &at)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			rc.ChannelID, rc.SMSCID, rc.At = o.ChannelID, id, fromMS(at)
+			if err := db.applyReceipt(ctx, tx, &rc); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 
 	"smsgw/app"
@@ -15,13 +16,100 @@ func (db *DB) ApplyReceipts(ctx context.Context, receipts []app.Receipt) error {
 	}
 	defer db.leave()
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		for i := range receipts {
-			if err := db.applyReceipt(ctx, tx, &receipts[i]); err != nil {
+		return db.applyReceipts(ctx, tx, receipts)
+	})
+}
+
+// applyReceipts applies a batch of receipts with a few set-wide statements:
+// the common case (a first receipt for a known part) costs no statement of
+// its own. Receipts that are not the common case, and receipts that say a
+// part failed, go one by one through applyReceipt.
+func (db *DB) applyReceipts(ctx context.Context, tx *sql.Tx, receipts []app.Receipt) error {
+	type key struct {
+		ch  int64
+		sid string
+	}
+	type target struct {
+		msgID   int64
+		attempt int
+		stat    string
+	}
+	var list [][]any
+	for i := range receipts {
+		if r := &receipts[i]; r.Final() {
+			list = append(list, []any{r.ChannelID, r.SMSCID, r.Stat})
+		}
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	arg, err := json.Marshal(list)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.StmtContext(ctx, db.stmts[qReceiptsClaim]).QueryContext(ctx, arg)
+	if err != nil {
+		return err
+	}
+	claimed := map[key]target{}
+	for rows.Next() {
+		var k key
+		var t target
+		if err := rows.Scan(&k.ch, &k.sid, &t.msgID, &t.attempt, &t.stat); err != nil {
+			rows.Close()
+			return err
+		}
+		claimed[k] = t
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	type part struct {
+		msgID   int64
+		attempt int
+	}
+	delivered := map[part][2]int64{} // parts delivered, latest time
+	for i := range receipts {
+		r := &receipts[i]
+		if !r.Final() {
+			continue
+		}
+		k := key{r.ChannelID, r.SMSCID}
+		t, ok := claimed[k]
+		switch {
+		case !ok:
+			// A repeat, or ahead of its submit result.
+			if err := db.applyReceipt(ctx, tx, r); err != nil {
+				return err
+			}
+		case t.stat != r.Stat:
+			// Two different receipts for one part in one batch: the
+			// other was stored; this one is the repeat.
+		case r.Delivered():
+			delete(claimed, k)
+			p := part{t.msgID, t.attempt}
+			d := delivered[p]
+			delivered[p] = [2]int64{d[0] + 1, max(d[1], ms(r.At))}
+		default:
+			delete(claimed, k)
+			if err := db.partFailed(ctx, tx, r, t.msgID, t.attempt); err != nil {
 				return err
 			}
 		}
+	}
+	if len(delivered) == 0 {
 		return nil
-	})
+	}
+	parts := make([][]any, 0, len(delivered))
+	for p, d := range delivered {
+		parts = append(parts, []any{p.msgID, p.attempt, d[0], d[1]})
+	}
+	if arg, err = json.Marshal(parts); err != nil {
+		return err
+	}
+	_, err = db.exec(ctx, tx, qPartsDelivered, arg)
+	return err
 }
 
 // applyReceipt applies one part's receipt. A message is delivered when all its
@@ -34,11 +122,13 @@ func (db *DB) applyReceipt(ctx context.Context, tx *sql.Tx, r *app.Receipt) erro
 		return nil
 	}
 	var msgID int64
-	var stat string
 	var attempt int
-	err := tx.QueryRowContext(ctx, `select message_id, dlr_stat, attempt from smsc_ids where channel_id = ? and smsc_id = ?`,
-		r.ChannelID, r.SMSCID).Scan(&msgID, &stat, &attempt)
+	err := db.queryRow(ctx, tx, qReceiptClaim, r.Stat, r.ChannelID, r.SMSCID).Scan(&msgID, &attempt)
 	if errors.Is(err, sql.ErrNoRows) {
+		var known bool
+		if err := db.queryRow(ctx, tx, qReceiptKnown, r.ChannelID, r.SMSCID).Scan(&known); err != nil || known {
+			return err // known: a repeated receipt
+		}
 		// The submit result is not stored yet (or never will be): keep the
 		// receipt until it is.
 		_, err := tx.ExecContext(ctx, `insert into early_receipts (channel_id, smsc_id, stat, err, received_at) values (?, ?, ?, ?, ?)
@@ -46,20 +136,17 @@ func (db *DB) applyReceipt(ctx context.Context, tx *sql.Tx, r *app.Receipt) erro
 		return err
 	} else if err != nil {
 		return err
-	} else if stat != "" {
-		return nil // a repeated receipt
-	}
-	if _, err := tx.ExecContext(ctx, `update smsc_ids set dlr_stat = ? where channel_id = ? and smsc_id = ?`,
-		r.Stat, r.ChannelID, r.SMSCID); err != nil {
-		return err
 	}
 	if r.Delivered() {
-		_, err = tx.ExecContext(ctx, `update messages set parts_delivered = parts_delivered + 1,
-				status = case when parts_delivered + 1 >= segments then 'delivered' else status end,
-				done_at = case when parts_delivered + 1 >= segments then ? else done_at end
-			where id = ? and status = 'submitted' and attempts = ?`, ms(r.At), msgID, attempt)
+		_, err = db.exec(ctx, tx, qPartDelivered, ms(r.At), msgID, attempt)
 		return err
 	}
+	return db.partFailed(ctx, tx, r, msgID, attempt)
+}
+
+// partFailed applies a receipt that says a part was not delivered: the
+// message is undelivered (or expired), unless its channel resends.
+func (db *DB) partFailed(ctx context.Context, tx *sql.Tx, r *app.Receipt, msgID int64, attempt int) error {
 	code := r.Stat + ":" + r.Err
 	if resent, err := db.resendUndelivered(ctx, tx, r.ChannelID, msgID, attempt, code); err != nil || resent {
 		return err
@@ -68,8 +155,7 @@ func (db *DB) applyReceipt(ctx context.Context, tx *sql.Tx, r *app.Receipt) erro
 	if r.Stat == "EXPIRED" {
 		status = app.StatusExpired
 	}
-	_, err = tx.ExecContext(ctx, `update messages set status = ?, error_code = ?, done_at = ? where id = ? and status = 'submitted' and attempts = ?`,
-		string(status), code, ms(r.At), msgID, attempt)
+	_, err := db.exec(ctx, tx, qNotDelivered, string(status), code, ms(r.At), msgID, attempt)
 	return err
 }
 

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+)
+
+// The hot statements: run for every message or receipt, they are prepared
+// once on the writer's connection. Parsing them each time took a third of
+// the server's CPU under load.
+const (
+	// qSMSCIDs and qSubmitted take a JSON list of [message id, channel id,
+	// submitted at (ms), [SMSC id per part]].
+	qSMSCIDs = `insert into smsc_ids (channel_id, smsc_id, message_id, part, attempt)
+		select o.value ->> 1, p.value, m.id, p.key + 1, m.attempts
+		from json_each(?) o join messages m on m.id = o.value ->> 0 join json_each(o.value, '$[3]') p
+		where m.status = 'submitting' and p.value != ''
+		on conflict (channel_id, smsc_id) do update set message_id = excluded.message_id, part = excluded.part,
+			attempt = excluded.attempt, dlr_stat = ''`
+	qSubmitted = `update messages set status = 'submitted', channel_id = o.value ->> 1, submitted_at = o.value ->> 2, error_code = ''
+		from json_each(?) o where messages.id = o.value ->> 0 and messages.status = 'submitting'`
+	qRetry = `update messages set status = 'queued', attempts = attempts + 1, error_code = ?,
+		channel_id = case when ? = 0 then channel_id else ? end
+		where id = ? and status = 'submitting'`
+	qFailed = `update messages set status = ?, error_code = ?, channel_id = ?, done_at = ?
+		where id = ? and status = 'submitting'`
+	qAnyEarly = `select exists (select 1 from early_receipts)`
+	// qReceiptClaim marks a part's receipt as seen and names its message;
+	// no row means a repeat, or a receipt ahead of its submit result.
+	qReceiptClaim = `update smsc_ids set dlr_stat = ? where channel_id = ? and smsc_id = ? and dlr_stat = ''
+		returning message_id, attempt`
+	// qReceiptsClaim is qReceiptClaim for a JSON list of [channel id, SMSC
+	// id, stat]; it answers the parts it claimed.
+	qReceiptsClaim = `update smsc_ids set dlr_stat = r.value ->> 2 from json_each(?) r
+		where smsc_ids.channel_id = r.value ->> 0 and smsc_ids.smsc_id = r.value ->> 1 and smsc_ids.dlr_stat = ''
+		returning channel_id, smsc_id, message_id, attempt, dlr_stat`
+	// qPartsDelivered takes a JSON list of [message id, attempt, parts
+	// delivered, latest receipt time (ms)].
+	qPartsDelivered = `update messages set parts_delivered = parts_delivered + (d.value ->> 2),
+			status = case when parts_delivered + (d.value ->> 2) >= segments then 'delivered' else status end,
+			done_at = case when parts_delivered + (d.value ->> 2) >= segments then d.value ->> 3 else done_at end
+		from json_each(?) d where messages.id = d.value ->> 0 and messages.status = 'submitted' and messages.attempts = d.value ->> 1`
+	qReceiptKnown  = `select exists (select 1 from smsc_ids where channel_id = ? and smsc_id = ?)`
+	qPartDelivered = `update messages set parts_delivered = parts_delivered + 1,
+			status = case when parts_delivered + 1 >= segments then 'delivered' else status end,
+			done_at = case when parts_delivered + 1 >= segments then ? else done_at end
+		where id = ? and status = 'submitted' and attempts = ?`
+	qNotDelivered = `update messages set status = ?, error_code = ?, done_at = ? where id = ? and status = 'submitted' and attempts = ?`
+)
+
+var hotQueries = []string{qSubmitted, qSMSCIDs, qRetry, qFailed, qAnyEarly, qReceiptClaim, qReceiptsClaim, qPartsDelivered, qReceiptKnown, qPartDelivered, qNotDelivered}
+
+// prepare prepares the hot statements on the writer's one connection; it
+// runs before the writer starts, while the connection is free.
+func (db *DB) prepare(ctx context.Context) error {
+	db.stmts = make(map[string]*sql.Stmt, len(hotQueries))
+	for _, q := range hotQueries {
+		s, err := db.wdb.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		db.stmts[q] = s
+	}
+	return nil
+}
+
+// exec runs a statement in the writer's transaction, prepared if it is hot.
+func (db *DB) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	if s := db.stmts[q]; s != nil {
+		return tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, q, args...)
+}
+
+// queryRow is exec for a statement that returns one row.
+func (db *DB) queryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	if s := db.stmts[q]; s != nil {
+		return tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, q, args...)
+}
