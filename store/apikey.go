@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 
 	"smsgw/app"
@@ -107,13 +108,31 @@ func (db *DB) AuthenticateSigned(ctx context.Context, r *app.SignedRequest) (*ap
 // findPrincipal loads the enabled API key matching cond, with its sealed
 // secret. Errors: EUNAUTHORIZED.
 func (db *DB) findPrincipal(ctx context.Context, cond string, arg any) (*app.Principal, string, error) {
+	key := cond + "\x00" + fmt.Sprint(arg)
+	if e, ok := db.principals.get(key); ok {
+		p := e.p // a copy: callers may not change the cached one
+		return &p, e.sealed, nil
+	}
+	p, sealed, err := db.lookupPrincipal(ctx, cond, arg)
+	if err == nil {
+		db.principals.put(key, principalEntry{*p, sealed})
+	}
+	return p, sealed, err
+}
+
+type principalEntry struct {
+	p      app.Principal
+	sealed string
+}
+
+func (db *DB) lookupPrincipal(ctx context.Context, cond string, arg any) (*app.Principal, string, error) {
 	p := &app.Principal{}
 	var role, scopes, sealed string
 	var userID sql.NullInt64
 	var enabled bool
 	var allow string
 	var active bool // its department and every one above it enabled
-	err := db.rdb.QueryRowContext(ctx, `select k.id, k.department_id, k.user_id, k.role, k.scopes, k.allow_free_text, k.enabled,
+	err := db.reads.row(ctx, `select k.id, k.department_id, k.user_id, k.role, k.scopes, k.allow_free_text, k.enabled,
 			case when k.ext != '' then k.ext else d.ext end, k.rate_limit, k.secret_enc, k.ip_allowlist
 			, not exists (select 1 from departments where enabled = 0 and id in (`+strings.Replace(upSQL, "?", "k.department_id", 1)+`))
 		from api_keys k join departments d on d.id = k.department_id where `+cond, arg).Scan(
@@ -248,6 +267,7 @@ func (db *DB) findApp(ctx context.Context, p *app.Principal, id int64) (*app.API
 
 // UpdateApp enables, disables or retunes an app p manages.
 func (db *DB) UpdateApp(ctx context.Context, p *app.Principal, id int64, u *app.AppUpdate) (*app.APIKey, error) {
+	defer db.forgetAccess() // changes to keys, departments and signatures take effect at once
 	k, err := db.findApp(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -297,6 +317,7 @@ func (db *DB) UpdateApp(ctx context.Context, p *app.Principal, id int64, u *app.
 
 // RotateSecret gives an app a new secret; the old one fails from now on.
 func (db *DB) RotateSecret(ctx context.Context, p *app.Principal, id int64) (string, error) {
+	defer db.forgetAccess() // changes to keys, departments and signatures take effect at once
 	if _, err := db.findApp(ctx, p, id); err != nil {
 		return "", err
 	}

@@ -62,6 +62,10 @@ type DB struct {
 	box    *secretBox
 	notify chan struct{}
 	stmts  map[string]*sql.Stmt // prepared on wdb; see stmts.go
+	reads  *readStmts
+
+	principals ttlCache[string, principalEntry] // by lookup condition and value
+	signatures ttlCache[sigKey, bool]           // signature approved for a department
 
 	gate   sync.RWMutex // held shared by every call, exclusively by Close
 	closed bool
@@ -134,6 +138,7 @@ func (db *DB) open(ctx context.Context) (err error) {
 	}
 	db.rdb.SetMaxOpenConns(4)
 	db.rdb.SetMaxIdleConns(4)
+	db.reads = &readStmts{db: db.rdb}
 	if db.box, err = openSecretBox(db.opts.KeyPath); err != nil {
 		return err
 	}
@@ -142,6 +147,7 @@ func (db *DB) open(ctx context.Context) (err error) {
 	}
 	db.queue = goqite.New(goqite.NewOpts{DB: db.wdb, Name: sendQueue, MaxReceive: maxReceive, Timeout: jobTimeout})
 	db.writer = newWriter(db.wdb, db.opts.MaxBatch, db.log)
+	db.writer.queueJobs = db.queueRanges
 	if db.opts.Exclusive {
 		return db.resume(ctx)
 	}

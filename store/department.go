@@ -78,6 +78,7 @@ func (db *DB) FindDepartments(ctx context.Context, p *app.Principal) ([]*app.Dep
 // UpdateDepartment renames, moves or recodes a department below p's own (any
 // but the root for a system administrator).
 func (db *DB) UpdateDepartment(ctx context.Context, p *app.Principal, id int64, u *app.DepartmentUpdate) (*app.Department, error) {
+	defer db.forgetAccess() // changes to keys, departments and signatures take effect at once
 	if err := db.enter(); err != nil {
 		return nil, err
 	}
@@ -141,6 +142,7 @@ func (db *DB) UpdateDepartment(ctx context.Context, p *app.Principal, id int64, 
 
 // DeleteDepartment removes a department that holds nothing.
 func (db *DB) DeleteDepartment(ctx context.Context, p *app.Principal, id int64) error {
+	defer db.forgetAccess() // changes to keys, departments and signatures take effect at once
 	if err := db.enter(); err != nil {
 		return err
 	}

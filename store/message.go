@@ -140,8 +140,7 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, rows []
 			return nil, err
 		}
 	}
-	r, err := tx.ExecContext(ctx, `insert into batches (api_key_id, user_id, department_id, client_ref, content, ext, send_at, total, accepted, segments, rejected, created_at)
-		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	r, err := db.exec(ctx, tx, qInsertBatch,
 		nullID(b.APIKeyID), nullID(b.UserID), b.DepartmentID, b.ClientRef, b.Content, b.Ext, ms(b.SendAt),
 		b.Total, b.Accepted, b.Segments, string(rej), ms(b.CreatedAt))
 	if err != nil {
@@ -152,16 +151,20 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, rows []
 	}
 	res := &app.SendResult{BatchID: b.ID, Rejected: b.Rejected, Messages: make([]app.SentMessage, 0, len(rows))}
 
-	const chunk = 100
-	const cols = `(batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at)`
-	args := make([]any, 0, chunk*10)
-	for start := 0; start < len(rows); start += chunk {
-		part := rows[start:min(start+chunk, len(rows))]
+	args := make([]any, 0, min(len(rows), insertChunk)*10)
+	for start := 0; start < len(rows); start += insertChunk {
+		part := rows[start:min(start+insertChunk, len(rows))]
 		args = args[:0]
 		for _, m := range part {
 			args = append(args, b.ID, b.DepartmentID, b.UserID, b.APIKeyID, m.phone, string(m.carrier), b.Segments, string(status), b.Ext, ms(b.CreatedAt))
 		}
-		r, err := tx.ExecContext(ctx, `insert into messages `+cols+` values `+placeholders(len(part), 10), args...)
+		q := qInsertMessages
+		if len(part) == 1 {
+			q = qInsertMessage
+		} else if len(part) < insertChunk {
+			q = `insert into messages ` + messageCols + ` values ` + placeholders(len(part), 10)
+		}
+		r, err := db.exec(ctx, tx, q, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -176,14 +179,48 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, rows []
 			res.Messages = append(res.Messages, app.SentMessage{ID: first + int64(i), To: m.phone, Segments: b.Segments, Status: status})
 		}
 	}
-	for start := 0; start < len(res.Messages); start += jobSize {
-		end := min(start+jobSize, len(res.Messages))
-		body := jobBody{From: res.Messages[start].ID, To: res.Messages[end-1].ID}
+	first, last := res.Messages[0].ID, res.Messages[len(res.Messages)-1].ID
+	if delay == 0 && queueLater(ctx, first, last) {
+		return res, nil
+	}
+	return res, db.queueJobs(ctx, tx, []idRange{{first, last}}, delay)
+}
+
+// queueRanges is the writer's queueJobs: the commit's immediate messages.
+func (db *DB) queueRanges(ctx context.Context, tx *sql.Tx, ranges []idRange) error {
+	return db.queueJobs(ctx, tx, ranges, 0)
+}
+
+// queueJobs queues the messages of the ranges (in id order) as jobs of at
+// most jobSize messages, joining ranges that touch.
+func (db *DB) queueJobs(ctx context.Context, tx *sql.Tx, ranges []idRange, delay time.Duration) error {
+	for _, body := range jobBodiesFor(ranges) {
 		if err := db.enqueue(ctx, tx, body, delay); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return res, nil
+	return nil
+}
+
+// jobBodiesFor joins ranges that touch and cuts them into jobs of at most
+// jobSize messages. A gap (a scheduled send between two immediate ones)
+// stays a gap: a job never covers a message that is not its own.
+func jobBodiesFor(ranges []idRange) []jobBody {
+	var merged []idRange
+	for _, r := range ranges {
+		if n := len(merged); n > 0 && merged[n-1].to+1 == r.from {
+			merged[n-1].to = r.to
+		} else {
+			merged = append(merged, r)
+		}
+	}
+	var out []jobBody
+	for _, r := range merged {
+		for from := r.from; from <= r.to; from += jobSize {
+			out = append(out, jobBody{From: from, To: min(from+jobSize-1, r.to)})
+		}
+	}
+	return out
 }
 
 // placeholders returns "(?,?,...),(?,?,...)" for n rows of k columns.
@@ -258,15 +295,27 @@ func (db *DB) checkSignature(ctx context.Context, p *app.Principal, content stri
 	if !ok {
 		return app.FieldError("content", "短信内容须以签名开头，如【示例单位】")
 	}
-	var n int
-	err := db.rdb.QueryRowContext(ctx, `select count(*) from signatures where approved = 1 and name = ? and department_id in (`+upSQL+`)`,
-		name, p.DepartmentID).Scan(&n)
-	if err != nil {
-		return err
-	} else if n == 0 {
+	k := sigKey{p.DepartmentID, name}
+	ok, cached := db.signatures.get(k)
+	if !cached {
+		var n int
+		err := db.reads.row(ctx, `select count(*) from signatures where approved = 1 and name = ? and department_id in (`+upSQL+`)`,
+			name, p.DepartmentID).Scan(&n)
+		if err != nil {
+			return err
+		}
+		ok = n > 0
+		db.signatures.put(k, ok)
+	}
+	if !ok {
 		return app.FieldError("content", "签名【%s】未审核通过或不属于本部门", name)
 	}
 	return nil
+}
+
+type sigKey struct {
+	dept int64
+	name string
 }
 
 // leadingSignature returns the name inside a leading 【】.

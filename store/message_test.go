@@ -320,3 +320,32 @@ func wantNothingStored(t *testing.T, path string) {
 		}
 	}
 }
+
+// Concurrent single-number sends share jobs; every message is claimed once.
+func TestConcurrentSingleSendsClaimedOnce(t *testing.T) {
+	db := MustOpenDB(t)
+	p := MustSysadmin(t, db)
+	const n = 200
+	ids := make(chan int64, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ids <- MustSend(t, db, p, &app.SendRequest{To: numbers(i, 1), Content: text("单条")}).Messages[0].ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	claimed := map[int64]int{}
+	for _, j := range MustClaimAll(t, db) {
+		for _, m := range j.Messages {
+			claimed[m.ID]++
+		}
+	}
+	for id := range ids {
+		if claimed[id] != 1 {
+			t.Errorf("message %d claimed %d times; want once", id, claimed[id])
+		}
+	}
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"sync"
 )
 
 // The hot statements: run for every message or receipt, they are prepared
@@ -48,7 +49,21 @@ const (
 	qNotDelivered = `update messages set status = ?, error_code = ?, done_at = ? where id = ? and status = 'submitted' and attempts = ?`
 )
 
-var hotQueries = []string{qSubmitted, qSMSCIDs, qRetry, qFailed, qAnyEarly, qReceiptClaim, qReceiptsClaim, qPartsDelivered, qReceiptKnown, qPartDelivered, qNotDelivered}
+// The accept path's inserts: the batch, and its messages one or a full
+// chunk at a time.
+const (
+	qInsertBatch = `insert into batches (api_key_id, user_id, department_id, client_ref, content, ext, send_at, total, accepted, segments, rejected, created_at)
+		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	messageCols = `(batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at)`
+	insertChunk = 100
+)
+
+var (
+	qInsertMessage  = `insert into messages ` + messageCols + ` values ` + placeholders(1, 10)
+	qInsertMessages = `insert into messages ` + messageCols + ` values ` + placeholders(insertChunk, 10)
+)
+
+var hotQueries = []string{qInsertBatch, qInsertMessage, qInsertMessages, qSubmitted, qSMSCIDs, qRetry, qFailed, qAnyEarly, qReceiptClaim, qReceiptsClaim, qPartsDelivered, qReceiptKnown, qPartDelivered, qNotDelivered}
 
 // prepare prepares the hot statements on the writer's one connection; it
 // runs before the writer starts, while the connection is free.
@@ -78,4 +93,26 @@ func (db *DB) queryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *
 		return tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRowContext(ctx, q, args...)
+}
+
+// readStmts are the read pool's statements, prepared on first use: the read
+// pool serves every API call's authentication and checks.
+type readStmts struct {
+	db *sql.DB
+	m  sync.Map // query -> *sql.Stmt
+}
+
+// row runs a read that returns one row, with a prepared statement.
+func (r *readStmts) row(ctx context.Context, q string, args ...any) *sql.Row {
+	s, ok := r.m.Load(q)
+	if !ok {
+		st, err := r.db.PrepareContext(ctx, q)
+		if err != nil {
+			return r.db.QueryRowContext(ctx, q, args...) // answers the same error
+		}
+		if s, ok = r.m.LoadOrStore(q, st); ok {
+			st.Close() // another call prepared it first
+		}
+	}
+	return s.(*sql.Stmt).QueryRowContext(ctx, args...)
 }

@@ -183,6 +183,7 @@ func (db *DB) UpdateUser(ctx context.Context, p *app.Principal, id int64, upd *a
 
 // CreateSignature stores a sender signature.
 func (db *DB) CreateSignature(ctx context.Context, s *app.Signature) error {
+	defer db.forgetAccess() // changes to keys, departments and signatures take effect at once
 	if err := db.enter(); err != nil {
 		return err
 	}

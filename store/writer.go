@@ -24,6 +24,9 @@ type writer struct {
 	db  *sql.DB
 	max int
 	log *slog.Logger
+	// queueJobs, when set, queues at the end of each transaction the message
+	// ranges its ops left with queueLater, as few jobs as they make.
+	queueJobs func(ctx context.Context, tx *sql.Tx, ranges []idRange) error
 
 	mu     sync.RWMutex // guards closed against sends on a closed ops
 	closed bool
@@ -124,6 +127,47 @@ func storageError(err error) error {
 
 func isFull(err error) bool { return app.ErrorCode(storageError(err)) == app.ESTORAGE }
 
+// idRange is a run of consecutive message ids, first and last included.
+type idRange struct{ from, to int64 }
+
+type laterKey struct{}
+
+// queueLater asks the writer running ctx's op to queue messages from..to as
+// jobs when the transaction ends, merged with the other ops' messages: one
+// job for many single-number sends. It reports false outside the writer.
+func queueLater(ctx context.Context, from, to int64) bool {
+	l, ok := ctx.Value(laterKey{}).(*[]idRange)
+	if ok {
+		*l = append(*l, idRange{from, to})
+	}
+	return ok
+}
+
+// run runs one op, collecting its queueLater ranges into ranges if it
+// succeeds.
+func (w *writer) runOp(ctx context.Context, tx *sql.Tx, o *op, ranges *[]idRange) error {
+	if w.queueJobs == nil {
+		return o.fn(ctx, tx)
+	}
+	var mine []idRange
+	err := o.fn(context.WithValue(ctx, laterKey{}, &mine), tx)
+	if err == nil {
+		*ranges = append(*ranges, mine...)
+	}
+	return err
+}
+
+// finish queues the transaction's ranges and commits.
+func (w *writer) finish(ctx context.Context, tx *sql.Tx, ranges []idRange) error {
+	if len(ranges) > 0 {
+		if err := w.queueJobs(ctx, tx, ranges); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
 // apply runs the batch in one transaction. It returns an error only when the
 // whole transaction failed; each op's own error is in errs.
 func (w *writer) apply(batch []*op, errs []error) (err error) {
@@ -138,19 +182,20 @@ func (w *writer) apply(batch []*op, errs []error) (err error) {
 			err = fmt.Errorf("panic in write: %v", r)
 		}
 	}()
+	var ranges []idRange
 	if len(batch) == 1 {
-		if errs[0] = batch[0].fn(ctx, tx); errs[0] != nil {
+		if errs[0] = w.runOp(ctx, tx, batch[0], &ranges); errs[0] != nil {
 			tx.Rollback()
 			return nil
 		}
-		return tx.Commit()
+		return w.finish(ctx, tx, ranges)
 	}
 	for i, o := range batch {
 		if _, err := tx.ExecContext(ctx, `savepoint op`); err != nil {
 			tx.Rollback()
 			return err
 		}
-		if errs[i] = o.fn(ctx, tx); errs[i] != nil {
+		if errs[i] = w.runOp(ctx, tx, o, &ranges); errs[i] != nil {
 			if isFull(errs[i]) {
 				// The whole transaction is in doubt: none of it commits.
 				tx.Rollback()
@@ -166,5 +211,5 @@ func (w *writer) apply(batch []*op, errs []error) (err error) {
 			return err
 		}
 	}
-	return tx.Commit()
+	return w.finish(ctx, tx, ranges)
 }
