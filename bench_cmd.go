@@ -35,7 +35,8 @@ type benchOptions struct {
 	Messages, Clients, Batch int
 	Single, Long             float64 // shares of messages sent one per call, and 500 characters long
 	Timeout                  time.Duration
-	Rate                     int // messages per second offered (0: as fast as the clients go)
+	Rate                     int           // messages per second offered (0: as fast as the clients go)
+	Sample                   time.Duration // how often to record memory and query times (0: never)
 }
 
 func newBenchCmd() *cobra.Command {
@@ -93,6 +94,7 @@ func newBenchCmd() *cobra.Command {
 	f.Float64Var(&o.Single, "single", 0.1, "share of messages sent by single-number calls")
 	f.Float64Var(&o.Long, "long", 0, "share of messages 500 characters long (8 segments)")
 	f.IntVar(&o.Rate, "rate", 0, "offer this many messages per second (0: as fast as the clients can); latency is measured at this load")
+	f.DurationVar(&o.Sample, "sample", 0, "record the server's memory, database size and listing query times this often (soak runs)")
 	f.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "give up waiting for final statuses after")
 	return cmd
 }

@@ -39,12 +39,26 @@ type benchResult struct {
 	CPUMsPerMsg      *float64 `json:"cpu_ms_per_msg"`
 	PeakRSSMB        *float64 `json:"peak_rss_mb"`
 	DBMB             *float64 `json:"db_mb"`
+	Rows             int      `json:"rows"` // messages found in the run's time window
+	Samples          []sample `json:"samples,omitempty"`
+}
+
+// sample is one look at the server during a long run.
+type sample struct {
+	AtS        float64 `json:"at_s"`
+	Accepted   int64   `json:"accepted"`
+	RSSMB      float64 `json:"rss_mb"`
+	DBMB       float64 `json:"db_mb"`
+	ListMS     float64 `json:"list_ms"`      // newest 50 messages
+	ByNumberMS float64 `json:"by_number_ms"` // one number's messages
+	StatusMS   float64 `json:"status_ms"`    // newest 50 delivered
 }
 
 type health struct {
 	Process *struct {
 		CPUMS     int64   `json:"cpu_ms"`
 		PeakRSSMB float64 `json:"peak_rss_mb"`
+		RSSMB     float64 `json:"rss_mb"`
 	} `json:"process"`
 	DBMB *float64 `json:"db_mb"`
 }
@@ -89,6 +103,9 @@ func runBench(ctx context.Context, o benchOptions, t *target, progress io.Writer
 		wg        sync.WaitGroup
 	)
 	start := time.Now()
+	stopSampling := make(chan struct{})
+	samplingDone := make(chan []sample, 1)
+	go func() { samplingDone <- samples(ctx, t, o.Sample, start, &done, stopSampling, progress) }()
 	stopProgress := make(chan struct{})
 	go func() {
 		tick := time.NewTicker(time.Second)
@@ -157,6 +174,8 @@ func runBench(ctx context.Context, o benchOptions, t *target, progress io.Writer
 	if err := waitFinal(ctx, t, since, o.Timeout, progress); err != nil {
 		fmt.Fprintf(progress, "bench: %v\n", err)
 	}
+	close(stopSampling)
+	res.Samples = <-samplingDone
 	var after health
 	if _, err := benchCall(ctx, t, "GET", "/healthz", nil, &after); err == nil && after.Process != nil && before.Process != nil {
 		cpu := float64(after.Process.CPUMS-before.Process.CPUMS) / float64(max(res.Accepted, 1))
@@ -167,6 +186,43 @@ func runBench(ctx context.Context, o benchOptions, t *target, progress io.Writer
 		res.DuplicatesAtSMSC = &d
 	}
 	return res, scanResults(ctx, t, since, start, accepted, res)
+}
+
+// samples looks at the server every interval until stop.
+func samples(ctx context.Context, t *target, every time.Duration, start time.Time, accepted *atomic.Int64, stop chan struct{}, progress io.Writer) []sample {
+	if every <= 0 {
+		return nil
+	}
+	var out []sample
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	timed := func(path string) float64 {
+		began := time.Now()
+		if _, err := benchCall(ctx, t, "GET", path, nil, nil); err != nil {
+			return -1
+		}
+		return ms(time.Since(began))
+	}
+	for {
+		select {
+		case <-stop:
+			return out
+		case <-tick.C:
+		}
+		var h health
+		if _, err := benchCall(ctx, t, "GET", "/healthz", nil, &h); err != nil || h.Process == nil {
+			continue
+		}
+		s := sample{AtS: time.Since(start).Seconds(), Accepted: accepted.Load(), RSSMB: h.Process.RSSMB,
+			ListMS: timed("/api/v1/messages?limit=50"), ByNumberMS: timed("/api/v1/messages?limit=50&to=13900000007"),
+			StatusMS: timed("/api/v1/messages?limit=50&status=delivered")}
+		if h.DBMB != nil {
+			s.DBMB = *h.DBMB
+		}
+		out = append(out, s)
+		fmt.Fprintf(progress, "bench: sample at %.0f s: %d accepted, server RSS %.0f MB, database %.0f MB, listing %.1f ms, by number %.1f ms, by status %.1f ms\n",
+			s.AtS, s.Accepted, s.RSSMB, s.DBMB, s.ListMS, s.ByNumberMS, s.StatusMS)
+	}
 }
 
 // benchCallPlan is one API call: the first message index and how many.
@@ -328,6 +384,7 @@ func scanResults(ctx context.Context, t *target, since, start time.Time, accepte
 				}
 			}
 			rows[id] = r
+			res.Rows++
 			if r.submitted.After(lastSubmit) {
 				lastSubmit = r.submitted
 			}

@@ -41,7 +41,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: false,
 	}
 	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd(), newChannelCmd(), newAuditCmd(), newUserCmd(),
-		newRestoreCmd(), newStandbyCmd(), newPromoteCmd(), newBenchCmd(), newCrashDrillCmd())
+		newRestoreCmd(), newStandbyCmd(), newPromoteCmd(), newBenchCmd(), newCrashDrillCmd(), newRestoreDrillCmd())
 	return root
 }
 

@@ -23,7 +23,7 @@ type ReplicaConfig struct {
 	ForcePathStyle, SkipVerify   bool
 	AccessKeyID, SecretAccessKey string
 
-	SyncInterval      time.Duration // upload every (default 1s)
+	SyncInterval      time.Duration // upload every (default 500ms)
 	SnapshotInterval  time.Duration // full snapshot every (default 24h)
 	SnapshotRetention time.Duration // keep history for point-in-time restore (default 72h)
 }
@@ -116,7 +116,7 @@ func parseReplicaConfig(raw []byte) (ReplicaConfig, error) {
 
 func (c *ReplicaConfig) validate() error {
 	if c.SyncInterval == 0 {
-		c.SyncInterval = time.Second
+		c.SyncInterval = 500 * time.Millisecond
 	}
 	if c.SnapshotInterval == 0 {
 		c.SnapshotInterval = 24 * time.Hour

@@ -18,7 +18,7 @@ func TestParseReplicaConfig(t *testing.T) {
 		err        string
 	}{
 		{name: "file", yaml: "dbs:\n  - replica:\n      type: file\n      path: /backup\n",
-			want: ReplicaConfig{Type: "file", Path: "/backup", SyncInterval: time.Second, SnapshotInterval: 24 * time.Hour, SnapshotRetention: 72 * time.Hour}},
+			want: ReplicaConfig{Type: "file", Path: "/backup", SyncInterval: 500 * time.Millisecond, SnapshotInterval: 24 * time.Hour, SnapshotRetention: 72 * time.Hour}},
 		{name: "s3 with env credentials and intervals",
 			yaml: "access-key-id: AK\nsecret-access-key: ${SMSGW_TEST_SECRET}\nsnapshot:\n  interval: 1h\n  retention: 48h\n" +
 				"dbs:\n  - path: /d/smsgw.db\n    replicas:\n      - type: s3\n        bucket: b\n        path: p\n        endpoint: http://minio:9000\n        force-path-style: true\n        sync-interval: 500ms\n",

@@ -11,7 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -165,7 +168,16 @@ func processStats() map[string]any {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return map[string]any{"cpu_ms": cpu.Milliseconds(), "peak_rss_mb": ru.Maxrss / 1024, "goroutines": runtime.NumGoroutine()}
+	out := map[string]any{"cpu_ms": cpu.Milliseconds(), "peak_rss_mb": ru.Maxrss / 1024, "goroutines": runtime.NumGoroutine()}
+	// statm's second field is the resident set, in pages.
+	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 1 {
+			if pages, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				out["rss_mb"] = pages * int64(os.Getpagesize()) >> 20
+			}
+		}
+	}
+	return out
 }
 
 // health answers /healthz with the live state of the channels.

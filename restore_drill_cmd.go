@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"smsgw/store"
+)
+
+// restoreDrillResult is the JSON line `smsgw restore-drill` prints: the RPO
+// of replication after a kill -9 of the primary.
+type restoreDrillResult struct {
+	Acked   int `json:"acked"`   // messages the API answered 202 for
+	Missing int `json:"missing"` // of those, not in the restored database
+	// OldestMissingMS is how long before the kill the oldest missing
+	// message was acknowledged: the window of loss.
+	OldestMissingMS float64 `json:"oldest_missing_before_kill_ms"`
+	RestoreMS       float64 `json:"restore_ms"`
+	RestoredMB      float64 `json:"restored_mb"`
+}
+
+func newRestoreDrillCmd() *cobra.Command {
+	o := benchOptions{Channels: 2, TPS: 5000, Window: 256, ReceiptDelay: 50 * time.Millisecond}
+	var load time.Duration
+	var clients int
+	cmd := &cobra.Command{
+		Use:    "restore-drill",
+		Short:  "Replicate under load, kill -9 the primary, restore the replica and count acknowledged messages missing",
+		Hidden: true, // run through scripts/restore-drill
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := restoreDrill(cmd.Context(), o, load, clients, cmd.ErrOrStderr())
+			if res != nil {
+				b, _ := json.Marshal(res)
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&load, "load", 10*time.Second, "how long to send before the kill")
+	f.IntVar(&clients, "clients", 8, "concurrent API clients")
+	f.IntVar(&o.Rate, "rate", 2000, "messages per second offered")
+	f.StringVar(&o.Data, "data", "", "work folder (default: temporary)")
+	f.StringVar(&o.ServerBin, "server-bin", "", "the smsgw binary (default: this one)")
+	return cmd
+}
+
+func restoreDrill(ctx context.Context, o benchOptions, load time.Duration, clients int, progress io.Writer) (*restoreDrillResult, error) {
+	work := o.Data
+	if work == "" {
+		tmp, err := os.MkdirTemp("", "smsgw-restore-drill-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		work = tmp
+	}
+	cfgPath := filepath.Join(work, "litestream.yml")
+	if err := os.WriteFile(cfgPath, []byte("dbs:\n  - replica:\n      type: file\n      path: replica\n"), 0o600); err != nil {
+		return nil, err
+	}
+	o.Data, o.Litestream = filepath.Join(work, "primary"), cfgPath
+	if err := os.MkdirAll(o.Data, 0o750); err != nil {
+		return nil, err
+	}
+	t, err := startBenchServer(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+
+	type ack struct {
+		id int64
+		at time.Time
+	}
+	var (
+		mu    sync.Mutex
+		acked []ack
+		next  atomic.Int64
+		stop  atomic.Bool
+		wg    sync.WaitGroup
+	)
+	interval := time.Duration(float64(time.Second) * float64(clients) / float64(o.Rate))
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for due := time.Now(); !stop.Load(); due = due.Add(interval) {
+				time.Sleep(time.Until(due))
+				first := int(next.Add(1)) - 1
+				ids, _, err := postMessages(ctx, t, benchCallPlan{first: first, n: 1})
+				if err != nil {
+					continue // killed: not acknowledged
+				}
+				now := time.Now()
+				mu.Lock()
+				for _, id := range ids {
+					acked = append(acked, ack{id, now})
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(load)
+	killedAt := time.Now()
+	if err := t.own.stop(os.Kill); err == nil {
+		return nil, fmt.Errorf("the server exited cleanly instead of being killed")
+	}
+	stop.Store(true)
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	fmt.Fprintf(progress, "restore-drill: killed after %s with %d acknowledged; restoring\n", load, len(acked))
+
+	cfg, err := store.LoadReplicaConfig(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	restored := filepath.Join(work, "restored")
+	began := time.Now()
+	if err := store.Restore(ctx, cfg, store.RestoreOptions{Dir: restored}); err != nil {
+		return nil, err
+	}
+	res := &restoreDrillResult{Acked: len(acked), RestoreMS: ms(time.Since(began))}
+	if fi, err := os.Stat(dbPath(restored)); err == nil {
+		res.RestoredMB = float64(fi.Size()) / (1 << 20)
+	}
+	db, err := sql.Open("sqlite", "file:"+dbPath(restored)+"?mode=ro")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	have := map[int64]bool{}
+	rows, err := db.QueryContext(ctx, `select id from messages`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		have[id] = true
+	}
+	rows.Close()
+	for _, a := range acked {
+		if !have[a.id] {
+			res.Missing++
+			res.OldestMissingMS = max(res.OldestMissingMS, ms(killedAt.Sub(a.at)))
+		}
+	}
+	return res, nil
+}
