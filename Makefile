@@ -3,7 +3,7 @@ BIN := bin/smsgw
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build run test test-race bench-demo clean
+.PHONY: build run test test-race bench bench-demo clean
 
 build:
 	go build -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
@@ -19,6 +19,10 @@ test:
 # The race detector on the packages with concurrency of their own (slow).
 test-race:
 	go test -race -count=1 ./dispatch/... ./store/...
+
+# The throughput run of issue 5 (see BENCHMARKS.md).
+bench: build
+	$(BIN) bench --messages 200000 --single 0 --rate 5500
 
 # Accept-to-delivered throughput of the demo setup (see BENCHMARKS.md).
 bench-demo: build
