@@ -39,6 +39,7 @@ func loadReplicaConfig(path, data string) (store.ReplicaConfig, error) {
 
 func newRestoreCmd() *cobra.Command {
 	var config, to, at string
+	var skipCheck bool
 	cmd := &cobra.Command{
 		Use:   "restore",
 		Short: "Restore the database from its replica into a new data folder",
@@ -51,7 +52,7 @@ func newRestoreCmd() *cobra.Command {
 			}
 			quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			slog.SetDefault(quiet) // Litestream logs through the default logger when restoring
-			opts := store.RestoreOptions{Dir: to, Logger: quiet}
+			opts := store.RestoreOptions{Dir: to, Logger: quiet, SkipCheck: skipCheck}
 			if at != "" {
 				if opts.Timestamp, err = time.Parse(time.RFC3339, at); err != nil {
 					return fmt.Errorf("--timestamp: want RFC 3339, e.g. 2026-11-28T09:30:00+08:00: %w", err)
@@ -72,6 +73,7 @@ func newRestoreCmd() *cobra.Command {
 	cmd.Flags().StringVar(&config, "config", "litestream.yml", "litestream.yml naming the replica")
 	cmd.Flags().StringVar(&to, "to", "", "new data folder (DIR/smsgw.db must not exist)")
 	cmd.Flags().StringVar(&at, "timestamp", "", "restore the state at this time (RFC 3339); default: the latest")
+	cmd.Flags().BoolVar(&skipCheck, "skip-check", false, "skip the integrity check of the restored file (faster for a large database)")
 	cmd.MarkFlagRequired("to")
 	return cmd
 }
