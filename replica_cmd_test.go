@@ -150,3 +150,17 @@ func httpGet(t *testing.T, url string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// serve refuses a litestream.yml that names another database.
+func TestReplicaConfigMustNameThisDatabase(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "litestream.yml")
+	os.WriteFile(cfg, []byte("dbs:\n  - path: /elsewhere/other.db\n    replica:\n      type: file\n      path: replica\n"), 0o600)
+	if _, err := loadReplicaConfig(cfg, filepath.Join(dir, "data")); err == nil || !strings.Contains(err.Error(), "/elsewhere/other.db") {
+		t.Errorf("a config naming another database: %v; want a refusal naming it", err)
+	}
+	os.WriteFile(cfg, []byte("dbs:\n  - path: data/smsgw.db\n    replica:\n      type: file\n      path: replica\n"), 0o600)
+	if _, err := loadReplicaConfig(cfg, filepath.Join(dir, "data")); err != nil {
+		t.Errorf("a config naming this database, relative to the config: %v", err)
+	}
+}
