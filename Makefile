@@ -3,7 +3,7 @@ BIN := bin/smsgw
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build run test test-race bench bench-demo clean
+.PHONY: build run test test-race bench bench-demo vendor clean
 
 build:
 	go build -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
@@ -27,6 +27,14 @@ bench: build
 # Accept-to-delivered throughput of the demo setup (see BENCHMARKS.md).
 bench-demo: build
 	go run ./scripts/demo-throughput -bin $(BIN) -n 20000
+
+# Refresh the vendored front-end packages (pinned in ui/static/vendor/VERSIONS).
+vendor:
+	rm -rf /tmp/smsgw-vendor && mkdir -p /tmp/smsgw-vendor
+	cd /tmp/smsgw-vendor && npm pack htmx.org@2.0.11 alpinejs@3.17.5 >/dev/null && \
+		for f in *.tgz; do mkdir -p "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done
+	cp /tmp/smsgw-vendor/htmx.org-2.0.11/package/dist/htmx.min.js ui/static/vendor/htmx-2.0.11.min.js
+	cp /tmp/smsgw-vendor/alpinejs-3.17.5/package/dist/cdn.min.js ui/static/vendor/alpinejs-3.17.5.min.js
 
 clean:
 	rm -rf bin

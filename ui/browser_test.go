@@ -2,7 +2,9 @@ package ui_test
 
 import (
 	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,10 +35,37 @@ func chrome(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	tab, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(tab, 60*time.Second)
 	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	t.Cleanup(func() { screenshotOnFailure(t, tab) }) // runs first, while the browser is open
 	return ctx
+}
+
+// screenshotOnFailure saves what the browser showed when a test failed, as
+// a test artifact: $SMSGW_ARTIFACTS (default ./test-artifacts)/TestName.png.
+func screenshotOnFailure(t *testing.T, tab context.Context) {
+	if !t.Failed() {
+		return
+	}
+	// The test's own deadline may be what failed it: the shot gets its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(tab), 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		t.Logf("no screenshot: %v", err)
+		return
+	}
+	dir := os.Getenv("SMSGW_ARTIFACTS")
+	if dir == "" {
+		dir = "test-artifacts"
+	}
+	name := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".png")
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		if err := os.WriteFile(name, png, 0o644); err == nil {
+			t.Logf("screenshot of the failure: %s", name)
+		}
+	}
 }
 
 // TestBrowserLogin logs in through the real page in Chromium: first login,
@@ -76,10 +105,79 @@ func TestBrowserLogin(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("old"), "Initial2026"),
 		chromedp.SendKeys(chromedp.ID("new"), "Browser2026"),
 		chromedp.Click(chromedp.ID("submit")),
-		chromedp.WaitVisible(chromedp.ID("welcome")))
-	welcome := read(chromedp.Text(chromedp.ID("welcome")))
+		chromedp.WaitVisible(chromedp.ID("who")))
+	welcome := read(chromedp.Text(chromedp.ID("who")))
 	do(chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("username")))
 	if !strings.Contains(title, "登录") || !strings.Contains(errText, "用户名或密码错误") || !strings.Contains(welcome, "刘六") {
 		t.Fatalf("title %q, error %q, welcome %q", title, errText, welcome)
+	}
+}
+
+// TestBrowserSend sends from the console in Chromium: the live counters,
+// the confirmation, the batch page, and its progress when the message is
+// delivered (recorded straight in the store: this package has no engine).
+func TestBrowserSend(t *testing.T) {
+	ctx := chrome(t)
+	f := newFixture(t)
+	u := &app.User{Username: "wang", DisplayName: "王五", DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin}
+	if err := f.db.CreateUser(context.Background(), nil, u, "Console2026"); err != nil {
+		t.Fatal(err)
+	}
+	read := func(a chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do(chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "wang"),
+		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.ID("menu-send")),
+		chromedp.Click(chromedp.ID("menu-send")),
+		chromedp.WaitVisible(chromedp.ID("numbers")),
+		chromedp.SendKeys(chromedp.ID("numbers"), "13800138000\n13800138000\n12345"),
+		chromedp.SendKeys(chromedp.ID("content"), "【示例单位】明天上午九点开会"))
+	counts := read(chromedp.Text(chromedp.ID("number-count")))
+	chars := read(chromedp.Text(chromedp.ID("char-count")))
+	if !strings.Contains(counts, "有效 1") || !strings.Contains(counts, "重复 1") || !strings.Contains(counts, "无效 1") {
+		t.Errorf("number counter: %q", counts)
+	}
+	if !strings.Contains(chars, "14 个字") || !strings.Contains(chars, "每条 1") {
+		t.Errorf("character counter: %q", chars)
+	}
+	do(chromedp.Click(chromedp.ID("clean")), chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("confirm-send")))
+	total := read(chromedp.Text(chromedp.ID("confirm-total")))
+	do(chromedp.Click(chromedp.ID("confirm-send")), chromedp.WaitVisible(chromedp.ID("sent")))
+	status := read(chromedp.Text(chromedp.CSS("#messages tbody td:nth-child(2)")))
+	if total != "1" || status != "排队中" {
+		t.Fatalf("confirmation total %q, status after sending %q", total, status)
+	}
+
+	// The engine's part, straight in the store: claimed, submitted, delivered.
+	ctxb := context.Background()
+	jobs, err := f.db.Claim(ctxb, 10)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("claim: %v %v", jobs, err)
+	}
+	m := jobs[0].Messages[0]
+	now := time.Now()
+	if err := f.db.Record(ctxb, []app.Outcome{{MessageID: m.ID, ChannelID: 1, Kind: app.OutcomeSubmitted, SMSCIDs: []string{"b1"}, At: now}}, []string{jobs[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.ApplyReceipts(ctxb, []app.Receipt{{ChannelID: 1, SMSCID: "b1", Stat: "DELIVRD", Err: "000", At: now}}); err != nil {
+		t.Fatal(err)
+	}
+	do(chromedp.WaitVisible(chromedp.CSS("#messages td.status-delivered"))) // the page refreshes itself
+	if p := read(chromedp.Text(chromedp.CSS("#progress .progress"))); !strings.Contains(p, "已送达 1") {
+		t.Errorf("progress after delivery: %q", p)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
+	"encoding/gob"
 	"encoding/hex"
 	"html/template"
 	"net/http"
@@ -20,8 +21,14 @@ var templateFS embed.FS
 // console is the web console's session handling: a signed, encrypted
 // cookie holding the user id, its session version and a CSRF token.
 type console struct {
-	store *sessions.CookieStore
-	pages *template.Template
+	store  *sessions.CookieStore
+	pages  *template.Template
+	assets *assets
+}
+
+func init() {
+	// Session values are gob-encoded: the forms sent, by token.
+	gob.Register(map[string]int64{})
 }
 
 const sessionName = "smsgw_session"
@@ -29,8 +36,10 @@ const sessionName = "smsgw_session"
 func newConsole(authKey, encKey []byte, secure bool) *console {
 	st := sessions.NewCookieStore(authKey, encKey)
 	st.Options = &sessions.Options{Path: "/", MaxAge: 8 * 3600, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
-	pages := template.Must(template.New("").ParseFS(templateFS, "templates/*.html"))
-	return &console{store: st, pages: pages}
+	a := newAssets()
+	funcs := template.FuncMap{"t": translate, "asset": a.url}
+	pages := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
+	return &console{store: st, pages: pages, assets: a}
 }
 
 // session returns the request's session, a fresh one if it has none or a

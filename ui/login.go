@@ -10,11 +10,18 @@ import (
 
 const userKey = "user"
 
-// consoleRoutes adds the login, password and home pages.
+// consoleRoutes adds the console pages.
 func (s *Server) consoleRoutes() {
 	s.echo.GET("/login", s.loginPage)
 	s.echo.POST("/login", s.login)
-	s.echo.GET("/", s.home, s.requireUser)
+	s.echo.GET("/static/:hash/*", s.console.assets.serve)
+	s.echo.GET("/", s.dashboard, s.requireUser)
+	s.echo.GET("/send", s.sendPage, s.requireUser)
+	s.echo.POST("/send", s.send, s.requireUser)
+	s.echo.GET("/records", s.records, s.requireUser)
+	s.echo.GET("/records/:id", s.batch, s.requireUser)
+	s.echo.GET("/channels", s.channelsPage, s.requireUser)
+	s.echo.POST("/lang", s.setLang, s.requireUser)
 	s.echo.GET("/password", s.passwordPage, s.requireUser)
 	s.echo.POST("/password", s.changePassword, s.requireUser)
 	s.echo.POST("/logout", s.logout, s.requireUser)
@@ -83,13 +90,6 @@ func (s *Server) login(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/password")
 	}
 	return c.Redirect(http.StatusSeeOther, "/")
-}
-
-func (s *Server) home(c echo.Context) error {
-	u := c.Get(userKey).(*app.User)
-	sess := s.console.session(c)
-	return s.console.render(c, http.StatusOK, "home.html", map[string]any{"Title": "首页", "User": u,
-		"Role": roleLabel(u.Role), "CSRF": sess.Values["csrf"]})
 }
 
 func (s *Server) passwordPage(c echo.Context) error {

@@ -44,6 +44,7 @@ type Options struct {
 	Channels        app.ChannelService
 	Monitor         app.ChannelMonitor     // live channel state; may be nil
 	Replication     app.ReplicationMonitor // nil: not replicating
+	Batches         app.BatchService       // the console's records (needed with Logins)
 	DBSize          func() int64           // bytes of the database and its WAL; nil: not shown
 	Logger          *slog.Logger
 	Location        *time.Location // zone of times in answers (default Asia/Shanghai)

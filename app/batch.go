@@ -1,0 +1,42 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// BatchSummary is a batch with its messages counted by status: what the
+// console's records page shows as progress.
+type BatchSummary struct {
+	Batch
+	Counts map[Status]int
+}
+
+// Done is how many of the batch's messages have a final status.
+func (b *BatchSummary) Done() int {
+	n := 0
+	for s, c := range b.Counts {
+		if s.Final() {
+			n += c
+		}
+	}
+	return n
+}
+
+// BatchFilter selects batches in a listing; zero fields do not filter.
+type BatchFilter struct {
+	Since, Until time.Time
+	Content      string // a part of the text
+	Cursor       string
+	Limit        int
+}
+
+// BatchService answers questions about batches, within the caller's scope.
+type BatchService interface {
+	// FindBatches lists batches, newest first, and the next page's cursor.
+	FindBatches(ctx context.Context, p *Principal, f BatchFilter) ([]*BatchSummary, string, error)
+	// FindBatchByID returns one batch. Errors: ENOTFOUND.
+	FindBatchByID(ctx context.Context, p *Principal, id int64) (*BatchSummary, error)
+	// CountMessages counts the messages created since then by status.
+	CountMessages(ctx context.Context, p *Principal, since time.Time) (map[Status]int, error)
+}

@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"smsgw/app"
+)
+
+// FindBatches lists the batches p may see, newest first, with their
+// messages counted by status.
+func (db *DB) FindBatches(ctx context.Context, p *app.Principal, f app.BatchFilter) ([]*app.BatchSummary, string, error) {
+	if err := db.enter(); err != nil {
+		return nil, "", err
+	}
+	defer db.leave()
+	where, args := "1", []any{}
+	if f.Cursor != "" {
+		c, err := strconv.ParseInt(f.Cursor, 10, 64)
+		if err != nil {
+			return nil, "", app.FieldError("cursor", "无效的 cursor")
+		}
+		where, args = where+" and m.id < ?", append(args, c)
+	}
+	if !f.Since.IsZero() {
+		where, args = where+" and m.created_at >= ?", append(args, ms(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where, args = where+" and m.created_at < ?", append(args, ms(f.Until))
+	}
+	if f.Content != "" {
+		where, args = where+" and instr(m.content, ?) > 0", append(args, f.Content)
+	}
+	limit := clampLimit(f.Limit)
+	list, err := db.findBatches(ctx, p, where, args, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(list) > limit {
+		list = list[:limit]
+		next = strconv.FormatInt(list[limit-1].ID, 10)
+	}
+	return list, next, nil
+}
+
+// FindBatchByID returns one batch within p's scope.
+func (db *DB) FindBatchByID(ctx context.Context, p *app.Principal, id int64) (*app.BatchSummary, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	list, err := db.findBatches(ctx, p, "m.id = ?", []any{id}, 1)
+	if err != nil {
+		return nil, err
+	} else if len(list) == 0 {
+		return nil, app.Errorf(app.ENOTFOUND, "发送批次不存在 (batch %d not found)", id)
+	}
+	return list[0], nil
+}
+
+// findBatches reads batches (aliased m, so the message scope applies: a
+// batch carries the same department, user and key) and counts their
+// messages through the batch index.
+func (db *DB) findBatches(ctx context.Context, p *app.Principal, where string, args []any, limit int) ([]*app.BatchSummary, error) {
+	if !p.HasScope(app.ScopeQuery) {
+		return nil, app.Errorf(app.EFORBIDDEN, "该应用没有查询权限 (scope query)")
+	}
+	scope, scopeArgs := messageScope(p)
+	rows, err := db.rdb.QueryContext(ctx, `select m.id, m.department_id, coalesce(m.user_id, 0), coalesce(m.api_key_id, 0), m.content, m.ext,
+			m.send_at, m.total, m.accepted, m.segments, m.rejected, m.created_at
+		from batches m where `+where+` and `+scope+` order by m.id desc limit ?`, append(append(args, scopeArgs...), limit)...)
+	if err != nil {
+		return nil, err
+	}
+	var out []*app.BatchSummary
+	for rows.Next() {
+		b := &app.BatchSummary{Counts: map[app.Status]int{}}
+		var sendAt, created int64
+		var rejected string
+		if err := rows.Scan(&b.ID, &b.DepartmentID, &b.UserID, &b.APIKeyID, &b.Content, &b.Ext, &sendAt,
+			&b.Total, &b.Accepted, &b.Segments, &rejected, &created); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		b.SendAt, b.CreatedAt = fromMS(sendAt), fromMS(created)
+		_ = json.Unmarshal([]byte(rejected), &b.Rejected)
+		out = append(out, b)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, b := range out {
+		if err := countStatuses(ctx, db.rdb, `select status, count(*) from messages where batch_id = ? group by status`, b.Counts, b.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CountMessages counts the messages p may see created since then, by
+// status. Message ids grow with time, so the first id of the period is found
+// by bisection over the primary key and the count reads that period only.
+func (db *DB) CountMessages(ctx context.Context, p *app.Principal, since time.Time) (map[app.Status]int, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	if !p.HasScope(app.ScopeQuery) {
+		return nil, app.Errorf(app.EFORBIDDEN, "该应用没有查询权限 (scope query)")
+	}
+	first, err := db.firstIDSince(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	scope, scopeArgs := messageScope(p)
+	out := map[app.Status]int{}
+	return out, countStatuses(ctx, db.rdb, `select m.status, count(*) from messages m where m.id >= ? and `+scope+` group by m.status`,
+		out, append([]any{first}, scopeArgs...)...)
+}
+
+func (db *DB) firstIDSince(ctx context.Context, since time.Time) (int64, error) {
+	var lo, hi sql.NullInt64
+	if err := db.rdb.QueryRowContext(ctx, `select min(id), max(id) from messages`).Scan(&lo, &hi); err != nil || !lo.Valid {
+		return 0, err
+	}
+	l, h := lo.Int64, hi.Int64+1 // the answer is in [l, h]
+	for l < h {
+		mid := l + (h-l)/2
+		var at int64
+		err := db.rdb.QueryRowContext(ctx, `select created_at from messages where id >= ? order by id limit 1`, mid).Scan(&at)
+		if err != nil && err != sql.ErrNoRows {
+			return 0, err
+		}
+		if err == nil && at < ms(since) {
+			l = mid + 1
+		} else {
+			h = mid
+		}
+	}
+	return l, nil
+}
+
+func countStatuses(ctx context.Context, q *sql.DB, query string, into map[app.Status]int, args ...any) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return err
+		}
+		into[app.Status(s)] += n
+	}
+	return rows.Err()
+}

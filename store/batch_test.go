@@ -1,0 +1,51 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"smsgw/app"
+)
+
+func TestBatchesAndCounts(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	p := MustSysadmin(t, db)
+	first := MustSend(t, db, p, &app.SendRequest{To: append(numbers(0, 3), "123"), Content: text("第一批")})
+	second := MustSend(t, db, p, &app.SendRequest{To: numbers(10, 2), Content: text("第二批")})
+	MustClaimAll(t, db)
+	mustRecord(t, db, []app.Outcome{{MessageID: first.Messages[0].ID, ChannelID: 1, Kind: app.OutcomeFailed, ErrorCode: "SMPP_0x0B", At: at}}, "")
+
+	list, next, err := db.FindBatches(ctx, p, app.BatchFilter{Limit: 1})
+	if err != nil || len(list) != 1 || list[0].ID != second.BatchID || next == "" {
+		t.Fatalf("first page: %v, next %q, %v; want the second batch and a cursor", list, next, err)
+	}
+	list, _, err = db.FindBatches(ctx, p, app.BatchFilter{Cursor: next})
+	if err != nil || len(list) != 1 || list[0].ID != first.BatchID {
+		t.Fatalf("second page: %v, %v; want the first batch", list, err)
+	}
+	b := list[0]
+	if b.Total != 4 || b.Accepted != 3 || len(b.Rejected) != 1 || b.Counts[app.StatusFailed] != 1 || b.Counts[app.StatusSubmitting] != 2 || b.Done() != 1 {
+		t.Errorf("first batch %+v counts %v; want 4 sent, 3 accepted, 1 rejected, 1 failed, 2 submitting", b.Batch, b.Counts)
+	}
+	if list, _, _ := db.FindBatches(ctx, p, app.BatchFilter{Content: "第二"}); len(list) != 1 || list[0].ID != second.BatchID {
+		t.Errorf("content filter: %v", list)
+	}
+	if _, err := db.FindBatchByID(ctx, p, 999); app.ErrorCode(err) != app.ENOTFOUND {
+		t.Errorf("unknown batch: %v", err)
+	}
+
+	counts, err := db.CountMessages(ctx, p, time.Time{})
+	if err != nil || counts[app.StatusFailed] != 1 || counts[app.StatusSubmitting] != 4 {
+		t.Errorf("counts since ever: %v, %v", counts, err)
+	}
+	counts, err = db.CountMessages(ctx, p, time.Now().Add(time.Hour))
+	if err != nil || len(counts) != 0 {
+		t.Errorf("counts since an hour ahead: %v, %v; want none", counts, err)
+	}
+	other := MustAPIKey(t, db, app.RootDepartmentID, app.RoleOperator)
+	if counts, _ := db.CountMessages(ctx, other, time.Time{}); len(counts) != 0 {
+		t.Errorf("an operator key sees others' counts: %v", counts)
+	}
+}

@@ -1,0 +1,309 @@
+package ui
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"smsgw/app"
+)
+
+// menuItem is one entry of the console's side menu.
+type menuItem struct {
+	ID, Path, Label string
+	On              bool
+}
+
+// menu lists the pages a role may use; pages it may not use are absent, and
+// their addresses answer 403.
+func menu(p *app.Principal, current string) []menuItem {
+	items := []menuItem{{ID: "home", Path: "/", Label: "首页"}}
+	if mayConsoleSend(p) {
+		items = append(items, menuItem{ID: "send", Path: "/send", Label: "发送短信"})
+	}
+	items = append(items, menuItem{ID: "records", Path: "/records", Label: "发送记录"})
+	if p.CanManageChannels() {
+		items = append(items, menuItem{ID: "channels", Path: "/channels", Label: "通道管理"})
+	}
+	items = append(items, menuItem{ID: "settings", Path: "/password", Label: "个人设置"})
+	for i := range items {
+		items[i].On = items[i].Path == current || current != "/" && items[i].Path != "/" && strings.HasPrefix(current, items[i].Path)
+	}
+	return items
+}
+
+func mayConsoleSend(p *app.Principal) bool { return p.Role != app.RoleAuditor }
+
+// page is the data every console page gets: the shell's and the page's own.
+func (s *Server) page(c echo.Context, title string, data map[string]any) map[string]any {
+	u := c.Get(userKey).(*app.User)
+	p := c.Get(principalKey).(*app.Principal)
+	sess := s.console.session(c)
+	lang, _ := sess.Values["lang"].(string)
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Title"], data["User"], data["Role"], data["CSRF"] = title, u, roleLabel(u.Role), sess.Values["csrf"]
+	data["Lang"], data["Path"], data["Menu"] = lang, c.Request().URL.Path, menu(p, c.Request().URL.Path)
+	return data
+}
+
+// forbidden is the page for a menu entry the role does not have.
+func (s *Server) forbidden(c echo.Context) error {
+	return s.console.render(c, http.StatusForbidden, "forbidden.html", s.page(c, "没有权限", nil))
+}
+
+// setLang switches the console between Chinese and English.
+func (s *Server) setLang(c echo.Context) error {
+	sess := s.console.session(c)
+	if err := checkCSRF(c, sess); err != nil {
+		return err
+	}
+	if lang, _ := sess.Values["lang"].(string); lang == "en" {
+		delete(sess.Values, "lang")
+	} else {
+		sess.Values["lang"] = "en"
+	}
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	back := c.FormValue("back")
+	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") {
+		back = "/"
+	}
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// dashboard is 首页: today's numbers, channel lights, recent batches.
+func (s *Server) dashboard(c echo.Context) error {
+	ctx := c.Request().Context()
+	p := c.Get(principalKey).(*app.Principal)
+	now := time.Now().In(s.opts.Location)
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.opts.Location)
+	counts, err := s.opts.Batches.CountMessages(ctx, p, midnight)
+	if err != nil {
+		return err
+	}
+	st := todayStats(counts)
+	batches, _, err := s.opts.Batches.FindBatches(ctx, p, app.BatchFilter{Limit: 5})
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Stats": st, "Batches": s.batchRows(batches), "RowsURL": "/records?limit=5"}
+	if p.CanManageChannels() {
+		data["Channels"], err = s.channelRows(c)
+		if err != nil {
+			return err
+		}
+	}
+	return s.console.render(c, http.StatusOK, "dashboard.html", s.page(c, "首页", data))
+}
+
+type stats struct {
+	Total, Delivered, Failed, Pending int
+	Rate                              string
+}
+
+func todayStats(counts map[app.Status]int) stats {
+	var st stats
+	for status, n := range counts {
+		st.Total += n
+		switch {
+		case status == app.StatusDelivered:
+			st.Delivered += n
+		case status.Final():
+			st.Failed += n
+		default:
+			st.Pending += n
+		}
+	}
+	st.Rate = "-"
+	if done := st.Delivered + st.Failed; done > 0 {
+		st.Rate = fmt.Sprintf("%.1f%%", 100*float64(st.Delivered)/float64(done))
+	}
+	return st
+}
+
+// batchRow is a batch as the records table shows it.
+type batchRow struct {
+	ID, Content, Created, SendAt                     string
+	Total, Accepted, Rejected                        int
+	Queued, Submitted, Delivered, Failed             int
+	QueuedPct, SubmittedPct, DeliveredPct, FailedPct float64
+	Done                                             bool
+}
+
+func (s *Server) batchRows(list []*app.BatchSummary) []batchRow {
+	out := make([]batchRow, 0, len(list))
+	for _, b := range list {
+		r := batchRow{ID: formatID(b.ID), Content: b.Content, Created: s.consoleTime(b.CreatedAt), SendAt: s.consoleTime(b.SendAt),
+			Total: b.Total, Accepted: b.Accepted, Rejected: len(b.Rejected)}
+		for status, n := range b.Counts {
+			switch {
+			case status == app.StatusDelivered:
+				r.Delivered += n
+			case status.Final():
+				r.Failed += n
+			case status == app.StatusSubmitted || status == app.StatusSubmitting:
+				r.Submitted += n
+			default:
+				r.Queued += n
+			}
+		}
+		if b.Accepted > 0 {
+			whole := float64(b.Accepted)
+			r.QueuedPct, r.SubmittedPct = 100*float64(r.Queued)/whole, 100*float64(r.Submitted)/whole
+			r.DeliveredPct, r.FailedPct = 100*float64(r.Delivered)/whole, 100*float64(r.Failed)/whole
+		}
+		r.Done = b.Done() == b.Accepted
+		out = append(out, r)
+	}
+	return out
+}
+
+func (s *Server) consoleTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(s.opts.Location).Format("2006-01-02 15:04:05")
+}
+
+// records is 发送记录: batches with live progress; htmx refreshes the rows.
+func (s *Server) records(c echo.Context) error {
+	ctx := c.Request().Context()
+	p := c.Get(principalKey).(*app.Principal)
+	f := app.BatchFilter{Content: strings.TrimSpace(c.QueryParam("content")), Cursor: c.QueryParam("cursor"), Limit: 20}
+	if n, err := strconv.Atoi(c.QueryParam("limit")); err == nil && n > 0 && n <= 100 {
+		f.Limit = n
+	}
+	var err error
+	if f.Since, err = s.consoleDate(c.QueryParam("since"), 0); err != nil {
+		return s.recordsPage(c, nil, "", f, "开始日期格式应为 2006-01-02")
+	}
+	if f.Until, err = s.consoleDate(c.QueryParam("until"), 24*time.Hour); err != nil {
+		return s.recordsPage(c, nil, "", f, "结束日期格式应为 2006-01-02")
+	}
+	list, next, err := s.opts.Batches.FindBatches(ctx, p, f)
+	if err != nil {
+		return err
+	}
+	return s.recordsPage(c, s.batchRows(list), next, f, "")
+}
+
+func (s *Server) recordsPage(c echo.Context, rows []batchRow, next string, f app.BatchFilter, msg string) error {
+	data := s.page(c, "发送记录", map[string]any{"Batches": rows, "Next": next, "Error": msg,
+		"Content": f.Content, "Since": c.QueryParam("since"), "Until": c.QueryParam("until"),
+		"RowsURL": "/records?" + c.Request().URL.RawQuery})
+	return s.console.render(c, http.StatusOK, "records.html", data)
+}
+
+// consoleDate reads a yyyy-mm-dd date in the console's zone, plus add.
+func (s *Server) consoleDate(v string, add time.Duration) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation("2006-01-02", v, s.opts.Location)
+	return t.Add(add), err
+}
+
+// batch is one batch's page: its progress and its messages.
+func (s *Server) batch(c echo.Context) error {
+	ctx := c.Request().Context()
+	p := c.Get(principalKey).(*app.Principal)
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return app.Errorf(app.ENOTFOUND, "发送批次不存在")
+	}
+	b, err := s.opts.Batches.FindBatchByID(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	msgs, next, err := s.opts.Messages.FindMessages(ctx, p, app.MessageFilter{BatchID: id, Cursor: c.QueryParam("cursor"), Limit: 200})
+	if err != nil {
+		return err
+	}
+	type msgRow struct{ ID, To, Status, StatusText, Error, Done string }
+	rows := make([]msgRow, 0, len(msgs))
+	for _, m := range msgs {
+		rows = append(rows, msgRow{ID: formatID(m.ID), To: m.To, Status: string(m.Status), StatusText: statusLabel(m.Status),
+			Error: m.ErrorCode, Done: s.consoleTime(m.DoneAt)})
+	}
+	data := s.page(c, "发送记录", map[string]any{"Batch": s.batchRows([]*app.BatchSummary{b})[0], "Rejected": b.Rejected,
+		"Messages": rows, "Next": next, "Sent": c.QueryParam("sent") != ""})
+	return s.console.render(c, http.StatusOK, "batch.html", data)
+}
+
+// statusLabel is a status in the console's words.
+func statusLabel(st app.Status) string {
+	switch st {
+	case app.StatusAccepted:
+		return "已受理"
+	case app.StatusQueued:
+		return "排队中"
+	case app.StatusSubmitting, app.StatusSubmitted:
+		return "已提交"
+	case app.StatusDelivered:
+		return "已送达"
+	case app.StatusUndelivered:
+		return "未送达"
+	case app.StatusExpired:
+		return "已过期"
+	case app.StatusFailed:
+		return "发送失败"
+	case app.StatusRejected:
+		return "已拒绝"
+	case app.StatusCancelled:
+		return "已取消"
+	}
+	return string(st)
+}
+
+// channelRow is a channel with its live state, for the lights and the
+// channel page.
+type channelRow struct {
+	ID, Name, Addr, Light, State, LastError string
+	TPS, InFlight, Queued                   int
+	Enabled                                 bool
+}
+
+func (s *Server) channelRows(c echo.Context) ([]channelRow, error) {
+	list, err := s.opts.Channels.FindChannels(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	states := s.states()
+	out := make([]channelRow, 0, len(list))
+	for _, ch := range list {
+		st := states[ch.ID]
+		r := channelRow{ID: formatID(ch.ID), Name: ch.Name, Addr: ch.Addr(), TPS: ch.TPS, Enabled: ch.Enabled,
+			InFlight: st.InFlight, Queued: st.Queued, LastError: st.LastError}
+		switch {
+		case !ch.Enabled:
+			r.Light, r.State = "", "已停用"
+		case st.Bound && st.Paused:
+			r.Light, r.State = "warn", "暂停（错误率高）"
+		case st.Bound:
+			r.Light, r.State = "ok", "正常"
+		default:
+			r.Light, r.State = "bad", "未连接"
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// channelsPage is 通道管理, for system administrators.
+func (s *Server) channelsPage(c echo.Context) error {
+	if !c.Get(principalKey).(*app.Principal).CanManageChannels() {
+		return s.forbidden(c)
+	}
+	rows, err := s.channelRows(c)
+	if err != nil {
+		return err
+	}
+	return s.console.render(c, http.StatusOK, "channels.html", s.page(c, "通道管理", map[string]any{"Channels": rows}))
+}

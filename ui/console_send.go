@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"smsgw/app"
+)
+
+// sendPage is 发送短信: one form for one number or many.
+func (s *Server) sendPage(c echo.Context) error {
+	if !mayConsoleSend(c.Get(principalKey).(*app.Principal)) {
+		return s.forbidden(c)
+	}
+	return s.renderSend(c, http.StatusOK, map[string]any{})
+}
+
+func (s *Server) renderSend(c echo.Context, status int, data map[string]any) error {
+	b := make([]byte, 12)
+	rand.Read(b)
+	data["Token"] = hex.EncodeToString(b)
+	data["MaxNumbers"] = app.MaxRecipients
+	return s.console.render(c, status, "send.html", s.page(c, "发送短信", data))
+}
+
+// send accepts the form. A form is sent once: its token remembers the batch
+// it made, so a double click or a reload after the answer leads to that
+// batch instead of a second one.
+func (s *Server) send(c echo.Context) error {
+	p := c.Get(principalKey).(*app.Principal)
+	if !mayConsoleSend(p) {
+		return s.forbidden(c)
+	}
+	sess := s.console.session(c)
+	if err := checkCSRF(c, sess); err != nil {
+		return err
+	}
+	token := c.FormValue("token")
+	sent, _ := sess.Values["sent"].(map[string]int64)
+	if id, ok := sent[token]; ok && token != "" {
+		return c.Redirect(http.StatusSeeOther, "/records/"+formatID(id)+"?sent=1")
+	}
+	form := map[string]any{"Numbers": c.FormValue("numbers"), "Content": c.FormValue("content"),
+		"Mode": c.FormValue("mode"), "SendAt": c.FormValue("send_at")}
+	fail := func(field, msg string) error {
+		form["Error"], form["Field"] = msg, field
+		return s.renderSend(c, http.StatusBadRequest, form)
+	}
+	req := &app.SendRequest{To: splitNumbers(c.FormValue("numbers")), Content: strings.TrimSpace(c.FormValue("content"))}
+	if c.FormValue("mode") == "scheduled" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", c.FormValue("send_at"), s.opts.Location)
+		if err != nil {
+			return fail("send_at", "请选择定时发送的日期和时间")
+		}
+		if !t.After(time.Now()) {
+			return fail("send_at", "定时发送时间须晚于现在")
+		}
+		req.SendAt = t
+	}
+	if len(req.To) == 0 {
+		return fail("numbers", "请至少填写一个手机号码")
+	}
+	if len(req.To) > app.MaxRecipients {
+		return fail("numbers", "一次最多发送10000个号码，请分批发送")
+	}
+	res, err := s.opts.Messages.Send(c.Request().Context(), p, req)
+	if err != nil {
+		if code := app.ErrorCode(err); code == app.EINTERNAL || code == app.EUNAVAILABLE {
+			return err
+		}
+		field, _ := errorField(err)
+		return fail(field, app.ErrorMessage(err))
+	}
+	if sent == nil || len(sent) > 20 {
+		sent = map[string]int64{}
+	}
+	sent[token] = res.BatchID
+	sess.Values["sent"] = sent
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/records/"+formatID(res.BatchID)+"?sent=1")
+}
+
+// splitNumbers takes numbers as typed or pasted: one a line, or separated by
+// commas, semicolons or spaces (full-width too).
+func splitNumbers(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool {
+		return r == '\n' || r == '\r' || r == ',' || r == ';' || r == ' ' || r == '\t' || r == '，' || r == '；' || r == '、' || r == '\u3000'
+	})
+}
+
+// errorField is the form field a domain error names, if any.
+func errorField(err error) (string, bool) {
+	var ae *app.Error
+	if !errors.As(err, &ae) || ae.Details == nil {
+		return "", false
+	}
+	f, ok := ae.Details["field"].(string)
+	return f, ok
+}

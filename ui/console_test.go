@@ -1,0 +1,146 @@
+package ui_test
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"smsgw/app"
+)
+
+var tokenRE = regexp.MustCompile(`name="token" value="([0-9a-f]+)"`)
+
+// consoleUser creates a user who need not change the password.
+func consoleUser(t *testing.T, f *fixture, username string, role app.Role) {
+	t.Helper()
+	u := &app.User{Username: username, DisplayName: username, DepartmentID: app.RootDepartmentID, Role: role}
+	if err := f.db.CreateUser(context.Background(), nil, u, "Console2026"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConsolePages(t *testing.T) {
+	f := newFixture(t)
+	consoleUser(t, f, "admin1", app.RoleSysadmin)
+	consoleUser(t, f, "op1", app.RoleOperator)
+	consoleUser(t, f, "audit1", app.RoleAuditor)
+
+	t.Run("UnauthenticatedGoesToALoginPageInChinese", func(t *testing.T) {
+		b := newBrowser(t, f.srv.URL)
+		if status, loc, _ := b.get("/send"); status != 303 || loc != "/login" {
+			t.Fatalf("/send without a session: %d %s", status, loc)
+		}
+		if _, _, body := b.get("/login"); !strings.Contains(body, "登录") {
+			t.Fatalf("login page: %s", body)
+		}
+	})
+
+	t.Run("PagesAndTheirTitles", func(t *testing.T) {
+		b := newBrowser(t, f.srv.URL)
+		b.login("admin1", "Console2026")
+		for path, title := range map[string]string{"/": "首页", "/send": "发送短信", "/records": "发送记录", "/channels": "通道管理"} {
+			status, _, body := b.get(path)
+			if status != 200 || !strings.Contains(body, `<h1 id="title">`+title+`</h1>`) {
+				t.Errorf("%s: %d, want 200 with the title %s", path, status, title)
+			}
+		}
+	})
+
+	t.Run("MenusFollowTheRole", func(t *testing.T) {
+		op := newBrowser(t, f.srv.URL)
+		op.login("op1", "Console2026")
+		if _, _, body := op.get("/"); strings.Contains(body, `id="menu-channels"`) || !strings.Contains(body, `id="menu-send"`) {
+			t.Errorf("an operator's menu: channels shown or send missing")
+		}
+		if status, _, body := op.get("/channels"); status != 403 || !strings.Contains(body, "不能使用此页面") {
+			t.Errorf("an operator on /channels: %d", status)
+		}
+		au := newBrowser(t, f.srv.URL)
+		au.login("audit1", "Console2026")
+		if _, _, body := au.get("/"); strings.Contains(body, `id="menu-send"`) {
+			t.Errorf("an auditor's menu offers sending")
+		}
+		if status, _, _ := au.get("/send"); status != 403 {
+			t.Errorf("an auditor on /send: %d, want 403", status)
+		}
+	})
+
+	t.Run("SendOnceThoughSubmittedTwice", func(t *testing.T) {
+		b := newBrowser(t, f.srv.URL)
+		b.login("op1", "Console2026")
+		_, _, page := b.get("/send")
+		m := tokenRE.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatal("no form token on /send")
+		}
+		form := url.Values{"csrf": {b.csrf("/send")}, "token": {m[1]}, "numbers": {"13800138000，13800138001\n123"},
+			"content": {"【示例单位】明天上午九点开会"}, "mode": {"now"}}
+		status, loc, _ := b.post("/send", form)
+		if status != 303 || !strings.HasPrefix(loc, "/records/") {
+			t.Fatalf("send: %d %s", status, loc)
+		}
+		if status, again, _ := b.post("/send", form); status != 303 || again != loc {
+			t.Errorf("the same form again: %d %s; want the first batch %s", status, again, loc)
+		}
+		_, _, body := b.get(strings.TrimSuffix(loc, "?sent=1"))
+		if strings.Count(body, `<tr id="msg-`) != 2 || !strings.Contains(body, "123") {
+			t.Errorf("batch page: want 2 messages and the rejected number 123:\n%s", body)
+		}
+		_, _, list := b.get("/records")
+		if strings.Count(list, `<tr id="batch-`) != 1 {
+			t.Errorf("records: want one batch")
+		}
+	})
+
+	t.Run("BadInputNamesTheProblem", func(t *testing.T) {
+		b := newBrowser(t, f.srv.URL)
+		b.login("op1", "Console2026")
+		form := url.Values{"csrf": {b.csrf("/send")}, "numbers": {"13800138000"}, "content": {"没有签名"}, "mode": {"now"}}
+		if status, _, body := b.post("/send", form); status != 400 || !strings.Contains(body, "签名") || !strings.Contains(body, "没有签名") {
+			t.Errorf("content without a signature: %d; want 400 naming the signature, the text kept", status)
+		}
+		form.Set("content", "【示例单位】定时")
+		form.Set("mode", "scheduled")
+		form.Set("send_at", "2020-01-01T09:00")
+		if status, _, body := b.post("/send", form); status != 400 || !strings.Contains(body, "晚于现在") {
+			t.Errorf("a schedule in the past: %d", status)
+		}
+		form.Set("content", `【示例单位】<script>alert(1)</script>`)
+		form.Set("mode", "now")
+		status, loc, _ := b.post("/send", form)
+		if status != 303 {
+			t.Fatalf("send: %d", status)
+		}
+		_, _, body := b.get(strings.TrimSuffix(loc, "?sent=1"))
+		if strings.Contains(body, "<script>alert(1)") || !strings.Contains(body, "&lt;script&gt;alert(1)") {
+			t.Errorf("the batch page does not escape the stored content")
+		}
+	})
+
+	t.Run("EnglishSwitch", func(t *testing.T) {
+		b := newBrowser(t, f.srv.URL)
+		b.login("admin1", "Console2026")
+		b.post("/lang", url.Values{"csrf": {b.csrf("/")}, "back": {"/records"}})
+		if _, _, body := b.get("/records"); !strings.Contains(body, `<h1 id="title">Records</h1>`) {
+			t.Errorf("after switching to English the records title is not English")
+		}
+	})
+
+	t.Run("StaticFilesCarryTheirHash", func(t *testing.T) {
+		b := newBrowser(t, f.srv.URL)
+		b.login("admin1", "Console2026")
+		_, _, body := b.get("/")
+		m := regexp.MustCompile(`src="(/static/[0-9a-f]+/vendor/htmx-2.0.11.min.js)"`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("no hashed htmx address on the page")
+		}
+		if status, _, js := b.get(m[1]); status != 200 || !strings.Contains(js, "htmx") {
+			t.Errorf("%s: %d", m[1], status)
+		}
+		if status, _, _ := b.get("/static/000000000000/vendor/htmx-2.0.11.min.js"); status != 404 {
+			t.Errorf("a stale hash: %d, want 404", status)
+		}
+	})
+}

@@ -1,0 +1,56 @@
+package ui
+
+// The console is in Simplified Chinese; english holds the English of every
+// text the templates pass through {{t .Lang "..."}}. A text missing here
+// shows in Chinese.
+var english = map[string]string{
+	"短信服务平台":  "SMS Platform",
+	"首页":      "Home",
+	"发送短信":    "Send SMS",
+	"发送记录":    "Records",
+	"通道管理":    "Channels",
+	"个人设置":    "Settings",
+	"退出登录":    "Log out",
+	"今日发送":    "Sent today",
+	"已送达":     "Delivered",
+	"失败":      "Failed",
+	"待发送":     "Pending",
+	"成功率":     "Success rate",
+	"队列":      "Queue",
+	"通道状态":    "Channel status",
+	"最近批次":    "Recent batches",
+	"手机号码":    "Phone numbers",
+	"短信内容":    "Message",
+	"立即发送":    "Send now",
+	"定时发送":    "Schedule",
+	"发送时间":    "Send at",
+	"确认发送":    "Confirm",
+	"取消":      "Cancel",
+	"批次":      "Batch",
+	"内容":      "Content",
+	"号码数":     "Numbers",
+	"进度":      "Progress",
+	"创建时间":    "Created",
+	"状态":      "Status",
+	"错误":      "Error",
+	"名称":      "Name",
+	"地址":      "Address",
+	"速率":      "Rate",
+	"在途":      "In flight",
+	"排队":      "Queued",
+	"详情":      "Details",
+	"English": "中文",
+	"查询":      "Search",
+	"下一页":     "Next page",
+	"没有权限":    "Forbidden",
+}
+
+// translate is the templates' t function.
+func translate(lang, zh string) string {
+	if lang == "en" {
+		if en, ok := english[zh]; ok {
+			return en
+		}
+	}
+	return zh
+}
