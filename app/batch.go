@@ -37,6 +37,10 @@ type BatchService interface {
 	FindBatches(ctx context.Context, p *Principal, f BatchFilter) ([]*BatchSummary, string, error)
 	// FindBatchByID returns one batch. Errors: ENOTFOUND.
 	FindBatchByID(ctx context.Context, p *Principal, id int64) (*BatchSummary, error)
+	// CancelBatch cancels the messages of a scheduled batch that have not
+	// gone yet and returns how many. Errors: ENOTFOUND, ECONFLICT (not a
+	// scheduled batch, or its time has come).
+	CancelBatch(ctx context.Context, p *Principal, id int64) (int, error)
 	// CountMessages counts the messages created since then by status.
 	CountMessages(ctx context.Context, p *Principal, since time.Time) (map[Status]int, error)
 }

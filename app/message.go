@@ -119,6 +119,7 @@ type Batch struct {
 	Accepted     int       // messages created
 	Segments     int       // per message
 	Rejected     []Rejection
+	ResendOf     int64 // the batch whose failed numbers this resends
 	CreatedAt    time.Time
 }
 
@@ -136,6 +137,7 @@ type SendRequest struct {
 	SendAt    time.Time // zero: now
 	Ext       string    // extension code appended to the channel's source number
 	ClientRef string    // idempotency key, unique per API key
+	ResendOf  int64     // the batch whose failed numbers this resends (失败重发)
 }
 
 // MaxRecipients is the most numbers one send request may carry.

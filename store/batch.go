@@ -71,7 +71,7 @@ func (db *DB) findBatches(ctx context.Context, p *app.Principal, where string, a
 	}
 	scope, scopeArgs := messageScope(p)
 	rows, err := db.rdb.QueryContext(ctx, `select m.id, m.department_id, coalesce(m.user_id, 0), coalesce(m.api_key_id, 0), m.content, m.ext,
-			m.send_at, m.total, m.accepted, m.segments, m.rejected, m.created_at
+			m.send_at, m.total, m.accepted, m.segments, m.rejected, m.resend_of, m.created_at
 		from batches m where `+where+` and `+scope+` order by m.id desc limit ?`, append(append(args, scopeArgs...), limit)...)
 	if err != nil {
 		return nil, err
@@ -82,7 +82,7 @@ func (db *DB) findBatches(ctx context.Context, p *app.Principal, where string, a
 		var sendAt, created int64
 		var rejected string
 		if err := rows.Scan(&b.ID, &b.DepartmentID, &b.UserID, &b.APIKeyID, &b.Content, &b.Ext, &sendAt,
-			&b.Total, &b.Accepted, &b.Segments, &rejected, &created); err != nil {
+			&b.Total, &b.Accepted, &b.Segments, &rejected, &b.ResendOf, &created); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -160,4 +160,33 @@ func countStatuses(ctx context.Context, q *sql.DB, query string, into map[app.St
 		into[app.Status(s)] += n
 	}
 	return rows.Err()
+}
+
+// CancelBatch cancels a scheduled batch's messages that have not gone yet.
+// Their queue job finds nothing to send when it comes due.
+func (db *DB) CancelBatch(ctx context.Context, p *app.Principal, id int64) (int, error) {
+	if err := db.enter(); err != nil {
+		return 0, err
+	}
+	defer db.leave()
+	list, err := db.findBatches(ctx, p, "m.id = ?", []any{id}, 1)
+	if err != nil {
+		return 0, err
+	} else if len(list) == 0 {
+		return 0, app.Errorf(app.ENOTFOUND, "发送批次不存在 (batch %d not found)", id)
+	}
+	now := db.now()
+	if list[0].SendAt.IsZero() || !list[0].SendAt.After(now) {
+		return 0, app.Errorf(app.ECONFLICT, "只能取消尚未到发送时间的定时批次 (not a scheduled batch, or already due)")
+	}
+	var n int64
+	err = db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `update messages set status = 'cancelled', done_at = ? where batch_id = ? and status = 'accepted'`, ms(now), id)
+		if err != nil {
+			return err
+		}
+		n, err = r.RowsAffected()
+		return err
+	})
+	return int(n), err
 }

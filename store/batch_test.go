@@ -49,3 +49,29 @@ func TestBatchesAndCounts(t *testing.T) {
 		t.Errorf("an operator key sees others' counts: %v", counts)
 	}
 }
+
+func TestCancelScheduledBatchAndResendLink(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	p := MustSysadmin(t, db)
+	now := MustSend(t, db, p, &app.SendRequest{To: numbers(0, 2), Content: text("立即")})
+	later := MustSend(t, db, p, &app.SendRequest{To: numbers(5, 3), Content: text("定时"), SendAt: time.Now().Add(time.Hour)})
+	if _, err := db.CancelBatch(ctx, p, now.BatchID); app.ErrorCode(err) != app.ECONFLICT {
+		t.Errorf("cancelling an immediate batch: %v; want ECONFLICT", err)
+	}
+	n, err := db.CancelBatch(ctx, p, later.BatchID)
+	if err != nil || n != 3 {
+		t.Fatalf("cancel: %d, %v; want 3", n, err)
+	}
+	if b, _ := db.FindBatchByID(ctx, p, later.BatchID); b.Counts[app.StatusCancelled] != 3 || b.Done() != 3 {
+		t.Errorf("after cancelling: %v", b.Counts)
+	}
+	other := MustAPIKey(t, db, app.RootDepartmentID, app.RoleOperator)
+	if _, err := db.CancelBatch(ctx, other, later.BatchID); app.ErrorCode(err) != app.ENOTFOUND {
+		t.Errorf("another operator cancelling: %v; want ENOTFOUND", err)
+	}
+	resend := MustSend(t, db, p, &app.SendRequest{To: numbers(0, 1), Content: text("立即"), ResendOf: now.BatchID})
+	if b, _ := db.FindBatchByID(ctx, p, resend.BatchID); b.ResendOf != now.BatchID {
+		t.Errorf("resend batch: resend_of %d, want %d", b.ResendOf, now.BatchID)
+	}
+}

@@ -90,7 +90,7 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 		}
 		b := &app.Batch{DepartmentID: p.DepartmentID, UserID: p.UserID, APIKeyID: p.APIKeyID, ClientRef: req.ClientRef,
 			Content: req.Content, Ext: ext, Total: len(req.To), Accepted: len(rows), Segments: segs,
-			Rejected: rejected, CreatedAt: now}
+			Rejected: rejected, ResendOf: req.ResendOf, CreatedAt: now}
 		if delay > 0 {
 			b.SendAt = req.SendAt
 		}
@@ -142,7 +142,7 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, rows []
 	}
 	r, err := db.exec(ctx, tx, qInsertBatch,
 		nullID(b.APIKeyID), nullID(b.UserID), b.DepartmentID, b.ClientRef, b.Content, b.Ext, ms(b.SendAt),
-		b.Total, b.Accepted, b.Segments, string(rej), ms(b.CreatedAt))
+		b.Total, b.Accepted, b.Segments, string(rej), b.ResendOf, ms(b.CreatedAt))
 	if err != nil {
 		return nil, err
 	}

@@ -50,8 +50,14 @@ func (s *Server) exportAudit(c echo.Context) error {
 		}
 		f.Cursor = next
 	}
+	return writeTable(c, format, "audit", rows)
+}
+
+// writeTable answers with rows as a CSV (UTF-8 with a BOM, so Excel reads
+// the Chinese) or XLSX download named name.format.
+func writeTable(c echo.Context, format, name string, rows [][]string) error {
 	var buf bytes.Buffer
-	name := "audit." + format
+	name += "." + format
 	switch format {
 	case "csv":
 		buf.WriteString("\ufeff") // so Excel reads the Chinese as UTF-8

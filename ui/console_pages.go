@@ -130,9 +130,10 @@ func todayStats(counts map[app.Status]int) stats {
 
 // batchRow is a batch as the records table shows it.
 type batchRow struct {
-	ID, Content, Created, SendAt                     string
+	ID, Content, Created, SendAt, ResendOf           string
+	Scheduled                                        bool // not yet due
 	Total, Accepted, Rejected                        int
-	Queued, Submitted, Delivered, Failed             int
+	Queued, Submitted, Delivered, Failed, Cancelled  int
 	QueuedPct, SubmittedPct, DeliveredPct, FailedPct float64
 	Done                                             bool
 }
@@ -142,10 +143,15 @@ func (s *Server) batchRows(list []*app.BatchSummary) []batchRow {
 	for _, b := range list {
 		r := batchRow{ID: formatID(b.ID), Content: b.Content, Created: s.consoleTime(b.CreatedAt), SendAt: s.consoleTime(b.SendAt),
 			Total: b.Total, Accepted: b.Accepted, Rejected: len(b.Rejected)}
+		if b.ResendOf != 0 {
+			r.ResendOf = formatID(b.ResendOf)
+		}
 		for status, n := range b.Counts {
 			switch {
 			case status == app.StatusDelivered:
 				r.Delivered += n
+			case status == app.StatusCancelled:
+				r.Cancelled += n
 			case status.Final():
 				r.Failed += n
 			case status == app.StatusSubmitted || status == app.StatusSubmitting:
@@ -160,6 +166,7 @@ func (s *Server) batchRows(list []*app.BatchSummary) []batchRow {
 			r.DeliveredPct, r.FailedPct = 100*float64(r.Delivered)/whole, 100*float64(r.Failed)/whole
 		}
 		r.Done = b.Done() == b.Accepted
+		r.Scheduled = b.SendAt.After(time.Now()) && r.Queued > 0
 		out = append(out, r)
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"smsgw/app"
 )
@@ -143,4 +144,83 @@ func TestConsolePages(t *testing.T) {
 			t.Errorf("a stale hash: %d, want 404", status)
 		}
 	})
+}
+
+func TestConsoleFailedExportResendAndCancel(t *testing.T) {
+	f := newFixture(t)
+	consoleUser(t, f, "op2", app.RoleOperator)
+	ctx := context.Background()
+
+	t.Run("BackToThePageAfterLogin", func(t *testing.T) {
+		b := newBrowser(t, f.srv.URL)
+		if status, loc, _ := b.get("/records?content=%E4%BC%9A"); status != 303 || loc != "/login" {
+			t.Fatalf("without a session: %d %s", status, loc)
+		}
+		if status, loc, _ := b.login("op2", "Console2026"); status != 303 || loc != "/records?content=%E4%BC%9A" {
+			t.Errorf("after login: %d %q; want back to the records page", status, loc)
+		}
+	})
+
+	b := newBrowser(t, f.srv.URL)
+	b.login("op2", "Console2026")
+	send := func(form url.Values) string {
+		t.Helper()
+		form.Set("csrf", b.csrf("/send"))
+		status, loc, body := b.post("/send", form)
+		if status != 303 {
+			t.Fatalf("send: %d %s", status, body)
+		}
+		return strings.TrimSuffix(loc, "?sent=1")
+	}
+	page := send(url.Values{"numbers": {"13800138000\n13800138001\n13800138002"}, "content": {"【示例单位】会议通知"}, "mode": {"now"}})
+	jobs, err := f.db.Claim(ctx, 10)
+	if err != nil || len(jobs) != 1 || len(jobs[0].Messages) != 3 {
+		t.Fatalf("claim: %v %v", jobs, err)
+	}
+	ms := jobs[0].Messages
+	at := time.Now()
+	outcomes := []app.Outcome{
+		{MessageID: ms[0].ID, ChannelID: 1, Kind: app.OutcomeSubmitted, SMSCIDs: []string{"x0"}, At: at},
+		{MessageID: ms[1].ID, ChannelID: 1, Kind: app.OutcomeFailed, ErrorCode: "SMPP_0x0B", At: at},
+		{MessageID: ms[2].ID, ChannelID: 1, Kind: app.OutcomeSubmitted, SMSCIDs: []string{"x2"}, At: at},
+	}
+	if err := f.db.Record(ctx, outcomes, []string{jobs[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.ApplyReceipts(ctx, []app.Receipt{{ChannelID: 1, SMSCID: "x0", Stat: "DELIVRD", Err: "000", At: at},
+		{ChannelID: 1, SMSCID: "x2", Stat: "UNDELIV", Err: "001", At: at}}); err != nil {
+		t.Fatal(err)
+	}
+
+	status, _, csv := b.get(page + "/failed.csv")
+	if status != 200 || strings.Contains(csv, ms[0].To) || !strings.Contains(csv, ms[1].To) || !strings.Contains(csv, ms[2].To) || !strings.Contains(csv, "UNDELIV:001") {
+		t.Errorf("failed.csv: %d\n%s", status, csv)
+	}
+	if status, _, xlsx := b.get(page + "/failed.xlsx"); status != 200 || !strings.HasPrefix(xlsx, "PK") {
+		t.Errorf("failed.xlsx: %d", status)
+	}
+	_, _, body := b.get(page)
+	if !strings.Contains(body, "失败重发（2 个号码）") {
+		t.Errorf("the batch page offers no resend of 2 numbers")
+	}
+	status, loc, _ := b.post(page+"/resend", url.Values{"csrf": {b.csrf(page)}})
+	if status != 303 || !strings.HasPrefix(loc, "/records/") {
+		t.Fatalf("resend: %d %s", status, loc)
+	}
+	_, _, resent := b.get(strings.TrimSuffix(loc, "?sent=1"))
+	if strings.Count(resent, `<tr id="msg-`) != 2 || !strings.Contains(resent, `id="resend-of"`) {
+		t.Errorf("the resend batch: want 2 messages and a link to the original")
+	}
+
+	later := send(url.Values{"numbers": {"13800138009"}, "content": {"【示例单位】定时通知"}, "mode": {"scheduled"},
+		"send_at": {time.Now().Add(2 * time.Hour).In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04")}})
+	if _, _, body := b.get(later); !strings.Contains(body, `id="cancel-batch"`) {
+		t.Fatal("a scheduled batch offers no cancel")
+	}
+	if status, _, _ := b.post(later+"/cancel", url.Values{"csrf": {b.csrf(later)}}); status != 303 {
+		t.Fatalf("cancel: %d", status)
+	}
+	if _, _, body := b.get(later); !strings.Contains(body, "已取消 1") || strings.Contains(body, `id="cancel-batch"`) {
+		t.Errorf("after cancelling: want 已取消 1 and no cancel button")
+	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,6 +21,9 @@ func (s *Server) consoleRoutes() {
 	s.echo.POST("/send", s.send, s.requireUser)
 	s.echo.GET("/records", s.records, s.requireUser)
 	s.echo.GET("/records/:id", s.batch, s.requireUser)
+	s.echo.GET("/records/:id/failed.:format", s.exportFailed, s.requireUser)
+	s.echo.POST("/records/:id/resend", s.resendFailed, s.requireUser)
+	s.echo.POST("/records/:id/cancel", s.cancelBatch, s.requireUser)
 	s.echo.GET("/channels", s.channelsPage, s.requireUser)
 	s.echo.POST("/lang", s.setLang, s.requireUser)
 	s.echo.GET("/password", s.passwordPage, s.requireUser)
@@ -37,6 +41,11 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		ver, _ := sess.Values["ver"].(int)
 		u, p, err := s.opts.Logins.SessionPrincipal(c.Request().Context(), uid, ver)
 		if uid == 0 || err != nil {
+			// Back to this page after logging in (an expired session, say).
+			if c.Request().Method == http.MethodGet {
+				sess.Values["next"] = c.Request().URL.RequestURI()
+				_ = sess.Save(c.Request(), c.Response())
+			}
 			return c.Redirect(http.StatusSeeOther, "/login")
 		}
 		if u.MustChangePassword && c.Path() != "/password" {
@@ -80,6 +89,10 @@ func (s *Server) login(c echo.Context) error {
 		}
 		return page(status, app.ErrorMessage(err))
 	}
+	next, _ := sess.Values["next"].(string)
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/login") {
+		next = "/"
+	}
 	// A fresh session and token after login: a token seen before it is void.
 	sess.Values = map[any]any{"uid": u.ID, "ver": u.SessionVersion}
 	sess = s.console.session(c) // the same session, given a new token
@@ -89,7 +102,7 @@ func (s *Server) login(c echo.Context) error {
 	if u.MustChangePassword {
 		return c.Redirect(http.StatusSeeOther, "/password")
 	}
-	return c.Redirect(http.StatusSeeOther, "/")
+	return c.Redirect(http.StatusSeeOther, next)
 }
 
 func (s *Server) passwordPage(c echo.Context) error {
