@@ -49,11 +49,12 @@ type channel struct {
 	lastThrottle time.Time
 	downAt       time.Time // when the session was lost (or the channel started)
 
-	submitted atomic.Int64 // parts accepted by the SMSC
-	errors    atomic.Int64
-	throttled atomic.Int64
-	resent    atomic.Int64  // messages sent again after an unknown outcome
-	rate      atomic.Uint64 // parts per second over the last sweep
+	submitted   atomic.Int64 // parts accepted by the SMSC
+	lastDeliver atomic.Int64 // unix ns of the last deliver_sm (receipt or reply)
+	errors      atomic.Int64
+	throttled   atomic.Int64
+	resent      atomic.Int64  // messages sent again after an unknown outcome
+	rate        atomic.Uint64 // parts per second over the last sweep
 }
 
 // inflight is one submit_sm waiting for its response.
@@ -146,12 +147,29 @@ func (c *channel) stop(grace, linger time.Duration) {
 	c.failPending("ESTOPPED")
 	if linger > 0 && c.ctx.Err() == nil {
 		// Still bound, sending nothing: receipts owed for what the channel
-		// sent can still arrive, unless the engine shuts down meanwhile.
-		select {
-		case <-time.After(linger):
-		case <-c.e.quit:
-		case <-c.ctx.Done():
+		// sent can still arrive, unless the engine shuts down meanwhile. An
+		// SMSC holds back receipts we have not answered yet (we answer once
+		// stored), so while they keep coming the channel stays, until
+		// linger passes without one (at most 20 lingers in all).
+		c.lastDeliver.Store(time.Now().UnixNano())
+		giveUp := time.After(20 * linger)
+		tick := time.NewTicker(linger / 10)
+	wait:
+		for {
+			select {
+			case <-tick.C:
+				if time.Since(time.Unix(0, c.lastDeliver.Load())) >= linger {
+					break wait
+				}
+			case <-giveUp:
+				break wait
+			case <-c.e.quit:
+				break wait
+			case <-c.ctx.Done():
+				break wait
+			}
 		}
+		tick.Stop()
 	}
 	c.cancel()
 	<-c.connDone
@@ -617,6 +635,7 @@ func smppCode(s data.CommandStatusType) string { return fmt.Sprintf("SMPP_0x%02X
 
 func (c *channel) onDeliver(p *pdu.DeliverSM) {
 	now := time.Now()
+	c.lastDeliver.Store(now.UnixNano())
 	ack := c.answerLater(p)
 	if r, ok := parseReceipt(p); ok {
 		r.ChannelID, r.At = c.id, now
