@@ -18,7 +18,7 @@ test:
 
 # The race detector on the packages with concurrency of their own (slow).
 test-race:
-	go test -race -count=1 ./dispatch/... ./store/...
+	go test -race -count=1 -timeout 30m ./dispatch/... ./store/...
 
 # The throughput run of issue 5 (see BENCHMARKS.md).
 bench: build

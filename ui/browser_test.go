@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -179,5 +180,56 @@ func TestBrowserSend(t *testing.T) {
 	do(chromedp.WaitVisible(chromedp.CSS("#messages td.status-delivered"))) // the page refreshes itself
 	if p := read(chromedp.Text(chromedp.CSS("#progress .progress"))); !strings.Contains(p, "已送达 1") {
 		t.Errorf("progress after delivery: %q", p)
+	}
+}
+
+// TestBrowserUpload uploads an XLSX of 1,000 numbers with some invalid ones
+// on the send page: the good ones fill the box, the bad rows are listed by
+// line, and the send goes through to one batch of 990.
+func TestBrowserUpload(t *testing.T) {
+	ctx := chrome(t)
+	f := newFixture(t)
+	consoleUser(t, f, "zhao", app.RoleOperator)
+	cells := []string{"手机号码"}
+	for i := range 1000 {
+		if i%100 == 7 {
+			cells = append(cells, "不是号码")
+		} else {
+			cells = append(cells, fmt.Sprintf("139%08d", i))
+		}
+	}
+	file := filepath.Join(t.TempDir(), "名单.xlsx")
+	if err := os.WriteFile(file, xlsxOf(t, cells), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do(chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "zhao"),
+		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.ID("file")),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{file}),
+		chromedp.WaitVisible(chromedp.ID("bad-rows")))
+	state, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("upload-state")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("number-count")))
+	if !strings.Contains(state, "已读入 990 个号码") || !strings.Contains(counts, "有效 990") {
+		t.Fatalf("after the upload: %q, %q", state, counts)
+	}
+	do(chromedp.SendKeys(chromedp.ID("content"), "【示例单位】年度体检通知"),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.ID("confirm-send")),
+		chromedp.Click(chromedp.ID("confirm-send")),
+		chromedp.WaitVisible(chromedp.ID("sent")))
+	progress, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#progress .progress")))
+	if !strings.Contains(progress, "排队 990") {
+		t.Errorf("batch progress after sending: %q; want 990 queued", progress)
 	}
 }

@@ -57,10 +57,14 @@ func (cs *console) session(c echo.Context) *sessions.Session {
 	return s
 }
 
-// checkCSRF answers EFORBIDDEN unless the form carries the session's token.
+// checkCSRF answers EFORBIDDEN unless the form (or, for script calls, the
+// X-CSRF-Token header) carries the session's token.
 func checkCSRF(c echo.Context, s *sessions.Session) error {
 	want, _ := s.Values["csrf"].(string)
-	got := c.FormValue("csrf")
+	got := c.Request().Header.Get("X-CSRF-Token")
+	if got == "" {
+		got = c.FormValue("csrf")
+	}
 	if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
 		return app.Errorf(app.EFORBIDDEN, "页面已过期，请刷新后重试 (CSRF token missing or wrong)")
 	}

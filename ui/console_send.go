@@ -25,7 +25,7 @@ func (s *Server) renderSend(c echo.Context, status int, data map[string]any) err
 	b := make([]byte, 12)
 	rand.Read(b)
 	data["Token"] = hex.EncodeToString(b)
-	data["MaxNumbers"] = app.MaxRecipients
+	data["MaxNumbers"] = maxUploadNumbers
 	return s.console.render(c, status, "send.html", s.page(c, "发送短信", data))
 }
 
@@ -66,16 +66,26 @@ func (s *Server) send(c echo.Context) error {
 	if len(req.To) == 0 {
 		return fail("numbers", "请至少填写一个手机号码")
 	}
-	if len(req.To) > app.MaxRecipients {
-		return fail("numbers", "一次最多发送10000个号码，请分批发送")
+	if len(req.To) > maxUploadNumbers {
+		return fail("numbers", "一次最多发送100000个号码，请分批发送")
 	}
-	res, err := s.opts.Messages.Send(c.Request().Context(), p, req)
-	if err != nil {
-		if code := app.ErrorCode(err); code == app.EINTERNAL || code == app.EUNAVAILABLE {
-			return err
+	// More than an API call may carry goes as consecutive batches of 10,000.
+	all := req.To
+	var res *app.SendResult
+	for start := 0; start < len(all); start += app.MaxRecipients {
+		part := *req
+		part.To = all[start:min(start+app.MaxRecipients, len(all))]
+		r, err := s.opts.Messages.Send(c.Request().Context(), p, &part)
+		if err != nil {
+			if code := app.ErrorCode(err); code == app.EINTERNAL || code == app.EUNAVAILABLE || res != nil {
+				return err // after a first batch went, the records page shows what did
+			}
+			field, _ := errorField(err)
+			return fail(field, app.ErrorMessage(err))
 		}
-		field, _ := errorField(err)
-		return fail(field, app.ErrorMessage(err))
+		if res == nil {
+			res = r
+		}
 	}
 	if sent == nil || len(sent) > 20 {
 		sent = map[string]int64{}
@@ -84,6 +94,9 @@ func (s *Server) send(c echo.Context) error {
 	sess.Values["sent"] = sent
 	if err := sess.Save(c.Request(), c.Response()); err != nil {
 		return err
+	}
+	if len(all) > app.MaxRecipients {
+		return c.Redirect(http.StatusSeeOther, "/records")
 	}
 	return c.Redirect(http.StatusSeeOther, "/records/"+formatID(res.BatchID)+"?sent=1")
 }

@@ -19,6 +19,7 @@ func (s *Server) consoleRoutes() {
 	s.echo.GET("/", s.dashboard, s.requireUser)
 	s.echo.GET("/send", s.sendPage, s.requireUser)
 	s.echo.POST("/send", s.send, s.requireUser)
+	s.echo.POST("/send/upload", s.uploadNumbers, s.requireUser)
 	s.echo.GET("/records", s.records, s.requireUser)
 	s.echo.GET("/records/:id", s.batch, s.requireUser)
 	s.echo.GET("/records/:id/failed.:format", s.exportFailed, s.requireUser)
