@@ -23,6 +23,7 @@ type ReplyFilter struct {
 	Since  time.Time
 	Cursor string
 	Limit  int
+	Newest bool // newest first (the console's inbox); the cursor then goes back
 }
 
 // ReplyService answers questions about replies, within the caller's scope.

@@ -90,11 +90,19 @@ func (db *DB) FindReplies(ctx context.Context, p *app.Principal, f app.ReplyFilt
 		if err != nil {
 			return nil, "", app.FieldError("cursor", "无效的 cursor")
 		}
-		where, args = append(where, `r.id > ?`), append(args, c)
+		op := `r.id > ?`
+		if f.Newest {
+			op = `r.id < ?`
+		}
+		where, args = append(where, op), append(args, c)
+	}
+	order := `r.id`
+	if f.Newest {
+		order = `r.id desc`
 	}
 	limit := clampLimit(f.Limit)
 	rows, err := db.rdb.QueryContext(ctx, `select r.id, r.channel_id, r.from_number, r.to_number, r.ext, r.content, r.received_at, r.message_id, r.department_id
-		from replies r where `+strings.Join(where, ` and `)+` order by r.id limit ?`, append(args, limit+1)...)
+		from replies r where `+strings.Join(where, ` and `)+` order by `+order+` limit ?`, append(args, limit+1)...)
 	if err != nil {
 		return nil, "", err
 	}

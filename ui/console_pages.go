@@ -25,7 +25,8 @@ func menu(p *app.Principal, current string) []menuItem {
 	if mayConsoleSend(p) {
 		items = append(items, menuItem{ID: "send", Path: "/send", Label: "发送短信"})
 	}
-	items = append(items, menuItem{ID: "records", Path: "/records", Label: "发送记录"})
+	items = append(items, menuItem{ID: "records", Path: "/records", Label: "发送记录"},
+		menuItem{ID: "replies", Path: "/replies", Label: "上行回复"})
 	if p.CanManageChannels() {
 		items = append(items, menuItem{ID: "channels", Path: "/channels", Label: "通道管理"})
 	}
@@ -313,4 +314,28 @@ func (s *Server) channelsPage(c echo.Context) error {
 		return err
 	}
 	return s.console.render(c, http.StatusOK, "channels.html", s.page(c, "通道管理", map[string]any{"Channels": rows}))
+}
+
+// repliesPage is 上行回复: replies, newest first, each linked to the batch
+// of the message it answers.
+func (s *Server) repliesPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	p := c.Get(principalKey).(*app.Principal)
+	list, next, err := s.opts.Replies.FindReplies(ctx, p, app.ReplyFilter{Newest: true, Cursor: c.QueryParam("cursor"), Limit: 50})
+	if err != nil {
+		return err
+	}
+	type replyRow struct{ ID, From, To, Content, At, MessageID, BatchID string }
+	rows := make([]replyRow, 0, len(list))
+	for _, r := range list {
+		row := replyRow{ID: formatID(r.ID), From: r.From, To: r.To, Content: r.Content, At: s.consoleTime(r.ReceivedAt)}
+		if r.MessageID != 0 {
+			row.MessageID = formatID(r.MessageID)
+			if m, err := s.opts.Messages.FindMessageByID(ctx, p, r.MessageID); err == nil {
+				row.BatchID = formatID(m.BatchID)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return s.console.render(c, http.StatusOK, "replies.html", s.page(c, "上行回复", map[string]any{"Replies": rows, "Next": next}))
 }

@@ -224,3 +224,18 @@ func TestConsoleFailedExportResendAndCancel(t *testing.T) {
 		t.Errorf("after cancelling: want 已取消 1 and no cancel button")
 	}
 }
+
+func TestConsoleReplies(t *testing.T) {
+	f := newFixture(t)
+	consoleUser(t, f, "rep1", app.RoleSysadmin)
+	b := newBrowser(t, f.srv.URL)
+	b.login("rep1", "Console2026")
+	if err := f.db.SaveReplies(context.Background(), []*app.Reply{{ChannelID: 1, From: "13800138000", To: "10690001",
+		Content: "收到<b>谢谢</b>", ReceivedAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	status, _, body := b.get("/replies")
+	if status != 200 || !strings.Contains(body, `<h1 id="title">上行回复</h1>`) || !strings.Contains(body, "收到&lt;b&gt;谢谢&lt;/b&gt;") || !strings.Contains(body, "13800138000") {
+		t.Errorf("replies page: %d\n%s", status, body)
+	}
+}

@@ -26,6 +26,7 @@ func (s *Server) consoleRoutes() {
 	s.echo.POST("/records/:id/resend", s.resendFailed, s.requireUser)
 	s.echo.POST("/records/:id/cancel", s.cancelBatch, s.requireUser)
 	s.echo.GET("/channels", s.channelsPage, s.requireUser)
+	s.echo.GET("/replies", s.repliesPage, s.requireUser)
 	s.echo.POST("/lang", s.setLang, s.requireUser)
 	s.echo.GET("/password", s.passwordPage, s.requireUser)
 	s.echo.POST("/password", s.changePassword, s.requireUser)
