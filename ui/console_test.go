@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -239,3 +240,50 @@ func TestConsoleReplies(t *testing.T) {
 		t.Errorf("replies page: %d\n%s", status, body)
 	}
 }
+
+func TestConsoleChannelForms(t *testing.T) {
+	f := newFixture(t)
+	consoleUser(t, f, "chadmin", app.RoleSysadmin)
+	consoleUser(t, f, "chop", app.RoleOperator)
+	b := newBrowser(t, f.srv.URL)
+	b.login("chadmin", "Console2026")
+	form := url.Values{"csrf": {b.csrf("/channels/new")}, "name": {"移动一号"}, "host": {"127.0.0.1"}, "port": {"0"},
+		"system_id": {"sp01"}, "password": {"pw"}, "source_addr": {"10690099"}, "tps": {"200"}, "window": {"32"}, "weight": {"1"},
+		"enabled": {"1"}, "carriers": {"cmcc"}}
+	if status, _, body := b.post("/channels/new", form); status != 400 || !strings.Contains(body, "端口") || !strings.Contains(body, "移动一号") {
+		t.Fatalf("port 0: %d; want 400 naming the port, the form kept", status)
+	}
+	form.Set("port", "2775")
+	if status, loc, body := b.post("/channels/new", form); status != 303 || loc != "/channels" {
+		t.Fatalf("create: %d %s %s", status, loc, body)
+	}
+	list, err := f.db.FindChannels(context.Background())
+	if err != nil || len(list) != 1 || list[0].Password != "pw" || len(list[0].Carriers) != 1 {
+		t.Fatalf("stored channels: %+v %v", list, err)
+	}
+	id := formatInt(list[0].ID)
+	form.Set("name", "移动主通道")
+	form.Set("password", "") // keeps the stored one
+	form.Set("csrf", b.csrf("/channels/"+id))
+	if status, _, _ := b.post("/channels/"+id, form); status != 303 {
+		t.Fatalf("update: %d", status)
+	}
+	if ch, _ := f.db.FindChannelByID(context.Background(), list[0].ID); ch.Name != "移动主通道" || ch.Password != "pw" {
+		t.Errorf("after the update: %q %q; want the new name and the old password", ch.Name, ch.Password)
+	}
+	b.post("/channels/"+id+"/disable", url.Values{"csrf": {b.csrf("/channels")}})
+	if _, _, body := b.get("/channels"); !strings.Contains(body, "已停用") {
+		t.Error("a disabled channel is not shown as 已停用")
+	}
+	op := newBrowser(t, f.srv.URL)
+	op.login("chop", "Console2026")
+	if status, _, _ := op.post("/channels/"+id+"/remove", url.Values{"csrf": {op.csrf("/")}}); status != 403 {
+		t.Errorf("an operator removing a channel: %d, want 403", status)
+	}
+	b.post("/channels/"+id+"/remove", url.Values{"csrf": {b.csrf("/channels")}})
+	if list, _ := f.db.FindChannels(context.Background()); len(list) != 0 {
+		t.Errorf("after removing: %d channels", len(list))
+	}
+}
+
+func formatInt(n int64) string { return strconv.FormatInt(n, 10) }

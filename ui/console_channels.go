@@ -1,0 +1,133 @@
+package ui
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"smsgw/app"
+)
+
+// The channel forms of 通道管理. Changes take effect within a second without
+// a restart: the engine re-reads channel records.
+
+var carrierChoices = []struct {
+	Value app.Carrier
+	Label string
+}{{app.CarrierMobile, "中国移动"}, {app.CarrierUnicom, "中国联通"}, {app.CarrierTelecom, "中国电信"}, {app.CarrierBroadnet, "中国广电"}}
+
+func (s *Server) channelAdmin(c echo.Context) bool {
+	return c.Get(principalKey).(*app.Principal).CanManageChannels()
+}
+
+// channelForm shows the form for a new channel (no id) or an existing one.
+func (s *Server) channelForm(c echo.Context) error {
+	if !s.channelAdmin(c) {
+		return s.forbidden(c)
+	}
+	ch := &app.Channel{Port: 2775, TPS: 100, Window: 16, Weight: 1, Enabled: true}
+	if id := c.Param("id"); id != "" {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			return app.Errorf(app.ENOTFOUND, "通道不存在")
+		}
+		if ch, err = s.opts.Channels.FindChannelByID(c.Request().Context(), n); err != nil {
+			return err
+		}
+	}
+	return s.renderChannelForm(c, http.StatusOK, ch, "", "")
+}
+
+func (s *Server) renderChannelForm(c echo.Context, status int, ch *app.Channel, field, msg string) error {
+	title := "新增通道"
+	if ch.ID != 0 {
+		title = "编辑通道"
+	}
+	has := map[app.Carrier]bool{}
+	for _, k := range ch.Carriers {
+		has[k] = true
+	}
+	return s.console.render(c, status, "channel_form.html", s.page(c, title, map[string]any{"Ch": ch, "Field": field,
+		"Error": msg, "Carriers": carrierChoices, "Has": has}))
+}
+
+// saveChannel creates or updates a channel from the form. An empty password
+// keeps the stored one.
+func (s *Server) saveChannel(c echo.Context) error {
+	if !s.channelAdmin(c) {
+		return s.forbidden(c)
+	}
+	if err := checkCSRF(c, s.console.session(c)); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ch := &app.Channel{}
+	if id := c.Param("id"); id != "" {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			return app.Errorf(app.ENOTFOUND, "通道不存在")
+		}
+		ch.ID = n
+	}
+	num := func(name string) int { n, _ := strconv.Atoi(strings.TrimSpace(c.FormValue(name))); return n }
+	ch.Name, ch.Host, ch.SystemID = strings.TrimSpace(c.FormValue("name")), strings.TrimSpace(c.FormValue("host")), strings.TrimSpace(c.FormValue("system_id"))
+	ch.Password, ch.SourceAddr = c.FormValue("password"), strings.TrimSpace(c.FormValue("source_addr"))
+	ch.Port, ch.TPS, ch.Window, ch.Weight = num("port"), num("tps"), num("window"), num("weight")
+	ch.Standby, ch.Enabled, ch.ResendUndelivered = c.FormValue("standby") != "", c.FormValue("enabled") != "", c.FormValue("resend_undelivered") != ""
+	for _, k := range c.Request().Form["carriers"] {
+		ch.Carriers = append(ch.Carriers, app.Carrier(k))
+	}
+	var err error
+	action := "channel.create"
+	if ch.ID == 0 {
+		err = s.opts.Channels.CreateChannel(ctx, ch)
+	} else {
+		action = "channel.update"
+		err = s.opts.Channels.UpdateChannel(ctx, ch)
+	}
+	s.auditConsole(c, c.Get(userKey).(*app.User), action, "channel:"+formatID(ch.ID), err)
+	if err != nil {
+		if app.ErrorCode(err) != app.EINVALID {
+			return err
+		}
+		field, _ := errorField(err)
+		ch.Password = ""
+		return s.renderChannelForm(c, http.StatusBadRequest, ch, field, app.ErrorMessage(err))
+	}
+	return c.Redirect(http.StatusSeeOther, "/channels")
+}
+
+// channelAction enables, disables or removes a channel.
+func (s *Server) channelAction(c echo.Context) error {
+	if !s.channelAdmin(c) {
+		return s.forbidden(c)
+	}
+	if err := checkCSRF(c, s.console.session(c)); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return app.Errorf(app.ENOTFOUND, "通道不存在")
+	}
+	action := c.Param("action")
+	switch action {
+	case "enable", "disable":
+		var ch *app.Channel
+		if ch, err = s.opts.Channels.FindChannelByID(ctx, id); err == nil {
+			ch.Enabled, ch.Password = action == "enable", ""
+			err = s.opts.Channels.UpdateChannel(ctx, ch)
+		}
+	case "remove":
+		err = s.opts.Channels.DeleteChannel(ctx, id)
+	default:
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	s.auditConsole(c, c.Get(userKey).(*app.User), "channel."+action, "channel:"+formatID(id), err)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/channels")
+}
