@@ -287,3 +287,29 @@ func TestConsoleChannelForms(t *testing.T) {
 }
 
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestConsoleAudit(t *testing.T) {
+	f := newFixture(t)
+	consoleUser(t, f, "aud", app.RoleAuditor)
+	consoleUser(t, f, "aop", app.RoleOperator)
+	b := newBrowser(t, f.srv.URL)
+	b.login("aud", "Console2026")
+	status, _, body := b.get("/audit")
+	if status != 200 || !strings.Contains(body, `<h1 id="title">审计日志</h1>`) || !strings.Contains(body, "login") {
+		t.Errorf("audit page: %d; want the title and the login entries", status)
+	}
+	if status, _, csv := b.get("/audit/export?format=csv&action=login"); status != 200 || !strings.Contains(csv, "login") {
+		t.Errorf("audit export: %d", status)
+	}
+	if _, _, body := b.get("/audit?since=yesterday"); !strings.Contains(body, "开始日期格式") {
+		t.Error("a bad date is not named")
+	}
+	op := newBrowser(t, f.srv.URL)
+	op.login("aop", "Console2026")
+	if status, _, _ := op.get("/audit"); status != 403 {
+		t.Errorf("an operator on /audit: %d", status)
+	}
+	if status, _, _ := op.get("/audit/export?format=csv"); status != 403 {
+		t.Errorf("an operator exporting the audit log: %d", status)
+	}
+}
