@@ -27,6 +27,8 @@ func (b *BatchSummary) Done() int {
 type BatchFilter struct {
 	Since, Until time.Time
 	Content      string // a part of the text
+	To           string // batches that sent to this number
+	UserID       int64  // batches this console user sent
 	Cursor       string
 	Limit        int
 }

@@ -34,6 +34,16 @@ func (db *DB) FindBatches(ctx context.Context, p *app.Principal, f app.BatchFilt
 	if f.Content != "" {
 		where, args = where+" and instr(m.content, ?) > 0", append(args, f.Content)
 	}
+	if f.To != "" {
+		n, err := app.NormalizeNumber(f.To)
+		if err != nil {
+			return nil, "", app.FieldError("to", "号码格式不正确")
+		}
+		where, args = where+" and m.id in (select batch_id from messages where phone = ?)", append(args, n)
+	}
+	if f.UserID != 0 {
+		where, args = where+" and m.user_id = ?", append(args, f.UserID)
+	}
 	limit := clampLimit(f.Limit)
 	list, err := db.findBatches(ctx, p, where, args, limit+1)
 	if err != nil {

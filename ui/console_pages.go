@@ -188,7 +188,11 @@ func (s *Server) consoleTime(t time.Time) string {
 func (s *Server) records(c echo.Context) error {
 	ctx := c.Request().Context()
 	p := c.Get(principalKey).(*app.Principal)
-	f := app.BatchFilter{Content: strings.TrimSpace(c.QueryParam("content")), Cursor: c.QueryParam("cursor"), Limit: 20}
+	f := app.BatchFilter{Content: strings.TrimSpace(c.QueryParam("content")), To: strings.TrimSpace(c.QueryParam("to")),
+		Cursor: c.QueryParam("cursor"), Limit: 20}
+	if c.QueryParam("mine") != "" {
+		f.UserID = c.Get(userKey).(*app.User).ID
+	}
 	if n, err := strconv.Atoi(c.QueryParam("limit")); err == nil && n > 0 && n <= 100 {
 		f.Limit = n
 	}
@@ -200,7 +204,9 @@ func (s *Server) records(c echo.Context) error {
 		return s.recordsPage(c, nil, "", f, "结束日期格式应为 2006-01-02")
 	}
 	list, next, err := s.opts.Batches.FindBatches(ctx, p, f)
-	if err != nil {
+	if app.ErrorCode(err) == app.EINVALID {
+		return s.recordsPage(c, nil, "", f, app.ErrorMessage(err))
+	} else if err != nil {
 		return err
 	}
 	return s.recordsPage(c, s.batchRows(list), next, f, "")
@@ -208,7 +214,7 @@ func (s *Server) records(c echo.Context) error {
 
 func (s *Server) recordsPage(c echo.Context, rows []batchRow, next string, f app.BatchFilter, msg string) error {
 	data := s.page(c, "发送记录", map[string]any{"Batches": rows, "Next": next, "Error": msg,
-		"Content": f.Content, "Since": c.QueryParam("since"), "Until": c.QueryParam("until"),
+		"Content": f.Content, "To": f.To, "Mine": c.QueryParam("mine") != "", "Since": c.QueryParam("since"), "Until": c.QueryParam("until"),
 		"RowsURL": "/records?" + c.Request().URL.RawQuery})
 	return s.console.render(c, http.StatusOK, "records.html", data)
 }

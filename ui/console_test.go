@@ -313,3 +313,37 @@ func TestConsoleAudit(t *testing.T) {
 		t.Errorf("an operator exporting the audit log: %d", status)
 	}
 }
+
+func TestConsoleRecordFilters(t *testing.T) {
+	f := newFixture(t)
+	consoleUser(t, f, "fa", app.RoleSysadmin)
+	consoleUser(t, f, "fb", app.RoleSysadmin)
+	a, bb := newBrowser(t, f.srv.URL), newBrowser(t, f.srv.URL)
+	a.login("fa", "Console2026")
+	bb.login("fb", "Console2026")
+	for _, s := range []struct {
+		b       *browser
+		numbers string
+	}{{a, "13800138000"}, {bb, "13900139000"}} {
+		form := url.Values{"csrf": {s.b.csrf("/send")}, "numbers": {s.numbers}, "content": {"【示例单位】筛选"}, "mode": {"now"}}
+		if status, _, _ := s.b.post("/send", form); status != 303 {
+			t.Fatal("send failed")
+		}
+	}
+	count := func(b *browser, q string) int {
+		_, _, body := b.get("/records?" + q)
+		return strings.Count(body, `<tr id="batch-`)
+	}
+	if n := count(a, ""); n != 2 {
+		t.Errorf("all: %d, want 2", n)
+	}
+	if n := count(a, "to=13900139000"); n != 1 {
+		t.Errorf("by number: %d, want 1", n)
+	}
+	if n := count(a, "mine=1"); n != 1 {
+		t.Errorf("mine: %d, want 1", n)
+	}
+	if _, _, body := a.get("/records?to=abc"); !strings.Contains(body, "号码格式不正确") {
+		t.Error("a bad number filter is not named")
+	}
+}
