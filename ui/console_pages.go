@@ -31,6 +31,9 @@ func menu(p *app.Principal, current string) []menuItem {
 	if p.CanManageChannels() {
 		items = append(items, menuItem{ID: "channels", Path: "/channels", Label: "通道管理"})
 	}
+	if p.CanManageOrg() {
+		items = append(items, menuItem{ID: "org", Path: "/org", Label: "组织与用户"})
+	}
 	if p.Role != app.RoleOperator {
 		items = append(items, menuItem{ID: "audit", Path: "/audit", Label: "审计日志"})
 	}

@@ -347,3 +347,49 @@ func TestConsoleRecordFilters(t *testing.T) {
 		t.Error("a bad number filter is not named")
 	}
 }
+
+func TestConsoleOrg(t *testing.T) {
+	f := newFixture(t)
+	consoleUser(t, f, "orgadm", app.RoleSysadmin)
+	consoleUser(t, f, "orgop", app.RoleOperator)
+	b := newBrowser(t, f.srv.URL)
+	b.login("orgadm", "Console2026")
+	if status, _, body := b.get("/org"); status != 200 || !strings.Contains(body, `<h1 id="title">组织与用户</h1>`) {
+		t.Fatalf("org page: %d", status)
+	}
+	if status, loc, body := b.post("/org/department", url.Values{"csrf": {b.csrf("/org")}, "name": {"办公室"}, "parent_id": {"1"}}); status != 303 || loc != "/org" {
+		t.Fatalf("add department: %d %s", status, body)
+	}
+	depts, _ := f.db.FindDepartments(context.Background(), &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID})
+	var office int64
+	for _, d := range depts {
+		if d.Name == "办公室" {
+			office = d.ID
+		}
+	}
+	if office == 0 {
+		t.Fatal("the department was not stored")
+	}
+	form := url.Values{"csrf": {b.csrf("/org")}, "username": {"xiaoli"}, "display_name": {"小李"}, "department_id": {formatInt(office)},
+		"role": {"operator"}, "password": {"short"}}
+	if status, _, body := b.post("/org/user", form); status != 400 || !strings.Contains(body, "至少8位") || !strings.Contains(body, `value="xiaoli"`) {
+		t.Errorf("a weak password: %d; want 400 naming the policy, the form kept", status)
+	}
+	form.Set("password", "Xiaoli2026")
+	if status, _, _ := b.post("/org/user", form); status != 303 {
+		t.Fatalf("add user: %d", status)
+	}
+	nu, err := f.db.FindUserByUsername(context.Background(), "xiaoli")
+	if err != nil || !nu.MustChangePassword || nu.DepartmentID != office {
+		t.Fatalf("stored user %+v %v", nu, err)
+	}
+	b.post("/org/disable", url.Values{"csrf": {b.csrf("/org")}, "user_id": {formatInt(nu.ID)}})
+	if u, _ := f.db.FindUserByUsername(context.Background(), "xiaoli"); u.Enabled {
+		t.Error("the user is still enabled")
+	}
+	op := newBrowser(t, f.srv.URL)
+	op.login("orgop", "Console2026")
+	if status, _, _ := op.get("/org"); status != 403 {
+		t.Errorf("an operator on /org: %d", status)
+	}
+}

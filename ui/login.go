@@ -33,6 +33,8 @@ func (s *Server) consoleRoutes() {
 	s.echo.POST("/channels/:id/:action", s.channelAction, s.requireUser)
 	s.echo.GET("/replies", s.repliesPage, s.requireUser)
 	s.echo.GET("/audit", s.auditPage, s.requireUser)
+	s.echo.GET("/org", s.orgPage, s.requireUser)
+	s.echo.POST("/org/:action", s.orgAction, s.requireUser)
 	s.echo.GET("/audit/export", s.exportAudit, s.requireUser)
 	s.echo.POST("/lang", s.setLang, s.requireUser)
 	s.echo.GET("/password", s.passwordPage, s.requireUser)
