@@ -32,7 +32,8 @@ func menu(p *app.Principal, current string) []menuItem {
 		items = append(items, menuItem{ID: "channels", Path: "/channels", Label: "通道管理"})
 	}
 	if p.CanManageOrg() {
-		items = append(items, menuItem{ID: "org", Path: "/org", Label: "组织与用户"})
+		items = append(items, menuItem{ID: "org", Path: "/org", Label: "组织与用户"},
+			menuItem{ID: "apps", Path: "/apps", Label: "应用接入"})
 	}
 	if p.Role != app.RoleOperator {
 		items = append(items, menuItem{ID: "audit", Path: "/audit", Label: "审计日志"})

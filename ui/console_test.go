@@ -393,3 +393,35 @@ func TestConsoleOrg(t *testing.T) {
 		t.Errorf("an operator on /org: %d", status)
 	}
 }
+
+func TestConsoleApps(t *testing.T) {
+	f := newFixture(t)
+	consoleUser(t, f, "appadm", app.RoleSysadmin)
+	b := newBrowser(t, f.srv.URL)
+	b.login("appadm", "Console2026")
+	status, _, body := b.post("/apps/create", url.Values{"csrf": {b.csrf("/apps")}, "name": {"OA系统"}, "department_id": {"1"}, "rate_limit": {"50"}, "free_text": {"1"}})
+	m := regexp.MustCompile(`<code id="secret">([0-9a-f]+)</code>`).FindStringSubmatch(body)
+	if status != 200 || m == nil {
+		t.Fatalf("create app: %d; want the secret shown once", status)
+	}
+	if _, err := f.db.Authenticate(context.Background(), m[1]); err != nil {
+		t.Fatalf("the shown secret does not authenticate: %v", err)
+	}
+	if _, _, list := b.get("/apps"); strings.Contains(list, m[1]) || !strings.Contains(list, "OA系统") {
+		t.Error("the apps list shows the secret, or not the app")
+	}
+	apps, _ := f.db.FindApps(context.Background(), &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID})
+	var id int64
+	for _, k := range apps {
+		if k.Name == "OA系统" {
+			id = k.ID
+		}
+	}
+	_, _, body = b.post("/apps/rotate", url.Values{"csrf": {b.csrf("/apps")}, "app_id": {formatInt(id)}})
+	if n := regexp.MustCompile(`<code id="secret">([0-9a-f]+)</code>`).FindStringSubmatch(body); n == nil || n[1] == m[1] {
+		t.Fatal("rotating shows no new secret")
+	}
+	if _, err := f.db.Authenticate(context.Background(), m[1]); err == nil {
+		t.Error("the old secret still works after rotating")
+	}
+}

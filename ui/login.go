@@ -34,6 +34,8 @@ func (s *Server) consoleRoutes() {
 	s.echo.GET("/replies", s.repliesPage, s.requireUser)
 	s.echo.GET("/audit", s.auditPage, s.requireUser)
 	s.echo.GET("/org", s.orgPage, s.requireUser)
+	s.echo.GET("/apps", s.appsPage, s.requireUser)
+	s.echo.POST("/apps/:action", s.appAction, s.requireUser)
 	s.echo.POST("/org/:action", s.orgAction, s.requireUser)
 	s.echo.GET("/audit/export", s.exportAudit, s.requireUser)
 	s.echo.POST("/lang", s.setLang, s.requireUser)
