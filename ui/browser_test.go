@@ -2,7 +2,6 @@ package ui_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,6 +68,24 @@ func screenshotOnFailure(t *testing.T, tab context.Context) {
 	}
 }
 
+// do runs browser actions and fails the test on the first error.
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// read runs one browser action that answers a string.
+func read(t *testing.T, ctx context.Context, a chromedp.Action[string]) string {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // TestBrowserLogin logs in through the real page in Chromium: first login,
 // forced password change, home, logout.
 func TestBrowserLogin(t *testing.T) {
@@ -78,37 +95,23 @@ func TestBrowserLogin(t *testing.T) {
 	if err := f.db.CreateUser(context.Background(), nil, u, "Initial2026"); err != nil {
 		t.Fatal(err)
 	}
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	read := func(a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	do(chromedp.Navigate(f.srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("username")))
-	title := read(chromedp.Title())
-	do(chromedp.SendKeys(chromedp.ID("username"), "liu"),
+	do(t, ctx, chromedp.Navigate(f.srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("username")))
+	title := read(t, ctx, chromedp.Title())
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("username"), "liu"),
 		chromedp.SendKeys(chromedp.ID("password"), "wrong-pass-1"),
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.ID("error")))
-	errText := read(chromedp.Text(chromedp.ID("error")))
+	errText := read(t, ctx, chromedp.Text(chromedp.ID("error")))
 	// The page came back with the username kept and the password empty.
-	do(chromedp.SendKeys(chromedp.ID("password"), "Initial2026"),
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("password"), "Initial2026"),
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.ID("new")),
 		chromedp.SendKeys(chromedp.ID("old"), "Initial2026"),
 		chromedp.SendKeys(chromedp.ID("new"), "Browser2026"),
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.ID("who")))
-	welcome := read(chromedp.Text(chromedp.ID("who")))
-	do(chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("username")))
+	welcome := read(t, ctx, chromedp.Text(chromedp.ID("who")))
+	do(t, ctx, chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("username")))
 	if !strings.Contains(title, "登录") || !strings.Contains(errText, "用户名或密码错误") || !strings.Contains(welcome, "刘六") {
 		t.Fatalf("title %q, error %q, welcome %q", title, errText, welcome)
 	}
@@ -124,21 +127,7 @@ func TestBrowserSend(t *testing.T) {
 	if err := f.db.CreateUser(context.Background(), nil, u, "Console2026"); err != nil {
 		t.Fatal(err)
 	}
-	read := func(a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	do(chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
+	do(t, ctx, chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), "wang"),
 		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
 		chromedp.Click(chromedp.ID("submit")),
@@ -147,18 +136,18 @@ func TestBrowserSend(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("numbers")),
 		chromedp.SendKeys(chromedp.ID("numbers"), "13800138000\n13800138000\n12345"),
 		chromedp.SendKeys(chromedp.ID("content"), "【示例单位】明天上午九点开会"))
-	counts := read(chromedp.Text(chromedp.ID("number-count")))
-	chars := read(chromedp.Text(chromedp.ID("char-count")))
+	counts := read(t, ctx, chromedp.Text(chromedp.ID("number-count")))
+	chars := read(t, ctx, chromedp.Text(chromedp.ID("char-count")))
 	if !strings.Contains(counts, "有效 1") || !strings.Contains(counts, "重复 1") || !strings.Contains(counts, "无效 1") {
 		t.Errorf("number counter: %q", counts)
 	}
 	if !strings.Contains(chars, "14 个字") || !strings.Contains(chars, "每条 1") {
 		t.Errorf("character counter: %q", chars)
 	}
-	do(chromedp.Click(chromedp.ID("clean")), chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("confirm-send")))
-	total := read(chromedp.Text(chromedp.ID("confirm-total")))
-	do(chromedp.Click(chromedp.ID("confirm-send")), chromedp.WaitVisible(chromedp.ID("sent")))
-	status := read(chromedp.Text(chromedp.CSS("#messages tbody td:nth-child(2)")))
+	do(t, ctx, chromedp.Click(chromedp.ID("clean")), chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("confirm-send")))
+	total := read(t, ctx, chromedp.Text(chromedp.ID("confirm-total")))
+	do(t, ctx, chromedp.Click(chromedp.ID("confirm-send")), chromedp.WaitVisible(chromedp.ID("sent")))
+	status := read(t, ctx, chromedp.Text(chromedp.CSS("#messages tbody td:nth-child(2)")))
 	if total != "1" || status != "排队中" {
 		t.Fatalf("confirmation total %q, status after sending %q", total, status)
 	}
@@ -177,8 +166,8 @@ func TestBrowserSend(t *testing.T) {
 	if err := f.db.ApplyReceipts(ctxb, []app.Receipt{{ChannelID: 1, SMSCID: "b1", Stat: "DELIVRD", Err: "000", At: now}}); err != nil {
 		t.Fatal(err)
 	}
-	do(chromedp.WaitVisible(chromedp.CSS("#messages td.status-delivered"))) // the page refreshes itself
-	if p := read(chromedp.Text(chromedp.CSS("#progress .progress"))); !strings.Contains(p, "已送达 1") {
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#messages td.status-delivered"))) // the page refreshes itself
+	if p := read(t, ctx, chromedp.Text(chromedp.CSS("#progress .progress"))); !strings.Contains(p, "已送达 1") {
 		t.Errorf("progress after delivery: %q", p)
 	}
 }
@@ -190,25 +179,11 @@ func TestBrowserUpload(t *testing.T) {
 	ctx := chrome(t)
 	f := newFixture(t)
 	consoleUser(t, f, "zhao", app.RoleOperator)
-	cells := []string{"手机号码"}
-	for i := range 1000 {
-		if i%100 == 7 {
-			cells = append(cells, "不是号码")
-		} else {
-			cells = append(cells, fmt.Sprintf("139%08d", i))
-		}
-	}
 	file := filepath.Join(t.TempDir(), "名单.xlsx")
-	if err := os.WriteFile(file, xlsxOf(t, cells), 0o644); err != nil {
+	if err := os.WriteFile(file, xlsxOf(t, thousandNumbers()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	do(chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
+	do(t, ctx, chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), "zhao"),
 		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
 		chromedp.Click(chromedp.ID("submit")),
@@ -223,7 +198,7 @@ func TestBrowserUpload(t *testing.T) {
 	if !strings.Contains(state, "已读入 990 个号码") || !strings.Contains(counts, "有效 990") {
 		t.Fatalf("after the upload: %q, %q", state, counts)
 	}
-	do(chromedp.SendKeys(chromedp.ID("content"), "【示例单位】年度体检通知"),
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("content"), "【示例单位】年度体检通知"),
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.ID("confirm-send")),
 		chromedp.Click(chromedp.ID("confirm-send")),

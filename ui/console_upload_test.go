@@ -51,6 +51,20 @@ func xlsxOf(t *testing.T, cells []string) []byte {
 	return buf.Bytes()
 }
 
+// thousandNumbers is a header and 1,000 rows, 10 of them not numbers (the
+// first on line 9).
+func thousandNumbers() []string {
+	cells := []string{"手机号码"}
+	for i := range 1000 {
+		if i%100 == 7 {
+			cells = append(cells, "不是号码")
+		} else {
+			cells = append(cells, fmt.Sprintf("139%08d", i))
+		}
+	}
+	return cells
+}
+
 func TestConsoleUpload(t *testing.T) {
 	f := newFixture(t)
 	consoleUser(t, f, "up1", app.RoleOperator)
@@ -74,15 +88,7 @@ func TestConsoleUpload(t *testing.T) {
 	})
 
 	t.Run("XLSXOfAThousand", func(t *testing.T) {
-		cells := []string{"手机号码"}
-		for i := range 1000 {
-			if i%100 == 7 {
-				cells = append(cells, "不是号码")
-			} else {
-				cells = append(cells, fmt.Sprintf("139%08d", i))
-			}
-		}
-		status, ans := b.upload("list.xlsx", xlsxOf(t, cells))
+		status, ans := b.upload("list.xlsx", xlsxOf(t, thousandNumbers()))
 		if status != 200 || len(ans["numbers"].([]any)) != 990 || ans["bad_count"].(float64) != 10 {
 			t.Fatalf("xlsx: %d, %d numbers, %v bad; want 990 and 10", status, len(ans["numbers"].([]any)), ans["bad_count"])
 		}
