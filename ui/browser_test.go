@@ -208,3 +208,33 @@ func TestBrowserUpload(t *testing.T) {
 		t.Errorf("batch progress after sending: %q; want 990 queued", progress)
 	}
 }
+
+// TestBrowserTabletAndRoles opens the console at tablet width as an
+// operator: no page is wider than the screen, and the menu has no channel
+// page, whose address answers with the 403 page.
+func TestBrowserTabletAndRoles(t *testing.T) {
+	ctx := chrome(t)
+	f := newFixture(t)
+	consoleUser(t, f, "tablet", app.RoleOperator)
+	do(t, ctx, chromedp.EmulateViewport(800, 1100),
+		chromedp.Navigate(f.srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "tablet"),
+		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.ID("menu")))
+	menu := read(t, ctx, chromedp.Text(chromedp.ID("menu")))
+	if strings.Contains(menu, "通道管理") || !strings.Contains(menu, "发送短信") {
+		t.Errorf("an operator's menu: %q", menu)
+	}
+	for _, path := range []string{"/", "/send", "/records", "/replies"} {
+		do(t, ctx, chromedp.Navigate(f.srv.URL+path), chromedp.WaitVisible(chromedp.ID("title")))
+		width, err := chromedp.Run(ctx, chromedp.Evaluate[int]("document.documentElement.scrollWidth"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if width > 800 {
+			t.Errorf("%s is %d px wide on an 800 px screen", path, width)
+		}
+	}
+	do(t, ctx, chromedp.Navigate(f.srv.URL+"/channels"), chromedp.WaitVisible(chromedp.ID("forbidden")))
+}

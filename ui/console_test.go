@@ -14,6 +14,15 @@ import (
 
 var tokenRE = regexp.MustCompile(`name="token" value="([0-9a-f]+)"`)
 
+// newBrowserAs creates an operator and logs it in.
+func newBrowserAs(t *testing.T, f *fixture, username string) *browser {
+	t.Helper()
+	consoleUser(t, f, username, app.RoleOperator)
+	b := newBrowser(t, f.srv.URL)
+	b.login(username, "Console2026")
+	return b
+}
+
 // consoleUser creates a user who need not change the password.
 func consoleUser(t *testing.T, f *fixture, username string, role app.Role) {
 	t.Helper()
@@ -89,6 +98,16 @@ func TestConsolePages(t *testing.T) {
 		_, _, body := b.get(strings.TrimSuffix(loc, "?sent=1"))
 		if strings.Count(body, `<tr id="msg-`) != 2 || !strings.Contains(body, "123") {
 			t.Errorf("batch page: want 2 messages and the rejected number 123:\n%s", body)
+		}
+		link := regexp.MustCompile(`href="(/messages/[0-9]+)"`).FindStringSubmatch(body)
+		if link == nil {
+			t.Fatal("the batch page links no message")
+		}
+		if status, _, detail := b.get(link[1]); status != 200 || !strings.Contains(detail, "排队中") || !strings.Contains(detail, "明天上午九点开会") {
+			t.Errorf("message detail: %d", status)
+		}
+		if status, _, _ := newBrowserAs(t, f, "op3").get(link[1]); status != 404 {
+			t.Errorf("another operator's message: %d, want 404", status)
 		}
 		_, _, list := b.get("/records")
 		if strings.Count(list, `<tr id="batch-`) != 1 {

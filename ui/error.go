@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -56,9 +57,29 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if status == http.StatusInternalServerError {
 		s.log.Error("internal error", "method", c.Request().Method, "path", c.Path(), "error", err)
 	}
+	if s.consolePage(c) {
+		if status == http.StatusInternalServerError {
+			body.Message = "系统内部错误，请稍后重试或联系管理员"
+		}
+		data := s.page(c, "出错了", map[string]any{"Message": body.Message, "Code": body.Code})
+		if err := s.console.render(c, status, "error.html", data); err != nil {
+			s.log.Warn("writing error page failed", "error", err)
+		}
+		return
+	}
 	if err := c.JSON(status, body); err != nil {
 		s.log.Warn("writing error answer failed", "error", err)
 	}
+}
+
+// consolePage reports whether c is a logged-in console page (not the API,
+// not a script call), which gets its errors as a page.
+func (s *Server) consolePage(c echo.Context) bool {
+	if s.console == nil || strings.HasPrefix(c.Request().URL.Path, "/api/") || c.Request().URL.Path == "/send/upload" {
+		return false
+	}
+	_, ok := c.Get(userKey).(*app.User)
+	return ok
 }
 
 // httpCode names echo's own errors (unknown route, wrong method, ...).
