@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"smsgw/app"
@@ -237,4 +238,68 @@ func TestBrowserTabletAndRoles(t *testing.T) {
 		}
 	}
 	do(t, ctx, chromedp.Navigate(f.srv.URL+"/channels"), chromedp.WaitVisible(chromedp.ID("forbidden")))
+}
+
+// TestBrowserFailedResendAndSchedule goes through the rest of the daily
+// work in Chromium: export the failed numbers, resend them, then schedule a
+// batch and cancel it.
+func TestBrowserFailedResendAndSchedule(t *testing.T) {
+	ctx := chrome(t)
+	f := newFixture(t)
+	consoleUser(t, f, "chen", app.RoleOperator)
+	login := []chromedp.Action[chromedp.Void]{chromedp.Navigate(f.srv.URL + "/send"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "chen"), chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
+		chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("numbers"))}
+	do(t, ctx, login...)
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("numbers"), "13800138000\n13800138001\n13800138002"),
+		chromedp.SendKeys(chromedp.ID("content"), "【示例单位】请回复确认"),
+		chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("confirm-send")),
+		chromedp.Click(chromedp.ID("confirm-send")), chromedp.WaitVisible(chromedp.ID("sent")))
+
+	// Two of the three fail (the engine's part, straight in the store).
+	bg := context.Background()
+	jobs, err := f.db.Claim(bg, 10)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("claim: %v %v", jobs, err)
+	}
+	ms, now := jobs[0].Messages, time.Now()
+	if err := f.db.Record(bg, []app.Outcome{
+		{MessageID: ms[0].ID, ChannelID: 1, Kind: app.OutcomeSubmitted, SMSCIDs: []string{"ok"}, At: now},
+		{MessageID: ms[1].ID, ChannelID: 1, Kind: app.OutcomeFailed, ErrorCode: "SMPP_0x0B", At: now},
+		{MessageID: ms[2].ID, ChannelID: 1, Kind: app.OutcomeFailed, ErrorCode: "SMPP_0x0B", At: now}}, []string{jobs[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.ApplyReceipts(bg, []app.Receipt{{ChannelID: 1, SMSCID: "ok", Stat: "DELIVRD", Err: "000", At: now}}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.WaitVisible(chromedp.ID("export-csv"))) // the page refreshes itself until the batch is done
+	csv, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.getElementById('export-csv').href).then(r => r.text())`,
+		func(p *runtime.EvaluateParams) { await := true; p.AwaitPromise = &await }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(csv, "SMPP_0x0B") != 2 || strings.Contains(csv, ms[0].To) {
+		t.Errorf("exported failed numbers:\n%s", csv)
+	}
+	do(t, ctx, chromedp.Click(chromedp.ID("resend")), chromedp.WaitVisible(chromedp.ID("resend-confirm")),
+		chromedp.Click(chromedp.ID("resend-confirm")), chromedp.WaitVisible(chromedp.ID("resend-of")))
+	if p := read(t, ctx, chromedp.Text(chromedp.CSS("#progress .progress"))); !strings.Contains(p, "排队 2") {
+		t.Errorf("the resend batch: %q; want 2 queued", p)
+	}
+
+	// Schedule one for tomorrow, then cancel it.
+	tomorrow := time.Now().Add(24 * time.Hour).In(time.FixedZone("CST", 8*3600)).Format("2006-01-02T15:04")
+	do(t, ctx, chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("numbers")),
+		chromedp.SendKeys(chromedp.ID("numbers"), "13800138009"),
+		chromedp.SendKeys(chromedp.ID("content"), "【示例单位】明天的通知"),
+		chromedp.Click(chromedp.ID("mode-scheduled")), chromedp.WaitVisible(chromedp.ID("send_at")))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const e = document.getElementById('send_at'); e.value = '`+tomorrow+`'; e.dispatchEvent(new Event('input')); return true })()`)); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("confirm-send")),
+		chromedp.Click(chromedp.ID("confirm-send")), chromedp.WaitVisible(chromedp.ID("cancel-batch")),
+		chromedp.Click(chromedp.ID("cancel-batch")), chromedp.WaitNotPresent(chromedp.ID("cancel-batch")))
+	if p := read(t, ctx, chromedp.Text(chromedp.CSS("#progress .progress"))); !strings.Contains(p, "已取消 1") {
+		t.Errorf("after cancelling: %q", p)
+	}
 }
