@@ -45,4 +45,7 @@ type BatchService interface {
 	CancelBatch(ctx context.Context, p *Principal, id int64) (int, error)
 	// CountMessages counts the messages created since then by status.
 	CountMessages(ctx context.Context, p *Principal, since time.Time) (map[Status]int, error)
+	// CountMessagesByHour is CountMessages for each hour since then (at most
+	// 24, the first from since).
+	CountMessagesByHour(ctx context.Context, p *Principal, since time.Time) ([]map[Status]int, error)
 }

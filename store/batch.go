@@ -133,6 +133,44 @@ func (db *DB) CountMessages(ctx context.Context, p *app.Principal, since time.Ti
 		out, append([]any{first}, scopeArgs...)...)
 }
 
+// CountMessagesByHour counts like CountMessages, hour by hour.
+func (db *DB) CountMessagesByHour(ctx context.Context, p *app.Principal, since time.Time) ([]map[app.Status]int, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	if !p.HasScope(app.ScopeQuery) {
+		return nil, app.Errorf(app.EFORBIDDEN, "该应用没有查询权限 (scope query)")
+	}
+	first, err := db.firstIDSince(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[app.Status]int, 24)
+	for i := range out {
+		out[i] = map[app.Status]int{}
+	}
+	scope, scopeArgs := messageScope(p)
+	rows, err := db.rdb.QueryContext(ctx, `select (m.created_at - ?) / 3600000, m.status, count(*) from messages m
+		where m.id >= ? and m.created_at >= ? and `+scope+` group by 1, 2`, append([]any{ms(since), first, ms(since)}, scopeArgs...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h int64
+		var st string
+		var n int
+		if err := rows.Scan(&h, &st, &n); err != nil {
+			return nil, err
+		}
+		if h >= 0 && h < 24 {
+			out[h][app.Status(st)] += n
+		}
+	}
+	return out, rows.Err()
+}
+
 func (db *DB) firstIDSince(ctx context.Context, since time.Time) (int64, error) {
 	var lo, hi sql.NullInt64
 	if err := db.rdb.QueryRowContext(ctx, `select min(id), max(id) from messages`).Scan(&lo, &hi); err != nil || !lo.Valid {

@@ -40,6 +40,10 @@ func TestBatchesAndCounts(t *testing.T) {
 	if err != nil || counts[app.StatusFailed] != 1 || counts[app.StatusSubmitting] != 4 {
 		t.Errorf("counts since ever: %v, %v", counts, err)
 	}
+	hourly, err := db.CountMessagesByHour(ctx, p, time.Now().Add(-30*time.Minute))
+	if err != nil || len(hourly) != 24 || hourly[0][app.StatusFailed] != 1 || hourly[0][app.StatusSubmitting] != 4 {
+		t.Errorf("by hour: %v, %v; want this half hour's counts in the first hour", hourly, err)
+	}
 	counts, err = db.CountMessages(ctx, p, time.Now().Add(time.Hour))
 	if err != nil || len(counts) != 0 {
 		t.Errorf("counts since an hour ahead: %v, %v; want none", counts, err)

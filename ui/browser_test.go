@@ -223,6 +223,7 @@ func TestBrowserTabletAndRoles(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
 		chromedp.Click(chromedp.ID("submit")),
 		chromedp.WaitVisible(chromedp.ID("menu")))
+	do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#hour-chart canvas"))) // ECharts drew today's chart
 	menu := read(t, ctx, chromedp.Text(chromedp.ID("menu")))
 	if strings.Contains(menu, "通道管理") || !strings.Contains(menu, "发送短信") {
 		t.Errorf("an operator's menu: %q", menu)

@@ -38,7 +38,7 @@ func menu(p *app.Principal, current string) []menuItem {
 	if p.Role != app.RoleOperator {
 		items = append(items, menuItem{ID: "audit", Path: "/audit", Label: "审计日志"})
 	}
-	items = append(items, menuItem{ID: "settings", Path: "/password", Label: "个人设置"})
+	items = append(items, menuItem{ID: "settings", Path: "/settings", Label: "个人设置"})
 	for i := range items {
 		items[i].On = items[i].Path == current || current != "/" && items[i].Path != "/" && strings.HasPrefix(current, items[i].Path)
 	}
@@ -72,10 +72,12 @@ func (s *Server) setLang(c echo.Context) error {
 	if err := checkCSRF(c, sess); err != nil {
 		return err
 	}
-	if lang, _ := sess.Values["lang"].(string); lang == "en" {
-		delete(sess.Values, "lang")
-	} else {
+	lang, _ := sess.Values["lang"].(string)
+	switch want := c.FormValue("lang"); {
+	case want == "en" || want == "" && lang != "en": // no choice given: the top bar's toggle
 		sess.Values["lang"] = "en"
+	default:
+		delete(sess.Values, "lang")
 	}
 	if err := sess.Save(c.Request(), c.Response()); err != nil {
 		return err
@@ -93,16 +95,26 @@ func (s *Server) dashboard(c echo.Context) error {
 	p := c.Get(principalKey).(*app.Principal)
 	now := time.Now().In(s.opts.Location)
 	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.opts.Location)
-	counts, err := s.opts.Batches.CountMessages(ctx, p, midnight)
+	hourly, err := s.opts.Batches.CountMessagesByHour(ctx, p, midnight)
 	if err != nil {
 		return err
+	}
+	counts := map[app.Status]int{}
+	chart := hourChart{Hours: make([]string, 0, 24)}
+	for h := 0; h <= now.Hour() && h < len(hourly); h++ {
+		hs := todayStats(hourly[h])
+		chart.Hours = append(chart.Hours, fmt.Sprintf("%02d时", h))
+		chart.Delivered, chart.Failed, chart.Pending = append(chart.Delivered, hs.Delivered), append(chart.Failed, hs.Failed), append(chart.Pending, hs.Pending)
+		for status, n := range hourly[h] {
+			counts[status] += n
+		}
 	}
 	st := todayStats(counts)
 	batches, _, err := s.opts.Batches.FindBatches(ctx, p, app.BatchFilter{Limit: 5})
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Stats": st, "Batches": s.batchRows(batches), "RowsURL": "/records?limit=5"}
+	data := map[string]any{"Stats": st, "Batches": s.batchRows(batches), "RowsURL": "/records?limit=5", "Chart": chart}
 	if p.CanManageChannels() {
 		data["Channels"], err = s.channelRows(c)
 		if err != nil {
@@ -110,6 +122,12 @@ func (s *Server) dashboard(c echo.Context) error {
 		}
 	}
 	return s.console.render(c, http.StatusOK, "dashboard.html", s.page(c, "首页", data))
+}
+
+// hourChart is today's messages hour by hour, for the dashboard's chart.
+type hourChart struct {
+	Hours                      []string
+	Delivered, Failed, Pending []int
 }
 
 type stats struct {
@@ -405,4 +423,9 @@ func (s *Server) messagePage(c echo.Context) error {
 	return s.console.render(c, http.StatusOK, "message.html", s.page(c, "短信详情", map[string]any{"M": m,
 		"Status": statusLabel(m.Status), "Created": s.consoleTime(m.CreatedAt), "Submitted": s.consoleTime(m.SubmittedAt),
 		"Done": s.consoleTime(m.DoneAt), "BatchID": formatID(m.BatchID), "Channel": formatID(m.ChannelID)}))
+}
+
+// settingsPage is 个人设置: the account, the password, the language.
+func (s *Server) settingsPage(c echo.Context) error {
+	return s.console.render(c, http.StatusOK, "settings.html", s.page(c, "个人设置", nil))
 }

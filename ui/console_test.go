@@ -147,6 +147,10 @@ func TestConsolePages(t *testing.T) {
 		if _, _, body := b.get("/records"); !strings.Contains(body, `<h1 id="title">Records</h1>`) {
 			t.Errorf("after switching to English the records title is not English")
 		}
+		b.post("/lang", url.Values{"csrf": {b.csrf("/settings")}, "lang": {"zh"}, "back": {"/settings"}})
+		if _, _, body := b.get("/settings"); !strings.Contains(body, `<h1 id="title">个人设置</h1>`) {
+			t.Errorf("choosing Chinese in the settings did not switch back")
+		}
 	})
 
 	t.Run("StaticFilesCarryTheirHash", func(t *testing.T) {

@@ -32,6 +32,7 @@ func (s *Server) consoleRoutes() {
 	s.echo.POST("/channels/:id", s.saveChannel, s.requireUser)
 	s.echo.POST("/channels/:id/:action", s.channelAction, s.requireUser)
 	s.echo.GET("/replies", s.repliesPage, s.requireUser)
+	s.echo.GET("/settings", s.settingsPage, s.requireUser)
 	s.echo.GET("/messages/:id", s.messagePage, s.requireUser)
 	s.echo.GET("/audit", s.auditPage, s.requireUser)
 	s.echo.GET("/org", s.orgPage, s.requireUser)
