@@ -304,3 +304,29 @@ func TestBrowserFailedResendAndSchedule(t *testing.T) {
 		t.Errorf("after cancelling: %q", p)
 	}
 }
+
+// TestBrowserLargeSend sends 12,000 numbers: the page submits them as two
+// batches of at most 10,000 with a progress bar, then shows the records.
+func TestBrowserLargeSend(t *testing.T) {
+	ctx := chrome(t)
+	f := newFixture(t)
+	consoleUser(t, f, "bulk", app.RoleOperator)
+	do(t, ctx, chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "bulk"), chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
+		chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("numbers")))
+	fill := `(() => { const a = []; for (let i = 0; i < 12000; i++) a.push('137' + String(i).padStart(8, '0'));
+		const e = document.getElementById('numbers'); e.value = a.join('\n'); e.dispatchEvent(new Event('input')); return true })()`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fill)); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("content"), "【示例单位】全员通知"),
+		chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("confirm-send")))
+	if n := read(t, ctx, chromedp.Text(chromedp.ID("confirm-numbers"))); n != "12000" {
+		t.Fatalf("confirmation shows %s numbers", n)
+	}
+	do(t, ctx, chromedp.Click(chromedp.ID("confirm-send")), chromedp.WaitVisible(chromedp.ID("batches")))
+	rows := read(t, ctx, chromedp.Text(chromedp.CSS("#batches tbody")))
+	if !strings.Contains(rows, "10000") || !strings.Contains(rows, "2000") {
+		t.Errorf("records after the large send: %q; want batches of 10000 and 2000", rows)
+	}
+}
