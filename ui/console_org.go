@@ -34,14 +34,14 @@ func (s *Server) renderOrg(c echo.Context, status int, field, msg string, form m
 	names := map[int64]string{}
 	depth := map[int64]int{}
 	type deptRow struct {
-		ID, Name, Ext, Indent string
-		Enabled               bool
+		ID, ParentID, Name, Ext, Indent string
+		Enabled                         bool
 	}
 	var drows []deptRow
 	for _, d := range depts { // parents first
 		names[d.ID] = d.Name
 		depth[d.ID] = depth[d.ParentID] + 1
-		drows = append(drows, deptRow{ID: formatID(d.ID), Name: d.Name, Ext: d.Ext, Enabled: d.Enabled,
+		drows = append(drows, deptRow{ID: formatID(d.ID), ParentID: formatID(d.ParentID), Name: d.Name, Ext: d.Ext, Enabled: d.Enabled,
 			Indent: strings.Repeat("　", depth[d.ID]-1)})
 	}
 	type userRow struct {
@@ -87,6 +87,18 @@ func (s *Server) orgAction(c echo.Context) error {
 		err = s.opts.Users.CreateUser(ctx, p, nu, c.FormValue("password"))
 		action, target = "user.create", "user:"+nu.Username
 		form["Username"], form["DisplayName"] = nu.Username, nu.DisplayName
+	case "department-edit":
+		name, ext, parent := strings.TrimSpace(c.FormValue("name")), strings.TrimSpace(c.FormValue("ext")), id("parent_id")
+		upd := &app.DepartmentUpdate{Name: &name, Ext: &ext}
+		if parent != 0 {
+			upd.ParentID = &parent
+		}
+		_, err = s.opts.Departments.UpdateDepartment(ctx, p, id("department_id"), upd)
+		action, target = "department.update", "department:"+c.FormValue("department_id")
+	case "department-enable", "department-disable":
+		on := c.Param("action") == "department-enable"
+		_, err = s.opts.Departments.UpdateDepartment(ctx, p, id("department_id"), &app.DepartmentUpdate{Enabled: &on})
+		action, target = "department."+strings.TrimPrefix(c.Param("action"), "department-"), "department:"+c.FormValue("department_id")
 	case "enable", "disable":
 		on := c.Param("action") == "enable"
 		_, err = s.opts.Users.UpdateUser(ctx, p, id("user_id"), &app.UserUpdate{Enabled: &on})

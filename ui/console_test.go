@@ -448,3 +448,28 @@ func TestConsoleApps(t *testing.T) {
 		t.Error("the old secret still works after rotating")
 	}
 }
+
+func TestConsoleDepartmentEdit(t *testing.T) {
+	f := newFixture(t)
+	consoleUser(t, f, "deptadm", app.RoleSysadmin)
+	b := newBrowser(t, f.srv.URL)
+	b.login("deptadm", "Console2026")
+	b.post("/org/department", url.Values{"csrf": {b.csrf("/org")}, "name": {"财务处"}, "parent_id": {"1"}})
+	sa := &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID}
+	depts, _ := f.db.FindDepartments(context.Background(), sa)
+	id := formatInt(depts[len(depts)-1].ID)
+	if status, _, body := b.post("/org/department-edit", url.Values{"csrf": {b.csrf("/org")}, "department_id": {id}, "name": {"计划财务处"}, "ext": {"77"}, "parent_id": {"1"}}); status != 303 {
+		t.Fatalf("rename: %d %s", status, body)
+	}
+	if status, _, _ := b.post("/org/department-disable", url.Values{"csrf": {b.csrf("/org")}, "department_id": {id}}); status != 303 {
+		t.Fatalf("disable: %d", status)
+	}
+	depts, _ = f.db.FindDepartments(context.Background(), sa)
+	d := depts[len(depts)-1]
+	if d.Name != "计划财务处" || d.Ext != "77" || d.Enabled {
+		t.Errorf("after editing: %+v", d)
+	}
+	if status, _, body := b.post("/org/department-edit", url.Values{"csrf": {b.csrf("/org")}, "department_id": {id}, "name": {""}, "parent_id": {"1"}}); status != 400 || !strings.Contains(body, `id="error"`) {
+		t.Errorf("an empty name: %d; want 400 with the reason", status)
+	}
+}
