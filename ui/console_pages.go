@@ -215,6 +215,13 @@ func (s *Server) records(c echo.Context) error {
 	if c.QueryParam("mine") != "" {
 		f.UserID = c.Get(userKey).(*app.User).ID
 	}
+	if name := strings.TrimSpace(c.QueryParam("operator")); name != "" {
+		u, err := s.opts.Users.FindUserByUsername(ctx, name)
+		if err != nil {
+			return s.recordsPage(c, nil, "", f, "没有用户名为 "+name+" 的操作员")
+		}
+		f.UserID = u.ID // the scope still limits what is shown
+	}
 	if n, err := strconv.Atoi(c.QueryParam("limit")); err == nil && n > 0 && n <= 100 {
 		f.Limit = n
 	}
@@ -225,7 +232,7 @@ func (s *Server) records(c echo.Context) error {
 	if f.Until, err = s.consoleDate(c.QueryParam("until"), 24*time.Hour); err != nil {
 		return s.recordsPage(c, nil, "", f, "结束日期格式应为 2006-01-02")
 	}
-	list, next, err := s.opts.Batches.FindBatches(ctx, p, f)
+	list, next, err := s.findBatchesWith(c, p, f, c.QueryParam("status"))
 	if app.ErrorCode(err) == app.EINVALID {
 		return s.recordsPage(c, nil, "", f, app.ErrorMessage(err))
 	} else if err != nil {
@@ -234,9 +241,58 @@ func (s *Server) records(c echo.Context) error {
 	return s.recordsPage(c, s.batchRows(list), next, f, "")
 }
 
+// findBatchesWith lists batches, keeping only those with messages in the
+// status group asked (failed, delivered, pending) when one is. It looks at
+// up to 500 batches for one page: a status is counted per batch, through the
+// batch index, not searched in the whole message table.
+func (s *Server) findBatchesWith(c echo.Context, p *app.Principal, f app.BatchFilter, group string) ([]*app.BatchSummary, string, error) {
+	ctx := c.Request().Context()
+	if group == "" {
+		return s.opts.Batches.FindBatches(ctx, p, f)
+	}
+	want, page := f.Limit, f
+	page.Limit = 100
+	var out []*app.BatchSummary
+	for looked := 0; looked < 500; {
+		list, next, err := s.opts.Batches.FindBatches(ctx, p, page)
+		if err != nil {
+			return nil, "", err
+		}
+		looked += len(list)
+		for _, b := range list {
+			if inGroup(b.Counts, group) {
+				out = append(out, b)
+				if len(out) == want {
+					return out, formatID(b.ID), nil
+				}
+			}
+		}
+		if next == "" {
+			return out, "", nil
+		}
+		page.Cursor = next
+	}
+	return out, page.Cursor, nil
+}
+
+func inGroup(counts map[app.Status]int, group string) bool {
+	for st, n := range counts {
+		if n == 0 {
+			continue
+		}
+		switch {
+		case group == "delivered" && st == app.StatusDelivered,
+			group == "failed" && failed(st),
+			group == "pending" && !st.Final():
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) recordsPage(c echo.Context, rows []batchRow, next string, f app.BatchFilter, msg string) error {
 	data := s.page(c, "发送记录", map[string]any{"Batches": rows, "Next": next, "Error": msg,
-		"Content": f.Content, "To": f.To, "Mine": c.QueryParam("mine") != "", "Since": c.QueryParam("since"), "Until": c.QueryParam("until"),
+		"Content": f.Content, "To": f.To, "Mine": c.QueryParam("mine") != "", "Status": c.QueryParam("status"), "Operator": c.QueryParam("operator"), "Since": c.QueryParam("since"), "Until": c.QueryParam("until"),
 		"RowsURL": "/records?" + c.Request().URL.RawQuery})
 	return s.console.render(c, http.StatusOK, "records.html", data)
 }

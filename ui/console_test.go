@@ -366,6 +366,18 @@ func TestConsoleRecordFilters(t *testing.T) {
 	if n := count(a, "mine=1"); n != 1 {
 		t.Errorf("mine: %d, want 1", n)
 	}
+	if n := count(a, "operator=fb"); n != 1 {
+		t.Errorf("by operator: %d, want 1", n)
+	}
+	if n := count(a, "status=pending"); n != 2 {
+		t.Errorf("pending: %d, want 2", n)
+	}
+	if n := count(a, "status=failed"); n != 0 {
+		t.Errorf("failed: %d, want 0", n)
+	}
+	if _, _, body := a.get("/records?operator=nobody"); !strings.Contains(body, "没有用户名为 nobody") {
+		t.Error("an unknown operator is not named")
+	}
 	if _, _, body := a.get("/records?to=abc"); !strings.Contains(body, "号码格式不正确") {
 		t.Error("a bad number filter is not named")
 	}
