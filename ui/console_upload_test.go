@@ -137,3 +137,31 @@ func TestConsoleUpload(t *testing.T) {
 		}
 	})
 }
+
+// The size: an XLSX of 100,000 numbers is read whole.
+func TestConsoleUploadHundredThousand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 100,000-row file")
+	}
+	f := newFixture(t)
+	consoleUser(t, f, "big", app.RoleOperator)
+	b := newBrowser(t, f.srv.URL)
+	b.login("big", "Console2026")
+	x := excelize.NewFile()
+	defer x.Close()
+	sw, err := x.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100000 {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		sw.SetRow(cell, []any{fmt.Sprintf("136%08d", i)})
+	}
+	sw.Flush()
+	var buf bytes.Buffer
+	x.Write(&buf)
+	status, ans := b.upload("all.xlsx", buf.Bytes())
+	if status != 200 || len(ans["numbers"].([]any)) != 100000 || ans["bad_count"].(float64) != 0 {
+		t.Fatalf("100,000 numbers: %d, %d read, %v bad", status, len(ans["numbers"].([]any)), ans["bad_count"])
+	}
+}
