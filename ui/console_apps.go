@@ -76,6 +76,14 @@ func (s *Server) appAction(c echo.Context) error {
 	case "rotate":
 		secret, err = s.opts.Keys.RotateSecret(ctx, p, id)
 		action, target = "app.rotate_secret", "app:"+formatID(id)
+	case "edit":
+		rate, _ := strconv.Atoi(c.FormValue("rate_limit"))
+		ext, ips, free := strings.TrimSpace(c.FormValue("ext")), splitNumbers(c.FormValue("ips")), c.FormValue("free_text") != ""
+		if ips == nil {
+			ips = []string{}
+		}
+		_, err = s.opts.Keys.UpdateApp(ctx, p, id, &app.AppUpdate{RateLimit: &rate, Ext: &ext, IPAllowlist: &ips, AllowFreeText: &free})
+		action, target = "app.update", "app:"+formatID(id)
 	case "enable", "disable":
 		on := c.Param("action") == "enable"
 		_, err = s.opts.Keys.UpdateApp(ctx, p, id, &app.AppUpdate{Enabled: &on})

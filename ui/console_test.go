@@ -485,3 +485,39 @@ func TestConsoleDepartmentEdit(t *testing.T) {
 		t.Errorf("an empty name: %d; want 400 with the reason", status)
 	}
 }
+
+func TestConsoleResetPasswordAndEditApp(t *testing.T) {
+	f := newFixture(t)
+	consoleUser(t, f, "boss", app.RoleSysadmin)
+	consoleUser(t, f, "staff", app.RoleOperator)
+	b := newBrowser(t, f.srv.URL)
+	b.login("boss", "Console2026")
+	staff, _ := f.db.FindUserByUsername(context.Background(), "staff")
+	if status, _, _ := b.post("/org/reset", url.Values{"csrf": {b.csrf("/org")}, "user_id": {formatInt(staff.ID)}, "password": {"Temp2026x"}}); status != 303 {
+		t.Fatalf("reset: %d", status)
+	}
+	s := newBrowser(t, f.srv.URL)
+	if status, loc, _ := s.login("staff", "Temp2026x"); status != 303 || loc != "/password" {
+		t.Errorf("login with the reset password: %d %s; want the forced change", status, loc)
+	}
+	_, _, body := b.post("/apps/create", url.Values{"csrf": {b.csrf("/apps")}, "name": {"门户"}, "department_id": {"1"}, "rate_limit": {"100"}})
+	if !strings.Contains(body, `id="secret"`) {
+		t.Fatal("no app created")
+	}
+	apps, _ := f.db.FindApps(context.Background(), &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID})
+	var id int64
+	for _, k := range apps {
+		if k.Name == "门户" {
+			id = k.ID
+		}
+	}
+	if status, _, body := b.post("/apps/edit", url.Values{"csrf": {b.csrf("/apps")}, "app_id": {formatInt(id)}, "rate_limit": {"20"}, "ips": {"10.0.0.0/8"}}); status != 303 {
+		t.Fatalf("edit app: %d %s", status, body)
+	}
+	apps, _ = f.db.FindApps(context.Background(), &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID})
+	for _, k := range apps {
+		if k.ID == id && (k.RateLimit != 20 || len(k.IPAllowlist) != 1 || k.IPAllowlist[0] != "10.0.0.0/8") {
+			t.Errorf("after editing: rate %d, ips %v", k.RateLimit, k.IPAllowlist)
+		}
+	}
+}
