@@ -113,24 +113,18 @@ func (db *DB) findBatches(ctx context.Context, p *app.Principal, where string, a
 }
 
 // CountMessages counts the messages p may see created since then, by
-// status. Message ids grow with time, so the first id of the period is found
-// by bisection over the primary key and the count reads that period only.
+// status.
 func (db *DB) CountMessages(ctx context.Context, p *app.Principal, since time.Time) (map[app.Status]int, error) {
 	if err := db.enter(); err != nil {
 		return nil, err
 	}
 	defer db.leave()
-	if !p.HasScope(app.ScopeQuery) {
-		return nil, app.Errorf(app.EFORBIDDEN, "该应用没有查询权限 (scope query)")
-	}
-	first, err := db.firstIDSince(ctx, since)
+	where, args, err := db.sinceScope(ctx, p, since)
 	if err != nil {
 		return nil, err
 	}
-	scope, scopeArgs := messageScope(p)
 	out := map[app.Status]int{}
-	return out, countStatuses(ctx, db.rdb, `select m.status, count(*) from messages m where m.id >= ? and `+scope+` group by m.status`,
-		out, append([]any{first}, scopeArgs...)...)
+	return out, countStatuses(ctx, db.rdb, `select m.status, count(*) from messages m where `+where+` group by m.status`, out, args...)
 }
 
 // CountMessagesByHour counts like CountMessages, hour by hour.
@@ -139,10 +133,7 @@ func (db *DB) CountMessagesByHour(ctx context.Context, p *app.Principal, since t
 		return nil, err
 	}
 	defer db.leave()
-	if !p.HasScope(app.ScopeQuery) {
-		return nil, app.Errorf(app.EFORBIDDEN, "该应用没有查询权限 (scope query)")
-	}
-	first, err := db.firstIDSince(ctx, since)
+	where, args, err := db.sinceScope(ctx, p, since)
 	if err != nil {
 		return nil, err
 	}
@@ -150,9 +141,8 @@ func (db *DB) CountMessagesByHour(ctx context.Context, p *app.Principal, since t
 	for i := range out {
 		out[i] = map[app.Status]int{}
 	}
-	scope, scopeArgs := messageScope(p)
 	rows, err := db.rdb.QueryContext(ctx, `select (m.created_at - ?) / 3600000, m.status, count(*) from messages m
-		where m.id >= ? and m.created_at >= ? and `+scope+` group by 1, 2`, append([]any{ms(since), first, ms(since)}, scopeArgs...)...)
+		where `+where+` group by 1, 2`, append([]any{ms(since)}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +159,22 @@ func (db *DB) CountMessagesByHour(ctx context.Context, p *app.Principal, since t
 		}
 	}
 	return out, rows.Err()
+}
+
+// sinceScope is the condition both counts share: the messages p may see,
+// created since then. Message ids grow with time, so the first id of the
+// period is found by bisection over the primary key and a count reads that
+// period only.
+func (db *DB) sinceScope(ctx context.Context, p *app.Principal, since time.Time) (string, []any, error) {
+	if !p.HasScope(app.ScopeQuery) {
+		return "", nil, app.Errorf(app.EFORBIDDEN, "该应用没有查询权限 (scope query)")
+	}
+	first, err := db.firstIDSince(ctx, since)
+	if err != nil {
+		return "", nil, err
+	}
+	scope, scopeArgs := messageScope(p)
+	return `m.id >= ? and m.created_at >= ? and ` + scope, append([]any{first, ms(since)}, scopeArgs...), nil
 }
 
 func (db *DB) firstIDSince(ctx context.Context, since time.Time) (int64, error) {

@@ -27,13 +27,9 @@ func (s *Server) renderApps(c echo.Context, status int, data map[string]any) err
 	if err != nil {
 		return err
 	}
-	depts, err := s.opts.Departments.FindDepartments(ctx, p)
+	depts, names, err := s.departments(c, p)
 	if err != nil {
 		return err
-	}
-	names := map[int64]string{}
-	for _, d := range depts {
-		names[d.ID] = d.Name
 	}
 	type appRow struct {
 		ID, Name, Key, Dept, Role, Scopes, Ext, IPs string
@@ -104,4 +100,18 @@ func (s *Server) appAction(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store") // the secret must not stay in a cache
 	return s.renderApps(c, http.StatusOK, map[string]any{"Secret": secret})
+}
+
+// departments lists the departments p reaches, parents first, and their
+// names by id.
+func (s *Server) departments(c echo.Context, p *app.Principal) ([]*app.Department, map[int64]string, error) {
+	depts, err := s.opts.Departments.FindDepartments(c.Request().Context(), p)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[int64]string, len(depts))
+	for _, d := range depts {
+		names[d.ID] = d.Name
+	}
+	return depts, names, nil
 }

@@ -22,16 +22,14 @@ func (s *Server) renderOrg(c echo.Context, status int, field, msg string, form m
 	if !p.CanManageOrg() {
 		return s.forbidden(c)
 	}
-	ctx := c.Request().Context()
-	depts, err := s.opts.Departments.FindDepartments(ctx, p)
+	depts, names, err := s.departments(c, p)
 	if err != nil {
 		return err
 	}
-	users, err := s.opts.Users.FindUsers(ctx, p)
+	users, err := s.opts.Users.FindUsers(c.Request().Context(), p)
 	if err != nil {
 		return err
 	}
-	names := map[int64]string{}
 	depth := map[int64]int{}
 	type deptRow struct {
 		ID, ParentID, Name, Ext, Indent string
@@ -39,7 +37,6 @@ func (s *Server) renderOrg(c echo.Context, status int, field, msg string, form m
 	}
 	var drows []deptRow
 	for _, d := range depts { // parents first
-		names[d.ID] = d.Name
 		depth[d.ID] = depth[d.ParentID] + 1
 		drows = append(drows, deptRow{ID: formatID(d.ID), ParentID: formatID(d.ParentID), Name: d.Name, Ext: d.Ext, Enabled: d.Enabled,
 			Indent: strings.Repeat("　", depth[d.ID]-1)})
