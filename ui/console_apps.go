@@ -49,10 +49,7 @@ func (s *Server) renderApps(c echo.Context, status int, data map[string]any) err
 // appAction creates an app, rotates its secret, or enables or disables it.
 func (s *Server) appAction(c echo.Context) error {
 	p := c.Get(principalKey).(*app.Principal)
-	if !p.CanManageOrg() {
-		return s.forbidden(c)
-	}
-	if err := checkCSRF(c, s.console.session(c)); err != nil {
+	if ok, err := s.formAllowed(c, p.CanManageOrg()); !ok {
 		return err
 	}
 	ctx := c.Request().Context()

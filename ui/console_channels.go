@@ -56,10 +56,7 @@ func (s *Server) renderChannelForm(c echo.Context, status int, ch *app.Channel, 
 // saveChannel creates or updates a channel from the form. An empty password
 // keeps the stored one.
 func (s *Server) saveChannel(c echo.Context) error {
-	if !s.channelAdmin(c) {
-		return s.forbidden(c)
-	}
-	if err := checkCSRF(c, s.console.session(c)); err != nil {
+	if ok, err := s.formAllowed(c, s.channelAdmin(c)); !ok {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -101,10 +98,7 @@ func (s *Server) saveChannel(c echo.Context) error {
 
 // channelAction enables, disables or removes a channel.
 func (s *Server) channelAction(c echo.Context) error {
-	if !s.channelAdmin(c) {
-		return s.forbidden(c)
-	}
-	if err := checkCSRF(c, s.console.session(c)); err != nil {
+	if ok, err := s.formAllowed(c, s.channelAdmin(c)); !ok {
 		return err
 	}
 	ctx := c.Request().Context()

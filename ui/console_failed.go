@@ -74,11 +74,7 @@ func (s *Server) exportFailed(c echo.Context) error {
 // and its text, linked to it.
 func (s *Server) resendFailed(c echo.Context) error {
 	p := c.Get(principalKey).(*app.Principal)
-	if !mayConsoleSend(p) {
-		return s.forbidden(c)
-	}
-	sess := s.console.session(c)
-	if err := checkCSRF(c, sess); err != nil {
+	if ok, err := s.formAllowed(c, mayConsoleSend(p)); !ok {
 		return err
 	}
 	id, err := batchParam(c)
@@ -109,8 +105,7 @@ func (s *Server) resendFailed(c echo.Context) error {
 
 // cancelBatch is 取消定时: the scheduled batch's messages not yet sent.
 func (s *Server) cancelBatch(c echo.Context) error {
-	sess := s.console.session(c)
-	if err := checkCSRF(c, sess); err != nil {
+	if ok, err := s.formAllowed(c, true); !ok { // the store checks the batch is the caller's
 		return err
 	}
 	id, err := batchParam(c)

@@ -60,10 +60,7 @@ func (s *Server) renderOrg(c echo.Context, status int, field, msg string, form m
 // enable or disable a user, reset a password.
 func (s *Server) orgAction(c echo.Context) error {
 	p := c.Get(principalKey).(*app.Principal)
-	if !p.CanManageOrg() {
-		return s.forbidden(c)
-	}
-	if err := checkCSRF(c, s.console.session(c)); err != nil {
+	if ok, err := s.formAllowed(c, p.CanManageOrg()); !ok {
 		return err
 	}
 	ctx := c.Request().Context()

@@ -61,6 +61,19 @@ func (s *Server) page(c echo.Context, title string, data map[string]any) map[str
 	return data
 }
 
+// formAllowed admits a console form: the role may use it (else the answer
+// is the 403 page) and it carries the session's CSRF token. When it reports
+// false, the caller returns the error it gives.
+func (s *Server) formAllowed(c echo.Context, allowed bool) (bool, error) {
+	if !allowed {
+		return false, s.forbidden(c)
+	}
+	if err := checkCSRF(c, s.console.session(c)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // forbidden is the page for a menu entry the role does not have.
 func (s *Server) forbidden(c echo.Context) error {
 	return s.console.render(c, http.StatusForbidden, "forbidden.html", s.page(c, "没有权限", nil))
@@ -310,9 +323,9 @@ func (s *Server) consoleDate(v string, add time.Duration) (time.Time, error) {
 func (s *Server) batch(c echo.Context) error {
 	ctx := c.Request().Context()
 	p := c.Get(principalKey).(*app.Principal)
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	id, err := batchParam(c)
 	if err != nil {
-		return app.Errorf(app.ENOTFOUND, "发送批次不存在")
+		return err
 	}
 	b, err := s.opts.Batches.FindBatchByID(ctx, p, id)
 	if err != nil {

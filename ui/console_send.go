@@ -34,13 +34,10 @@ func (s *Server) renderSend(c echo.Context, status int, data map[string]any) err
 // batch instead of a second one.
 func (s *Server) send(c echo.Context) error {
 	p := c.Get(principalKey).(*app.Principal)
-	if !mayConsoleSend(p) {
-		return s.forbidden(c)
-	}
-	sess := s.console.session(c)
-	if err := checkCSRF(c, sess); err != nil {
+	if ok, err := s.formAllowed(c, mayConsoleSend(p)); !ok {
 		return err
 	}
+	sess := s.console.session(c)
 	token := c.FormValue("token")
 	sent, _ := sess.Values["sent"].(map[string]int64)
 	if id, ok := sent[token]; ok && token != "" {
