@@ -43,9 +43,7 @@ type BatchService interface {
 	// gone yet and returns how many. Errors: ENOTFOUND, ECONFLICT (not a
 	// scheduled batch, or its time has come).
 	CancelBatch(ctx context.Context, p *Principal, id int64) (int, error)
-	// CountMessages counts the messages created since then by status.
-	CountMessages(ctx context.Context, p *Principal, since time.Time) (map[Status]int, error)
-	// CountMessagesByHour is CountMessages for each hour since then (at most
-	// 24, the first from since).
+	// CountMessagesByHour counts the messages created since then by status,
+	// for each hour (24 of them, the first from since).
 	CountMessagesByHour(ctx context.Context, p *Principal, since time.Time) ([]map[Status]int, error)
 }

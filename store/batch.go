@@ -112,22 +112,8 @@ func (db *DB) findBatches(ctx context.Context, p *app.Principal, where string, a
 	return out, nil
 }
 
-// CountMessages counts the messages p may see created since then, by
-// status.
-func (db *DB) CountMessages(ctx context.Context, p *app.Principal, since time.Time) (map[app.Status]int, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
-	}
-	defer db.leave()
-	where, args, err := db.sinceScope(ctx, p, since)
-	if err != nil {
-		return nil, err
-	}
-	out := map[app.Status]int{}
-	return out, countStatuses(ctx, db.rdb, `select m.status, count(*) from messages m where `+where+` group by m.status`, out, args...)
-}
-
-// CountMessagesByHour counts like CountMessages, hour by hour.
+// CountMessagesByHour counts the messages p may see created since then, by
+// status, hour by hour.
 func (db *DB) CountMessagesByHour(ctx context.Context, p *app.Principal, since time.Time) ([]map[app.Status]int, error) {
 	if err := db.enter(); err != nil {
 		return nil, err
@@ -161,7 +147,7 @@ func (db *DB) CountMessagesByHour(ctx context.Context, p *app.Principal, since t
 	return out, rows.Err()
 }
 
-// sinceScope is the condition both counts share: the messages p may see,
+// sinceScope is the count's condition: the messages p may see,
 // created since then. Message ids grow with time, so the first id of the
 // period is found by bisection over the primary key and a count reads that
 // period only.
