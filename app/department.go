@@ -10,12 +10,15 @@ import (
 // Department is a unit of the organisation (组织机构), in a tree of any depth
 // under the root department.
 type Department struct {
-	ID        int64
-	ParentID  int64 // 0 only for the root
-	Name      string
-	Ext       string // extension code (扩展码) its messages carry; "" for none
-	Enabled   bool   // a disabled department's users and apps, and its subtree's, are shut out
-	CreatedAt time.Time
+	ID       int64
+	ParentID int64 // 0 only for the root
+	Name     string
+	Ext      string // extension code (扩展码) its messages carry; "" for none
+	Enabled  bool   // a disabled department's users and apps, and its subtree's, are shut out
+	// TemplatesOnly makes its console users send with approved templates
+	// only, no free text.
+	TemplatesOnly bool
+	CreatedAt     time.Time
 }
 
 // Validate checks a department's own fields.
@@ -32,6 +35,8 @@ type DepartmentUpdate struct {
 	ParentID *int64
 	Ext      *string
 	Enabled  *bool
+	// TemplatesOnly sets whether its console users may send free text.
+	TemplatesOnly *bool
 }
 
 // DepartmentService manages the organisation. A system administrator may

@@ -138,6 +138,14 @@ type SendRequest struct {
 	Ext       string    // extension code appended to the channel's source number
 	ClientRef string    // idempotency key, unique per API key
 	ResendOf  int64     // the batch whose failed numbers this resends (失败重发)
+
+	// A templated send names an approved template instead of Content, and
+	// the values of its variables: the same for every number (Params) or
+	// one set per number (PerNumber, keyed by the numbers as in To).
+	TemplateID int64
+	Params     map[string]string
+	PerNumber  map[string]map[string]string
+	Signature  string // the signature's name; "" for the department's default
 }
 
 // MaxRecipients is the most numbers one send request may carry.
@@ -150,20 +158,30 @@ func (r *SendRequest) Validate() error {
 		return FieldError("to", "请至少填写一个手机号码")
 	} else if len(r.To) > MaxRecipients {
 		return FieldError("to", "一次最多发送%d个号码，本次%d个", MaxRecipients, len(r.To))
-	} else if err := ValidateContent(r.Content); err != nil {
-		return err
 	} else if len(r.ClientRef) > 64 {
 		return FieldError("client_ref", "client_ref 最长64个字符")
+	}
+	if r.TemplateID != 0 {
+		if r.Content != "" {
+			return FieldError("content", "content 和 template_id 只能填一个")
+		} else if r.Params != nil && r.PerNumber != nil {
+			return FieldError("params", "params 不能同时有公共变量和按号码的变量")
+		}
+	} else if r.Params != nil || r.PerNumber != nil || r.Signature != "" {
+		return FieldError("template_id", "params 和 signature 只用于模板发送，请填写 template_id")
+	} else if err := ValidateContent(r.Content); err != nil {
+		return err
 	}
 	return ValidateExt("ext", r.Ext)
 }
 
 // SentMessage is one accepted message in a send answer.
 type SentMessage struct {
-	ID       int64
-	To       string
-	Segments int
-	Status   Status
+	ID        int64
+	To        string
+	Segments  int
+	Status    Status
+	ErrorCode string // why a message was rejected at once (EBLACKLIST)
 }
 
 // SendResult is the answer to a send request. A repeated request with the
@@ -190,8 +208,11 @@ type MessageFilter struct {
 // method checks the caller's data scope: a record outside it is ENOTFOUND.
 type MessageService interface {
 	// Send validates and stores a request; what it returns as accepted is
-	// durable. Errors: EINVALID (shape, signature, or no valid number),
-	// EFORBIDDEN (scope, free text not allowed), EUNAVAILABLE (shutting down).
+	// durable. A number on a blacklist becomes a message rejected at once
+	// (EBLACKLIST). Errors: EINVALID (shape, or no valid number),
+	// ESIGNATURE_NOT_APPROVED, ETEMPLATE_NOT_APPROVED, EPARAM_*,
+	// ESENSITIVE_WORD, EFORBIDDEN (scope, free text not allowed),
+	// EUNAVAILABLE (shutting down).
 	Send(ctx context.Context, p *Principal, req *SendRequest) (*SendResult, error)
 	// FindMessageByID returns one message. Errors: ENOTFOUND.
 	FindMessageByID(ctx context.Context, p *Principal, id int64) (*Message, error)

@@ -28,7 +28,10 @@ type Principal struct {
 	APIKeyID      int64
 	Role          Role
 	Scopes        []string
-	AllowFreeText bool
+	AllowFreeText bool // an API app may send free text
+	// TemplatesOnly: a console user whose department sends with approved
+	// templates only.
+	TemplatesOnly bool
 	// Ext is the extension code (扩展码) the caller's messages carry after
 	// the channel's source number, so replies come back to it: its API
 	// key's, else its department's.

@@ -81,15 +81,33 @@ func ValidatePassword(username, password string) error {
 	return nil
 }
 
-// Signature is a sender name shown as 【name】 at the start of every message.
+// Signature is a sender name shown as 【name】 at the start of every message
+// (短信签名). Departments submit them; a reviewer approves or rejects them. An
+// approved signature serves its department's whole subtree.
 type Signature struct {
 	ID           int64
 	DepartmentID int64
 	Name         string
-	Approved     bool
+	Approved     bool // Status is approved
+	Status       ReviewStatus
+	Reason       string // why it was rejected
+	Default      bool   // sent with when a templated send names none
+	ReviewedBy   int64
+	ReviewedAt   time.Time
+	CreatedAt    time.Time
 }
 
-// SignatureService stores signatures.
+// Validate checks a new signature: 2 to 20 characters, no brackets.
+func (s *Signature) Validate() error {
+	n := utf8.RuneCountInString(s.Name)
+	if n < 2 || n > 20 || strings.ContainsAny(s.Name, "【】[]") || strings.TrimSpace(s.Name) != s.Name {
+		return FieldError("name", "签名应为2到20个字，不含【】和首尾空格")
+	}
+	return nil
+}
+
+// SignatureService stores signatures as the CLI and the demo set them up,
+// approved or not, without a caller.
 type SignatureService interface {
 	// CreateSignature stores s. Errors: EINVALID, ECONFLICT.
 	CreateSignature(ctx context.Context, s *Signature) error

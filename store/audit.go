@@ -39,19 +39,24 @@ func (db *DB) Audit(ctx context.Context, e *app.AuditEntry) error {
 		e.At = db.now()
 	}
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		prev, last := genesis, int64(0)
-		err := tx.QueryRowContext(ctx, `select id, hash from audit_log order by id desc limit 1`).Scan(&last, &prev)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		e.ID = last + 1
-		hash := auditHash(prev, e)
-		_, err = tx.ExecContext(ctx, `insert into audit_log (id, at, user_id, api_key_id, actor, role, department_id, action, target,
-			summary, result, ip, user_agent, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, ms(e.At), e.UserID, e.APIKeyID, e.Actor, string(e.Role), e.DepartmentID, e.Action, e.Target,
-			e.Summary, e.Result, e.IP, e.UserAgent, prev, hash)
-		return err
+		return appendAudit(ctx, tx, e)
 	})
+}
+
+// appendAudit chains e to the log inside the writer's transaction.
+func appendAudit(ctx context.Context, tx *sql.Tx, e *app.AuditEntry) error {
+	prev, last := genesis, int64(0)
+	err := tx.QueryRowContext(ctx, `select id, hash from audit_log order by id desc limit 1`).Scan(&last, &prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	e.ID = last + 1
+	hash := auditHash(prev, e)
+	_, err = tx.ExecContext(ctx, `insert into audit_log (id, at, user_id, api_key_id, actor, role, department_id, action, target,
+		summary, result, ip, user_agent, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, ms(e.At), e.UserID, e.APIKeyID, e.Actor, string(e.Role), e.DepartmentID, e.Action, e.Target,
+		e.Summary, e.Result, e.IP, e.UserAgent, prev, hash)
+	return err
 }
 
 const auditColumns = `id, at, user_id, api_key_id, actor, role, department_id, action, target, summary, result, ip, user_agent`

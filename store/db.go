@@ -66,6 +66,8 @@ type DB struct {
 
 	principals ttlCache[string, principalEntry] // by lookup condition and value
 	signatures ttlCache[sigKey, bool]           // signature approved for a department
+	templates  ttlCache[int64, *app.Template]   // by id; nil: no such template
+	words      wordCache
 
 	gate   sync.RWMutex // held shared by every call, exclusively by Close
 	closed bool

@@ -57,7 +57,7 @@ func (db *DB) FindDepartments(ctx context.Context, p *app.Principal) ([]*app.Dep
 	if !p.SeesAll() {
 		where, args = `id in (`+subtreeSQL+`)`, []any{p.DepartmentID}
 	}
-	rows, err := db.rdb.QueryContext(ctx, `select id, coalesce(parent_id, 0), name, ext, enabled, created_at from departments where `+where+` order by id`, args...)
+	rows, err := db.rdb.QueryContext(ctx, `select id, coalesce(parent_id, 0), name, ext, enabled, templates_only, created_at from departments where `+where+` order by id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (db *DB) FindDepartments(ctx context.Context, p *app.Principal) ([]*app.Dep
 	for rows.Next() {
 		var d app.Department
 		var created int64
-		if err := rows.Scan(&d.ID, &d.ParentID, &d.Name, &d.Ext, &d.Enabled, &created); err != nil {
+		if err := rows.Scan(&d.ID, &d.ParentID, &d.Name, &d.Ext, &d.Enabled, &d.TemplatesOnly, &created); err != nil {
 			return nil, err
 		}
 		d.CreatedAt = fromMS(created)
@@ -92,13 +92,16 @@ func (db *DB) UpdateDepartment(ctx context.Context, p *app.Principal, id int64, 
 			return err
 		}
 		var created int64
-		if err := tx.QueryRowContext(ctx, `select id, coalesce(parent_id, 0), name, ext, enabled, created_at from departments where id = ?`, id).Scan(
-			&d.ID, &d.ParentID, &d.Name, &d.Ext, &d.Enabled, &created); err != nil {
+		if err := tx.QueryRowContext(ctx, `select id, coalesce(parent_id, 0), name, ext, enabled, templates_only, created_at from departments where id = ?`, id).Scan(
+			&d.ID, &d.ParentID, &d.Name, &d.Ext, &d.Enabled, &d.TemplatesOnly, &created); err != nil {
 			return err
 		}
 		d.CreatedAt = fromMS(created)
 		if u.Name != nil {
 			d.Name = strings.TrimSpace(*u.Name)
+		}
+		if u.TemplatesOnly != nil {
+			d.TemplatesOnly = *u.TemplatesOnly
 		}
 		if u.Enabled != nil {
 			if id == app.RootDepartmentID && !*u.Enabled {
@@ -130,8 +133,8 @@ func (db *DB) UpdateDepartment(ctx context.Context, p *app.Principal, id int64, 
 		if err := d.Validate(); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `update departments set name = ?, ext = ?, parent_id = ?, enabled = ? where id = ?`,
-			d.Name, d.Ext, nullID(d.ParentID), d.Enabled, id)
+		_, err := tx.ExecContext(ctx, `update departments set name = ?, ext = ?, parent_id = ?, enabled = ?, templates_only = ? where id = ?`,
+			d.Name, d.Ext, nullID(d.ParentID), d.Enabled, d.TemplatesOnly, id)
 		return err
 	})
 	if err != nil {

@@ -107,15 +107,16 @@ func (db *DB) SessionPrincipal(ctx context.Context, userID int64, version int) (
 	}
 	defer db.leave()
 	var ext string
-	u, err := scanUser(db.rdb.QueryRowContext(ctx, `select `+prefixed("u.", userColumns)+`, d.ext from users u
-		join departments d on d.id = u.department_id where u.id = ?`, userID), &ext)
+	var templatesOnly bool
+	u, err := scanUser(db.rdb.QueryRowContext(ctx, `select `+prefixed("u.", userColumns)+`, d.ext, d.templates_only from users u
+		join departments d on d.id = u.department_id where u.id = ?`, userID), &ext, &templatesOnly)
 	if err != nil || !u.Enabled || u.SessionVersion != version {
 		return nil, nil, app.Errorf(app.EUNAUTHORIZED, "登录已失效，请重新登录")
 	}
 	if active, err := departmentActive(ctx, db.rdb, u.DepartmentID); err != nil || !active {
 		return nil, nil, app.Errorf(app.EUNAUTHORIZED, "登录已失效，请重新登录")
 	}
-	return u, &app.Principal{UserID: u.ID, DepartmentID: u.DepartmentID, Role: u.Role, AllowFreeText: true, Ext: ext}, nil
+	return u, &app.Principal{UserID: u.ID, DepartmentID: u.DepartmentID, Role: u.Role, AllowFreeText: true, TemplatesOnly: templatesOnly, Ext: ext}, nil
 }
 
 // Logout ends every session of the user.

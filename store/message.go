@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -28,10 +29,14 @@ const maxSchedule = 180 * 24 * time.Hour
 type msgRow struct {
 	phone   string
 	carrier app.Carrier
+	content string // "" for the batch's
+	segs    int    // 0 for the batch's
+	code    string // set: rejected at once with this code (EBLACKLIST)
 }
 
 // Send validates the request, rejects bad numbers one by one, and stores the
-// batch, its messages and their queue jobs in one group commit.
+// batch, its messages and their queue jobs in one group commit. A number on
+// a blacklist becomes a message rejected at once, never queued.
 func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) (*app.SendResult, error) {
 	if err := db.enter(); err != nil {
 		return nil, err
@@ -40,9 +45,6 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 	if !p.HasScope(app.ScopeSend) {
 		return nil, app.Errorf(app.EFORBIDDEN, "该应用没有发送权限 (scope send)")
 	} else if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	if err := db.checkSignature(ctx, p, req.Content); err != nil {
 		return nil, err
 	}
 	// The sender's extension code comes first, so replies find their way back
@@ -69,16 +71,29 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 		}
 	}
 
-	segs := app.CountSegments(req.Content).Count
-	rows, rejected := sortNumbers(req.To)
-	if len(rows) == 0 {
-		err := app.FieldError("to", "没有有效的手机号码")
-		err.Details["rejected"] = rejected
+	content, fill, err := db.sendContent(ctx, p, req)
+	if err != nil {
 		return nil, err
+	}
+	rows, rejected := sortNumbers(req.To)
+	if fill != nil {
+		if rows, rejected, err = fill.apply(rows, rejected); err != nil {
+			return nil, err
+		}
+	}
+	if len(rows) == 0 {
+		return nil, noNumberLeft(rejected)
+	}
+	if rejected, err = db.markBlacklisted(ctx, p.DepartmentID, rows, rejected); err != nil {
+		return nil, err
+	}
+	segs := app.CountSegments(content).Count
+	if fill != nil && rows[0].segs != 0 {
+		segs = rows[0].segs
 	}
 
 	var res *app.SendResult
-	err := db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if req.ClientRef != "" && p.APIKeyID != 0 {
 			// A concurrent identical call may have committed since the check above.
 			if r, err := db.findSendResult(ctx, tx, p.APIKeyID, req.ClientRef); err == nil {
@@ -89,13 +104,13 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 			}
 		}
 		b := &app.Batch{DepartmentID: p.DepartmentID, UserID: p.UserID, APIKeyID: p.APIKeyID, ClientRef: req.ClientRef,
-			Content: req.Content, Ext: ext, Total: len(req.To), Accepted: len(rows), Segments: segs,
+			Content: content, Ext: ext, Total: len(req.To), Accepted: len(rows) - countBlacklisted(rows), Segments: segs,
 			Rejected: rejected, ResendOf: req.ResendOf, CreatedAt: now}
 		if delay > 0 {
 			b.SendAt = req.SendAt
 		}
 		var err error
-		res, err = db.insertBatch(ctx, tx, b, rows, status, delay)
+		res, err = db.insertBatch(ctx, tx, b, req.TemplateID, rows, status, delay)
 		return err
 	})
 	if err != nil {
@@ -105,6 +120,157 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 		db.Notify()
 	}
 	return res, nil
+}
+
+func countBlacklisted(rows []msgRow) int {
+	n := 0
+	for _, r := range rows {
+		if r.code != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// noNumberLeft is the 400 of a request none of whose numbers can be sent
+// to. When every number failed on its template values, it carries their code.
+func noNumberLeft(rejected []app.Rejection) error {
+	err := app.FieldError("to", "没有有效的手机号码")
+	if c := rejected[0].Code; strings.HasPrefix(c, "EPARAM_") {
+		err = app.FieldError("params", "%s", rejected[0].Message)
+		err.Code = c
+	}
+	err.Details["rejected"] = rejected
+	return err
+}
+
+// sendContent works out the batch's text: the free text, checked; or the
+// templated text with the signature in front, filled with the shared
+// params, or (personalised) a filler for each number's.
+func (db *DB) sendContent(ctx context.Context, p *app.Principal, req *app.SendRequest) (string, *filler, error) {
+	words, err := db.wordMatcher(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	if req.TemplateID == 0 {
+		if err := db.checkFreeText(ctx, p, req.Content); err != nil {
+			return "", nil, err
+		}
+		return req.Content, nil, app.CheckText(req.Content, words)
+	}
+	t, err := db.sendTemplate(ctx, p, req.TemplateID)
+	if err != nil {
+		return "", nil, err
+	}
+	sig, err := db.sendSignature(ctx, p, req.Signature)
+	if err != nil {
+		return "", nil, err
+	}
+	f := &filler{prefix: "【" + sig + "】", t: t, words: words}
+	if req.PerNumber == nil {
+		text, err := f.fill(req.Params)
+		return text, nil, err
+	}
+	if f.params, err = byNumber(req.PerNumber, req.To); err != nil {
+		return "", nil, err
+	}
+	return f.prefix + t.LiveContent, f, nil
+}
+
+// filler fills one approved template for many numbers.
+type filler struct {
+	prefix string // 【signature】
+	t      *app.Template
+	words  *app.Matcher
+	params map[string]map[string]string // by normalised number
+}
+
+// fill makes one message text, refusing values that carry sensitive words
+// (the template was reviewed; its values were not) or that make it too long.
+func (f *filler) fill(params map[string]string) (string, error) {
+	text, err := app.FillTemplate(f.t.LiveContent, f.t.LiveVars, params)
+	if err != nil {
+		return "", err
+	}
+	for _, n := range sortedNames(params) {
+		if found := f.words.Find(params[n]); len(found) > 0 {
+			e := app.Errorf(app.ESENSITIVE_WORD, "变量 %s 的值含敏感词“%s”（词库：%s）", n, found[0].Word, found[0].List)
+			e.Details = map[string]any{"field": "params." + n, "word": found[0].Word, "list": found[0].List}
+			return "", e
+		}
+	}
+	text = f.prefix + text
+	if err := app.ValidateContent(text); err != nil {
+		return "", err
+	}
+	return text, nil
+}
+
+// apply fills each row's own text; a number whose values do not fit is
+// rejected with the reason, and the others go on.
+func (f *filler) apply(rows []msgRow, rejected []app.Rejection) ([]msgRow, []app.Rejection, error) {
+	kept := rows[:0]
+	for _, r := range rows {
+		text, err := f.fill(f.params[r.phone])
+		if app.ErrorCode(err) == app.EINTERNAL {
+			return nil, nil, err
+		} else if err != nil {
+			rejected = append(rejected, app.Rejection{To: r.phone, Code: app.ErrorCode(err), Message: app.ErrorMessage(err)})
+			continue
+		}
+		r.content, r.segs = text, app.CountSegments(text).Count
+		kept = append(kept, r)
+	}
+	return kept, rejected, nil
+}
+
+// byNumber keys per-number params by normalised number. A number that is
+// not in the request is a mistake worth naming.
+func byNumber(per map[string]map[string]string, to []string) (map[string]map[string]string, error) {
+	want := make(map[string]bool, len(to))
+	for _, raw := range to {
+		if n, err := app.NormalizeNumber(raw); err == nil {
+			want[n] = true
+		}
+	}
+	out := make(map[string]map[string]string, len(per))
+	for _, raw := range sortedNames(per) {
+		n, err := app.NormalizeNumber(raw)
+		if err != nil || !want[n] {
+			return nil, app.FieldError("params", "params 中的号码 %s 不在 to 中", raw)
+		}
+		out[n] = per[raw]
+	}
+	return out, nil
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// markBlacklisted marks the rows whose numbers a blacklist covering dept
+// holds, and reports them as rejected too.
+func (db *DB) markBlacklisted(ctx context.Context, dept int64, rows []msgRow, rejected []app.Rejection) ([]app.Rejection, error) {
+	phones := make([]string, len(rows))
+	for i, r := range rows {
+		phones[i] = r.phone
+	}
+	black, err := db.blacklisted(ctx, dept, phones)
+	if err != nil || len(black) == 0 {
+		return rejected, err
+	}
+	for i := range rows {
+		if black[rows[i].phone] {
+			rows[i].code = app.EBLACKLIST
+			rejected = append(rejected, app.Rejection{To: rows[i].phone, Code: app.EBLACKLIST, Message: "号码在黑名单中，未发送"})
+		}
+	}
+	return rejected, nil
 }
 
 // sortNumbers normalises the numbers, drops duplicates and rejects invalid
@@ -132,7 +298,7 @@ func sortNumbers(to []string) ([]msgRow, []app.Rejection) {
 
 // insertBatch writes the batch row, the message rows in multi-row inserts and
 // the queue jobs. It runs inside the writer's transaction.
-func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, rows []msgRow, status app.Status, delay time.Duration) (*app.SendResult, error) {
+func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, templateID int64, rows []msgRow, status app.Status, delay time.Duration) (*app.SendResult, error) {
 	rej := []byte("[]")
 	if len(b.Rejected) > 0 {
 		var err error
@@ -142,7 +308,7 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, rows []
 	}
 	r, err := db.exec(ctx, tx, qInsertBatch,
 		nullID(b.APIKeyID), nullID(b.UserID), b.DepartmentID, b.ClientRef, b.Content, b.Ext, ms(b.SendAt),
-		b.Total, b.Accepted, b.Segments, string(rej), b.ResendOf, ms(b.CreatedAt))
+		b.Total, b.Accepted, b.Segments, string(rej), b.ResendOf, templateID, ms(b.CreatedAt))
 	if err != nil {
 		return nil, err
 	}
@@ -151,18 +317,31 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, rows []
 	}
 	res := &app.SendResult{BatchID: b.ID, Rejected: b.Rejected, Messages: make([]app.SentMessage, 0, len(rows))}
 
-	args := make([]any, 0, min(len(rows), insertChunk)*10)
+	args := make([]any, 0, min(len(rows), insertChunk)*messageColCount)
+	queued := false
 	for start := 0; start < len(rows); start += insertChunk {
 		part := rows[start:min(start+insertChunk, len(rows))]
 		args = args[:0]
 		for _, m := range part {
-			args = append(args, b.ID, b.DepartmentID, b.UserID, b.APIKeyID, m.phone, string(m.carrier), b.Segments, string(status), b.Ext, ms(b.CreatedAt))
+			st, segs, done := status, b.Segments, int64(0)
+			if m.code != "" {
+				st, done = app.StatusRejected, ms(b.CreatedAt)
+			}
+			if m.segs != 0 {
+				segs = m.segs
+			}
+			var content any
+			if m.content != "" {
+				content = m.content
+			}
+			args = append(args, b.ID, b.DepartmentID, b.UserID, b.APIKeyID, m.phone, string(m.carrier), segs, string(st), b.Ext,
+				ms(b.CreatedAt), content, m.code, done)
 		}
 		q := qInsertMessages
 		if len(part) == 1 {
 			q = qInsertMessage
 		} else if len(part) < insertChunk {
-			q = `insert into messages ` + messageCols + ` values ` + placeholders(len(part), 10)
+			q = `insert into messages ` + messageCols + ` values ` + placeholders(len(part), messageColCount)
 		}
 		r, err := db.exec(ctx, tx, q, args...)
 		if err != nil {
@@ -176,8 +355,20 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, rows []
 		}
 		first := last - int64(len(part)) + 1
 		for i, m := range part {
-			res.Messages = append(res.Messages, app.SentMessage{ID: first + int64(i), To: m.phone, Segments: b.Segments, Status: status})
+			sm := app.SentMessage{ID: first + int64(i), To: m.phone, Segments: b.Segments, Status: status}
+			if m.segs != 0 {
+				sm.Segments = m.segs
+			}
+			if m.code != "" {
+				sm.Status, sm.ErrorCode = app.StatusRejected, m.code
+			} else {
+				queued = true
+			}
+			res.Messages = append(res.Messages, sm)
 		}
+	}
+	if !queued {
+		return res, nil // every number was on a blacklist: nothing to send
 	}
 	first, last := res.Messages[0].ID, res.Messages[len(res.Messages)-1].ID
 	if delay == 0 && queueLater(ctx, first, last) {
@@ -269,32 +460,53 @@ func (db *DB) findSendResult(ctx context.Context, q querier, apiKeyID int64, ref
 	if sendAt != 0 {
 		status = app.StatusAccepted
 	}
-	rows, err := q.QueryContext(ctx, `select id, phone, segments from messages where batch_id = ? order by id`, batchID)
+	rows, err := q.QueryContext(ctx, `select id, phone, segments, error_code from messages where batch_id = ? order by id`, batchID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		m := app.SentMessage{Status: status}
-		if err := rows.Scan(&m.ID, &m.To, &m.Segments); err != nil {
+		if err := rows.Scan(&m.ID, &m.To, &m.Segments, &m.ErrorCode); err != nil {
 			return nil, err
+		}
+		if m.ErrorCode == app.EBLACKLIST {
+			m.Status = app.StatusRejected
+		} else {
+			m.ErrorCode = "" // a later outcome, not the first answer's
 		}
 		res.Messages = append(res.Messages, m)
 	}
 	return res, rows.Err()
 }
 
-// checkSignature enforces that free text starts with an approved signature
-// (【name】) of the caller's department or one of its ancestors, and that API
-// apps send free text only when allowed to.
-func (db *DB) checkSignature(ctx context.Context, p *app.Principal, content string) error {
+// checkFreeText enforces that free text starts with an approved signature
+// (【name】) of the caller's department or one of its ancestors, and that
+// the caller may send free text at all: an API app created so, a console
+// user of a department that does not require templates.
+func (db *DB) checkFreeText(ctx context.Context, p *app.Principal, content string) error {
 	if p.APIKeyID != 0 && !p.AllowFreeText {
 		return app.Errorf(app.EFORBIDDEN, "该应用只能使用已审核的模板发送，不能发送自由文本")
+	} else if p.APIKeyID == 0 && p.TemplatesOnly {
+		return app.Errorf(app.EFORBIDDEN, "本部门只能使用已审核的模板发送，不能发送自由文本")
 	}
 	name, ok := leadingSignature(content)
 	if !ok {
 		return app.FieldError("content", "短信内容须以签名开头，如【示例单位】")
 	}
+	var e *app.Error
+	if err := db.signatureApproved(ctx, p, name); errors.As(err, &e) {
+		e.Details["field"] = "content"
+		return e
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// signatureApproved answers ESIGNATURE_NOT_APPROVED unless name is an
+// approved signature of p's department or one above it.
+func (db *DB) signatureApproved(ctx context.Context, p *app.Principal, name string) error {
 	k := sigKey{p.DepartmentID, name}
 	ok, cached := db.signatures.get(k)
 	if !cached {
@@ -308,7 +520,9 @@ func (db *DB) checkSignature(ctx context.Context, p *app.Principal, content stri
 		db.signatures.put(k, ok)
 	}
 	if !ok {
-		return app.FieldError("content", "签名【%s】未审核通过或不属于本部门", name)
+		e := app.Errorf(app.ESIGNATURE_NOT_APPROVED, "签名【%s】未审核通过或不属于本部门", name)
+		e.Details = map[string]any{"field": "signature"}
+		return e
 	}
 	return nil
 }

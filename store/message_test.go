@@ -94,21 +94,25 @@ func TestSend(t *testing.T) {
 			name  string
 			req   app.SendRequest
 			field string
+			code  string // "" for EINVALID
 		}{
-			{"EmptyContent", app.SendRequest{To: numbers(0, 1), Content: ""}, "content"},
-			{"BlankContent", app.SendRequest{To: numbers(0, 1), Content: " \n "}, "content"},
-			{"Content501Chars", app.SendRequest{To: numbers(0, 1), Content: text(strings.Repeat("好", 501-len([]rune(text("")))))}, "content"},
-			{"NoNumbers", app.SendRequest{Content: text("你好")}, "to"},
-			{"TooManyNumbers", app.SendRequest{To: numbers(0, app.MaxRecipients+1), Content: text("你好")}, "to"},
-			{"ContentWithoutSignature", app.SendRequest{To: numbers(0, 1), Content: "你好，没有签名"}, "content"},
-			{"ContentWithUnknownSignature", app.SendRequest{To: numbers(0, 1), Content: "【别的单位】你好"}, "content"},
-			{"SignatureNotAtStart", app.SendRequest{To: numbers(0, 1), Content: "你好" + text("")}, "content"},
-			{"SendAtOver180Days", app.SendRequest{To: numbers(0, 1), Content: text("你好"), SendAt: time.Now().Add(181 * 24 * time.Hour)}, "send_at"},
+			{"EmptyContent", app.SendRequest{To: numbers(0, 1), Content: ""}, "content", ""},
+			{"BlankContent", app.SendRequest{To: numbers(0, 1), Content: " \n "}, "content", ""},
+			{"Content501Chars", app.SendRequest{To: numbers(0, 1), Content: text(strings.Repeat("好", 501-len([]rune(text("")))))}, "content", ""},
+			{"NoNumbers", app.SendRequest{Content: text("你好")}, "to", ""},
+			{"TooManyNumbers", app.SendRequest{To: numbers(0, app.MaxRecipients+1), Content: text("你好")}, "to", ""},
+			{"ContentWithoutSignature", app.SendRequest{To: numbers(0, 1), Content: "你好，没有签名"}, "content", ""},
+			{"ContentWithUnknownSignature", app.SendRequest{To: numbers(0, 1), Content: "【别的单位】你好"}, "content", app.ESIGNATURE_NOT_APPROVED},
+			{"SignatureNotAtStart", app.SendRequest{To: numbers(0, 1), Content: "你好" + text("")}, "content", ""},
+			{"SendAtOver180Days", app.SendRequest{To: numbers(0, 1), Content: text("你好"), SendAt: time.Now().Add(181 * 24 * time.Hour)}, "send_at", ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				_, err := db.Send(ctx, p, &tt.req)
-				wantField(t, err, tt.field)
+				if tt.code == "" {
+					tt.code = app.EINVALID
+				}
+				wantCodeField(t, err, tt.code, tt.field)
 			})
 		}
 		wantNothingStored(t, path)

@@ -18,6 +18,10 @@ func (db *DB) SaveReplies(ctx context.Context, replies []*app.Reply) error {
 		return err
 	}
 	defer db.leave()
+	unsub, err := db.UnsubscribeWords(ctx)
+	if err != nil {
+		return err
+	}
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		sources := map[int64]string{}
 		for _, r := range replies {
@@ -56,9 +60,35 @@ func (db *DB) SaveReplies(ctx context.Context, replies []*app.Reply) error {
 			if r.ID, err = res.LastInsertId(); err != nil {
 				return err
 			}
+			if app.IsUnsubscribe(r.Content, unsub) {
+				if err := db.unsubscribe(ctx, tx, r); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
+}
+
+// unsubscribe puts the sender of an unsubscribe reply on the blacklist of
+// the department the reply is attributed to, and audits it.
+func (db *DB) unsubscribe(ctx context.Context, tx *sql.Tx, r *app.Reply) error {
+	phone, err := app.NormalizeNumber(r.From)
+	if err != nil {
+		return nil // not a mobile number we could send to anyway
+	}
+	e := &app.BlacklistEntry{DepartmentID: r.DepartmentID, Phone: phone, Source: app.SourceUnsubscribe,
+		Reason: "回复“" + strings.TrimSpace(r.Content) + "”退订", CreatedAt: r.ReceivedAt}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = db.now()
+	}
+	added, err := insertBlacklist(ctx, tx, e)
+	if err != nil || added == 0 {
+		return err
+	}
+	return appendAudit(ctx, tx, &app.AuditEntry{At: db.now(), Actor: "system", DepartmentID: r.DepartmentID,
+		Action: "blacklist.unsubscribe", Target: "reply:" + strconv.FormatInt(r.ID, 10),
+		Summary: app.MaskNumber(phone) + " " + e.Reason + "，加入部门" + strconv.FormatInt(r.DepartmentID, 10) + "的黑名单", Result: "ok"})
 }
 
 // FindReplies lists replies in the caller's scope, oldest first, so an

@@ -52,15 +52,16 @@ const (
 // The accept path's inserts: the batch, and its messages one or a full
 // chunk at a time.
 const (
-	qInsertBatch = `insert into batches (api_key_id, user_id, department_id, client_ref, content, ext, send_at, total, accepted, segments, rejected, resend_of, created_at)
-		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	messageCols = `(batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at)`
-	insertChunk = 100
+	qInsertBatch = `insert into batches (api_key_id, user_id, department_id, client_ref, content, ext, send_at, total, accepted, segments, rejected, resend_of, template_id, created_at)
+		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	messageCols     = `(batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at, content, error_code, done_at)`
+	messageColCount = 13
+	insertChunk     = 100
 )
 
 var (
-	qInsertMessage  = `insert into messages ` + messageCols + ` values ` + placeholders(1, 10)
-	qInsertMessages = `insert into messages ` + messageCols + ` values ` + placeholders(insertChunk, 10)
+	qInsertMessage  = `insert into messages ` + messageCols + ` values ` + placeholders(1, messageColCount)
+	qInsertMessages = `insert into messages ` + messageCols + ` values ` + placeholders(insertChunk, messageColCount)
 )
 
 var hotQueries = []string{qInsertBatch, qInsertMessage, qInsertMessages, qSubmitted, qSMSCIDs, qRetry, qFailed, qAnyEarly, qReceiptClaim, qReceiptsClaim, qPartsDelivered, qReceiptKnown, qPartDelivered, qNotDelivered}

@@ -158,7 +158,13 @@ func wantCode(tb testing.TB, err error, want string) {
 // wantField fails the test unless err is EINVALID naming field.
 func wantField(tb testing.TB, err error, field string) {
 	tb.Helper()
-	wantCode(tb, err, app.EINVALID)
+	wantCodeField(tb, err, app.EINVALID, field)
+}
+
+// wantCodeField fails unless err has the code and names the field.
+func wantCodeField(tb testing.TB, err error, code, field string) {
+	tb.Helper()
+	wantCode(tb, err, code)
 	var e *app.Error
 	if !errors.As(err, &e) {
 		tb.Fatalf("error %v is not an *app.Error", err)

@@ -180,24 +180,3 @@ func (db *DB) UpdateUser(ctx context.Context, p *app.Principal, id int64, upd *a
 	}
 	return u, nil
 }
-
-// CreateSignature stores a sender signature.
-func (db *DB) CreateSignature(ctx context.Context, s *app.Signature) error {
-	defer db.forgetAccess() // changes to keys, departments and signatures take effect at once
-	if err := db.enter(); err != nil {
-		return err
-	}
-	defer db.leave()
-	if s.Name == "" {
-		return app.FieldError("name", "签名不能为空")
-	}
-	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `insert into signatures (department_id, name, approved, created_at) values (?, ?, ?, ?)`,
-			s.DepartmentID, s.Name, s.Approved, ms(db.now()))
-		if err != nil {
-			return uniqueError(foreignKeyError(err, "department_id", "部门不存在"), "签名已存在")
-		}
-		s.ID, err = r.LastInsertId()
-		return err
-	})
-}

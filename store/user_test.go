@@ -99,7 +99,11 @@ func TestSignatures(t *testing.T) {
 		if _, err := db.Send(ctx, leaf, &app.SendRequest{To: numbers(0, 1), Content: "【一处】通知"}); err != nil {
 			t.Fatalf("parent department's signature: %v", err)
 		}
-		for _, content := range []string{"【二处】通知", "【待审】通知", "【】通知", "【一处通知"} {
+		for _, content := range []string{"【二处】通知", "【待审】通知"} {
+			_, err := db.Send(ctx, leaf, &app.SendRequest{To: numbers(0, 1), Content: content})
+			wantCodeField(t, err, app.ESIGNATURE_NOT_APPROVED, "content")
+		}
+		for _, content := range []string{"【】通知", "【一处通知"} {
 			_, err := db.Send(ctx, leaf, &app.SendRequest{To: numbers(0, 1), Content: content})
 			wantField(t, err, "content")
 		}
@@ -109,6 +113,6 @@ func TestSignatures(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := db.Send(ctx, parent, &app.SendRequest{To: numbers(0, 1), Content: "【一科】通知"})
-		wantField(t, err, "content")
+		wantCodeField(t, err, app.ESIGNATURE_NOT_APPROVED, "content")
 	})
 }

@@ -1,0 +1,81 @@
+-- Issue 7: signatures and templates under review, blacklists, sensitive
+-- words, unsubscribe replies.
+
+alter table signatures add column status text not null default 'pending';
+alter table signatures add column reason text not null default '';
+alter table signatures add column is_default integer not null default 0;
+alter table signatures add column reviewed_by integer not null default 0;
+alter table signatures add column reviewed_at integer not null default 0;
+update signatures set status = 'approved' where approved = 1;
+
+-- One row per template: the newest version (content, vars, status) and the
+-- approved one messages are sent with (live_*), which an edit leaves alone.
+create table templates (
+  id integer primary key,
+  department_id integer not null references departments (id),
+  user_id integer not null default 0,
+  api_key_id integer not null default 0,
+  name text not null,
+  kind text not null,
+  content text not null,
+  vars text not null default '{}',   -- JSON: name -> {"type", "max_len"}
+  version integer not null default 1,
+  status text not null default 'pending',
+  reason text not null default '',
+  notes text not null default '[]',  -- JSON: the automatic checks' notes
+  live_content text not null default '',
+  live_vars text not null default '{}',
+  live_version integer not null default 0,
+  reviewed_by integer not null default 0,
+  reviewed_at integer not null default 0,
+  created_at integer not null,
+  updated_at integer not null
+);
+create index templates_department on templates (department_id);
+
+-- Each version as submitted and reviewed, for the record.
+create table template_versions (
+  template_id integer not null,
+  version integer not null,
+  content text not null,
+  vars text not null,
+  status text not null,
+  reason text not null default '',
+  submitted_by integer not null default 0,
+  submitted_at integer not null,
+  reviewed_by integer not null default 0,
+  reviewed_at integer not null default 0,
+  primary key (template_id, version)
+) without rowid;
+
+alter table batches add column template_id integer not null default 0;
+
+-- department_id 0 is the global list; a department's list covers its subtree.
+create table blacklist (
+  phone text not null,
+  department_id integer not null,
+  reason text not null default '',
+  source text not null,
+  user_id integer not null default 0,
+  created_at integer not null,
+  primary key (phone, department_id)
+) without rowid;
+create index blacklist_department on blacklist (department_id, created_at);
+
+create table word_lists (
+  name text primary key,
+  action text not null,
+  words text not null,  -- one per line
+  updated_at integer not null
+);
+
+-- Platform settings as key and JSON value (unsubscribe words, ...).
+create table settings (
+  key text primary key,
+  value text not null
+);
+
+-- A department may require its console users to send only templates.
+alter table departments add column templates_only integer not null default 0;
+-- An app may be told of review results.
+alter table api_keys add column callback_url text not null default '';
