@@ -39,8 +39,12 @@ func (db *DB) SaveReplies(ctx context.Context, replies []*app.Reply) error {
 				}
 			}
 			r.DepartmentID = app.RootDepartmentID
+			from := r.From // SMSCs often put 86 in front
+			if n, err := app.NormalizeNumber(r.From); err == nil {
+				from = n
+			}
 			err := tx.QueryRowContext(ctx, `select id, department_id from messages where phone = ? and ext = ? order by id desc limit 1`,
-				r.From, r.Ext).Scan(&r.MessageID, &r.DepartmentID)
+				from, r.Ext).Scan(&r.MessageID, &r.DepartmentID)
 			if errors.Is(err, sql.ErrNoRows) && r.Ext != "" {
 				// Not an answer to a message we know: the extension code
 				// alone says whose it is, the longest one that fits.

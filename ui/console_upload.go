@@ -99,26 +99,50 @@ func (s *Server) uploadNumbers(c echo.Context) error {
 	return c.JSON(http.StatusOK, ans)
 }
 
-// textCells reads the first field of each line of a TXT or CSV file (UTF-8,
-// with or without a BOM), one cell per line, line numbers kept.
+// textCells reads the first field of each line of a TXT or CSV file, one
+// cell per line, line numbers kept.
 func textCells(r io.Reader) ([]string, error) {
-	var out []string
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimPrefix(sc.Text(), "\ufeff")
-		if strings.ContainsAny(line, ",\"") {
-			if rec, err := csv.NewReader(strings.NewReader(line)).Read(); err == nil && len(rec) > 0 {
-				line = rec[0]
-			}
-		}
-		out = append(out, line)
-	}
-	return out, sc.Err()
+	rows, err := textRows(r)
+	return firstCells(rows), err
 }
 
 // xlsxCells reads the first column of the first sheet.
 func xlsxCells(r io.Reader) ([]string, error) {
+	rows, err := xlsxRows(r)
+	return firstCells(rows), err
+}
+
+func firstCells(rows [][]string) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r[0]
+	}
+	return out
+}
+
+// textRows reads a TXT or CSV file (UTF-8, with or without a BOM) as one
+// row per line, line numbers kept; a line with commas or quotes is split
+// as CSV. Every row has at least one cell.
+func textRows(r io.Reader) ([][]string, error) {
+	var out [][]string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimPrefix(sc.Text(), "\ufeff")
+		row := []string{line}
+		if strings.ContainsAny(line, ",\"") {
+			if rec, err := csv.NewReader(strings.NewReader(line)).Read(); err == nil && len(rec) > 0 {
+				row = rec
+			}
+		}
+		out = append(out, row)
+	}
+	return out, sc.Err()
+}
+
+// xlsxRows reads the first sheet, one row per sheet row; every row has at
+// least one cell.
+func xlsxRows(r io.Reader) ([][]string, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
@@ -137,17 +161,16 @@ func xlsxCells(r io.Reader) ([]string, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out [][]string
 	for rows.Next() {
 		cols, err := rows.Columns()
 		if err != nil {
 			return nil, err
 		}
 		if len(cols) == 0 {
-			out = append(out, "")
-			continue
+			cols = []string{""}
 		}
-		out = append(out, cols[0])
+		out = append(out, cols)
 	}
 	return out, rows.Error()
 }

@@ -22,6 +22,14 @@ var statuses = map[string]int{
 	app.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	app.ESTORAGE:      http.StatusInsufficientStorage,
 	app.EINTERNAL:     http.StatusInternalServerError,
+
+	app.ETEMPLATE_NOT_APPROVED:  http.StatusBadRequest,
+	app.ESIGNATURE_NOT_APPROVED: http.StatusBadRequest,
+	app.EPARAM_MISSING:          http.StatusBadRequest,
+	app.EPARAM_UNKNOWN:          http.StatusBadRequest,
+	app.EPARAM_INVALID:          http.StatusBadRequest,
+	app.ESENSITIVE_WORD:         http.StatusBadRequest,
+	app.ETEMPLATE_CHECK:         http.StatusBadRequest,
 }
 
 // errorBody is every non-2xx answer's body.

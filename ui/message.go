@@ -25,13 +25,20 @@ type sendRequest struct {
 	SendAt    string   `json:"send_at"`
 	Ext       string   `json:"ext"`
 	ClientRef string   `json:"client_ref"`
+	// A templated send: the approved template, its variables' values (an
+	// object, or an object of objects keyed by number for a personalised
+	// batch) and the signature's name ("" for the default one).
+	TemplateID string          `json:"template_id"`
+	Params     json.RawMessage `json:"params"`
+	Signature  string          `json:"signature"`
 }
 
 type sentMessage struct {
-	ID       string     `json:"id"`
-	To       string     `json:"to"`
-	Segments int        `json:"segments"`
-	Status   app.Status `json:"status"`
+	ID        string     `json:"id"`
+	To        string     `json:"to"`
+	Segments  int        `json:"segments"`
+	Status    app.Status `json:"status"`
+	ErrorCode string     `json:"error_code,omitempty"`
 }
 
 type sendAnswer struct {
@@ -48,7 +55,17 @@ func (s *Server) sendMessages(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	req := &app.SendRequest{To: body.To, Content: body.Content, Ext: body.Ext, ClientRef: body.ClientRef}
+	req := &app.SendRequest{To: body.To, Content: body.Content, Ext: body.Ext, ClientRef: body.ClientRef, Signature: body.Signature}
+	if body.TemplateID != "" {
+		id, err := parseID(body.TemplateID)
+		if err != nil {
+			return app.FieldError("template_id", "template_id 无效")
+		}
+		req.TemplateID = id
+	}
+	if err := parseParams(body.Params, req); err != nil {
+		return err
+	}
 	if body.SendAt != "" {
 		t, err := time.Parse(time.RFC3339, body.SendAt)
 		if err != nil {
@@ -60,15 +77,78 @@ func (s *Server) sendMessages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := sendAnswer{BatchID: formatID(res.BatchID), Accepted: len(res.Messages),
+	accepted := 0
+	for _, m := range res.Messages {
+		if m.Status != app.StatusRejected {
+			accepted++
+		}
+	}
+	out := sendAnswer{BatchID: formatID(res.BatchID), Accepted: accepted,
 		Messages: make([]sentMessage, len(res.Messages)), Rejected: res.Rejected}
 	if out.Rejected == nil {
 		out.Rejected = []app.Rejection{}
 	}
 	for i, m := range res.Messages {
-		out.Messages[i] = sentMessage{ID: formatID(m.ID), To: m.To, Segments: m.Segments, Status: m.Status}
+		out.Messages[i] = sentMessage{ID: formatID(m.ID), To: m.To, Segments: m.Segments, Status: m.Status, ErrorCode: m.ErrorCode}
 	}
 	return c.JSON(http.StatusAccepted, out)
+}
+
+// parseParams reads "params": {"name": "value"} for every number, or
+// {"13800138000": {"name": "value"}, ...} per number. Values may be JSON
+// strings or numbers.
+func parseParams(raw json.RawMessage, req *app.SendRequest) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return app.FieldError("params", "params 应为对象：{\"变量名\": \"值\"}，或按号码的 {\"号码\": {\"变量名\": \"值\"}}")
+	}
+	perNumber := 0
+	for _, v := range top {
+		if t := strings.TrimSpace(string(v)); strings.HasPrefix(t, "{") {
+			perNumber++
+		}
+	}
+	switch {
+	case perNumber == 0:
+		vals, err := paramValues(top, "params")
+		req.Params = vals
+		return err
+	case perNumber < len(top):
+		return app.FieldError("params", "params 不能混用公共变量和按号码的变量")
+	}
+	req.PerNumber = make(map[string]map[string]string, len(top))
+	for number, v := range top {
+		var inner map[string]json.RawMessage
+		if err := json.Unmarshal(v, &inner); err != nil {
+			return app.FieldError("params."+number, "号码 %s 的变量应为对象", number)
+		}
+		vals, err := paramValues(inner, "params."+number)
+		if err != nil {
+			return err
+		}
+		req.PerNumber[number] = vals
+	}
+	return nil
+}
+
+func paramValues(m map[string]json.RawMessage, field string) (map[string]string, error) {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		var s string
+		if err := json.Unmarshal(v, &s); err == nil {
+			out[k] = s
+			continue
+		}
+		var n json.Number
+		if err := json.Unmarshal(v, &n); err != nil {
+			return nil, app.FieldError(field+"."+k, "变量 %s 的值应为字符串或数字", k)
+		}
+		out[k] = n.String()
+	}
+	return out, nil
 }
 
 // message is a message as the API shows it.

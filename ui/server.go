@@ -45,6 +45,9 @@ type Options struct {
 	Monitor         app.ChannelMonitor     // live channel state; may be nil
 	Replication     app.ReplicationMonitor // nil: not replicating
 	Batches         app.BatchService       // the console's records (needed with Logins)
+	Templates       app.TemplateService    // templates and signatures under review
+	Blacklist       app.BlacklistService
+	Words           app.WordListService // sensitive words and unsubscribe replies
 	DBSize          func() int64           // bytes of the database and its WAL; nil: not shown
 	Logger          *slog.Logger
 	Location        *time.Location // zone of times in answers (default Asia/Shanghai)
@@ -120,6 +123,25 @@ func (s *Server) routes() {
 	api.GET("/users", s.listUsers)
 	api.POST("/users", s.createUser)
 	api.PATCH("/users/:id", s.updateUser)
+	api.GET("/templates", s.listTemplates)
+	api.POST("/templates", s.createTemplate)
+	api.GET("/templates/:id", s.getTemplate)
+	api.PATCH("/templates/:id", s.updateTemplate)
+	api.DELETE("/templates/:id", s.deleteTemplate)
+	api.POST("/templates/:id/review", s.reviewTemplate)
+	api.GET("/signatures", s.listSignatures)
+	api.POST("/signatures", s.createSignature)
+	api.DELETE("/signatures/:id", s.deleteSignature)
+	api.POST("/signatures/:id/review", s.reviewSignature)
+	api.GET("/blacklist", s.listBlacklist)
+	api.POST("/blacklist", s.addBlacklist)
+	api.DELETE("/blacklist/:phone", s.removeBlacklist)
+	api.GET("/blacklist/export", s.exportBlacklist)
+	api.POST("/blacklist/import", s.importBlacklist)
+	api.GET("/word-lists", s.listWordLists)
+	api.PUT("/word-lists/:name", s.saveWordList)
+	api.GET("/unsubscribe-words", s.getUnsubscribeWords)
+	api.PUT("/unsubscribe-words", s.setUnsubscribeWords)
 }
 
 // Open starts listening and serving in the background.

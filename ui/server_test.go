@@ -45,7 +45,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	authKey, encKey := db.SessionKeys()
-	s := ui.New(ui.Options{Messages: db, Batches: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db,
+	s := ui.New(ui.Options{Messages: db, Batches: db, Templates: db, Blacklist: db, Words: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db,
 		Logins: db, SessionAuthKey: authKey, SessionEncKey: encKey})
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)

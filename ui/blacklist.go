@@ -1,0 +1,309 @@
+package ui
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"smsgw/app"
+)
+
+// blacklistOut is a blacklist entry as the API shows it.
+type blacklistOut struct {
+	Phone        string              `json:"phone"`
+	DepartmentID string              `json:"department_id"` // "0": the global list
+	Reason       string              `json:"reason"`
+	Source       app.BlacklistSource `json:"source"`
+	CreatedAt    string              `json:"created_at"`
+}
+
+// blacklistIn is one entry of POST /api/v1/blacklist.
+type blacklistIn struct {
+	Phone        string              `json:"phone"`
+	DepartmentID string              `json:"department_id"`
+	Reason       string              `json:"reason"`
+	Source       app.BlacklistSource `json:"source"`
+}
+
+// listDepartment reads a department_id naming a list: "0" or "" is the
+// global one.
+func listDepartment(field, v string) (int64, error) {
+	if v == "" || v == "0" {
+		return app.GlobalBlacklist, nil
+	}
+	id, err := parseID(v)
+	if err != nil {
+		return 0, app.FieldError(field, "%s 无效：0 为全局黑名单，或填部门编号", field)
+	}
+	return id, nil
+}
+
+func (s *Server) listBlacklist(c echo.Context) error {
+	f := app.BlacklistFilter{Phone: c.QueryParam("phone"), Cursor: c.QueryParam("cursor")}
+	if v := c.QueryParam("department_id"); v != "" {
+		d, err := listDepartment("department_id", v)
+		if err != nil {
+			return err
+		}
+		f.DepartmentID = &d
+	}
+	var err error
+	if f.Limit, err = queryLimit(c); err != nil {
+		return err
+	}
+	list, next, err := s.opts.Blacklist.FindBlacklist(c.Request().Context(), principal(c), f)
+	if err != nil {
+		return err
+	}
+	out := listing[blacklistOut]{Items: make([]blacklistOut, len(list)), NextCursor: next}
+	for i, e := range list {
+		out.Items[i] = blacklistOut{Phone: e.Phone, DepartmentID: formatID(e.DepartmentID), Reason: e.Reason, Source: e.Source,
+			CreatedAt: s.formatTime(e.CreatedAt)}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// addBlacklist answers POST /api/v1/blacklist {"entries": [...]}: 200 with
+// how many were new (a number already listed stays as it was).
+func (s *Server) addBlacklist(c echo.Context) error {
+	var body struct {
+		Entries []blacklistIn `json:"entries"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if len(body.Entries) == 0 || len(body.Entries) > app.MaxRecipients {
+		return app.FieldError("entries", "entries 应有1到%d条", app.MaxRecipients)
+	}
+	entries := make([]*app.BlacklistEntry, len(body.Entries))
+	for i, in := range body.Entries {
+		d, err := listDepartment(fmt.Sprintf("entries[%d].department_id", i), in.DepartmentID)
+		if err != nil {
+			return err
+		}
+		if in.Source == "" {
+			in.Source = app.SourceManual
+		}
+		entries[i] = &app.BlacklistEntry{DepartmentID: d, Phone: in.Phone, Reason: in.Reason, Source: in.Source}
+	}
+	added, err := s.opts.Blacklist.AddToBlacklist(c.Request().Context(), principal(c), entries)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int{"added": added, "already_listed": len(entries) - added})
+}
+
+func (s *Server) removeBlacklist(c echo.Context) error {
+	d, err := listDepartment("department_id", c.QueryParam("department_id"))
+	if err != nil {
+		return err
+	}
+	if err := s.opts.Blacklist.RemoveFromBlacklist(c.Request().Context(), principal(c), d, c.Param("phone")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+var blacklistHeader = []string{"手机号码", "部门编号", "原因", "来源", "加入时间"}
+
+// exportBlacklist answers GET /api/v1/blacklist/export?format=csv|xlsx: the
+// entries the listing would show, in a file the import reads back.
+func (s *Server) exportBlacklist(c echo.Context) error {
+	format := c.QueryParam("format")
+	if format == "" {
+		format = "csv"
+	}
+	if format != "csv" && format != "xlsx" {
+		return app.FieldError("format", "format 只能是 csv 或 xlsx")
+	}
+	f := app.BlacklistFilter{Limit: 1000}
+	if v := c.QueryParam("department_id"); v != "" {
+		d, err := listDepartment("department_id", v)
+		if err != nil {
+			return err
+		}
+		f.DepartmentID = &d
+	}
+	rows := [][]string{blacklistHeader}
+	for {
+		list, next, err := s.opts.Blacklist.FindBlacklist(c.Request().Context(), principal(c), f)
+		if err != nil {
+			return err
+		}
+		for _, e := range list {
+			rows = append(rows, []string{e.Phone, formatID(e.DepartmentID), e.Reason, string(e.Source), s.formatTime(e.CreatedAt)})
+		}
+		if next == "" || len(rows) > maxExport {
+			break
+		}
+		f.Cursor = next
+	}
+	return writeTable(c, format, "blacklist", rows)
+}
+
+// importBlacklist answers POST /api/v1/blacklist/import, a form with a file
+// (TXT, CSV or XLSX: number in the first column, reason in the second),
+// department_id ("0": global) and source (import or complaint). A file
+// with any bad row is refused, naming the rows; nothing is added.
+func (s *Server) importBlacklist(c echo.Context) error {
+	d, err := listDepartment("department_id", c.FormValue("department_id"))
+	if err != nil {
+		return err
+	}
+	source := app.BlacklistSource(c.FormValue("source"))
+	if source == "" {
+		source = app.SourceImport
+	} else if source != app.SourceImport && source != app.SourceComplaint {
+		return app.FieldError("source", "导入的来源只能是 import 或 complaint")
+	}
+	rows, err := uploadedTable(c, "file")
+	if err != nil {
+		return err
+	}
+	var entries []*app.BlacklistEntry
+	var bad []badRow
+	for i, r := range rows {
+		phone := strings.TrimSpace(r[0])
+		if phone == "" {
+			continue
+		}
+		n, err := app.NormalizeNumber(phone)
+		if err != nil {
+			if i == 0 && !strings.ContainsAny(phone, "0123456789") {
+				continue // a header row
+			}
+			if len(bad) < 100 {
+				bad = append(bad, badRow{Line: i + 1, Value: phone, Reason: app.ErrorMessage(err)})
+			}
+			continue
+		}
+		reason := ""
+		if len(r) > 1 {
+			reason = strings.TrimSpace(r[1])
+		}
+		entries = append(entries, &app.BlacklistEntry{DepartmentID: d, Phone: n, Reason: reason, Source: source})
+	}
+	if len(bad) > 0 {
+		e := app.FieldError("file", "第%d行：%s（共有问题行至少%d行，未导入任何号码）", bad[0].Line, bad[0].Reason, len(bad))
+		e.Details["bad"] = bad
+		return e
+	}
+	if len(entries) == 0 {
+		return app.FieldError("file", "文件中没有号码")
+	}
+	added, err := s.opts.Blacklist.AddToBlacklist(c.Request().Context(), principal(c), entries)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int{"added": added, "already_listed": len(entries) - added})
+}
+
+// uploadedTable reads a form's TXT, CSV or XLSX file as rows of cells.
+func uploadedTable(c echo.Context, field string) ([][]string, error) {
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxUploadBytes+1<<16)
+	fh, err := c.FormFile(field)
+	if err != nil {
+		return nil, app.FieldError(field, "请选择文件（不超过 8 MB）")
+	}
+	if fh.Size > maxUploadBytes {
+		return nil, app.FieldError(field, "文件超过 8 MB，请拆分后上传")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rows [][]string
+	switch ext := strings.ToLower(filepath.Ext(fh.Filename)); ext {
+	case ".txt", ".csv":
+		rows, err = textRows(f)
+	case ".xlsx":
+		rows, err = xlsxRows(f)
+	default:
+		return nil, app.FieldError(field, "只支持 TXT、CSV 或 XLSX 文件，而不是 %s", ext)
+	}
+	if err != nil {
+		return nil, app.FieldError(field, "文件无法读取：%v", err)
+	}
+	if len(rows) > maxUploadNumbers+1 {
+		return nil, app.FieldError(field, "文件超过 %d 行，请拆分后上传", maxUploadNumbers)
+	}
+	return rows, nil
+}
+
+// wordListOut is a sensitive-word list as the API shows it.
+type wordListOut struct {
+	Name   string         `json:"name"`
+	Action app.WordAction `json:"action"`
+	Words  []string       `json:"words"`
+}
+
+func (s *Server) listWordLists(c echo.Context) error {
+	lists, err := s.opts.Words.WordLists(c.Request().Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	out := listing[wordListOut]{Items: make([]wordListOut, len(lists))}
+	for i, l := range lists {
+		out.Items[i] = wordListOut{Name: l.Name, Action: l.Action, Words: l.Words}
+		if out.Items[i].Words == nil {
+			out.Items[i].Words = []string{}
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// saveWordList answers PUT /api/v1/word-lists/{name}: JSON {"action",
+// "words": [...]}, or a text file (one word per line) with ?action=. An
+// empty list removes it. A bad line refuses the whole file, naming it.
+func (s *Server) saveWordList(c echo.Context) error {
+	l := app.WordList{Name: c.Param("name")}
+	if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
+		var body struct {
+			Action app.WordAction `json:"action"`
+			Words  []string       `json:"words"`
+		}
+		if err := decodeJSON(c, &body); err != nil {
+			return err
+		}
+		l.Action, l.Words = body.Action, body.Words
+	} else {
+		b, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxUploadBytes))
+		if err != nil {
+			return app.FieldError("file", "词库文件超过 8 MB")
+		}
+		if l.Words, err = app.ParseWordList(string(b)); err != nil {
+			return err
+		}
+		l.Action = app.WordAction(c.QueryParam("action"))
+	}
+	if err := s.opts.Words.SaveWordList(c.Request().Context(), principal(c), l); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"name": l.Name, "action": l.Action, "count": len(l.Words)})
+}
+
+func (s *Server) getUnsubscribeWords(c echo.Context) error {
+	words, err := s.opts.Words.UnsubscribeWords(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string][]string{"words": words})
+}
+
+func (s *Server) setUnsubscribeWords(c echo.Context) error {
+	var body struct {
+		Words []string `json:"words"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if err := s.opts.Words.SetUnsubscribeWords(c.Request().Context(), principal(c), body.Words); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, body)
+}
