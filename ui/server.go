@@ -48,7 +48,7 @@ type Options struct {
 	Templates       app.TemplateService    // templates and signatures under review
 	Blacklist       app.BlacklistService
 	Words           app.WordListService // sensitive words and unsubscribe replies
-	DBSize          func() int64           // bytes of the database and its WAL; nil: not shown
+	DBSize          func() int64        // bytes of the database and its WAL; nil: not shown
 	Logger          *slog.Logger
 	Location        *time.Location // zone of times in answers (default Asia/Shanghai)
 	Version         string

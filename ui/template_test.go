@@ -87,7 +87,9 @@ func TestTemplateAPI(t *testing.T) {
 	code, body = f.call(t, "POST", "/api/v1/messages", rev, `{"to":["13900139001","13900139002"],"template_id":"`+tpl.ID+`",
 		"params":{"13900139001":{"time":"9点","room":101},"13900139002":{"time":"10点","room":"B2"}}}`)
 	wantStatus(t, "personalised", code, body, 202, `"accepted":2`)
-	page := decode[struct{ Items []struct{ To, Content string } }](t, func() string {
+	page := decode[struct {
+		Items []struct{ To, Content string }
+	}](t, func() string {
 		_, b := f.call(t, "GET", "/api/v1/messages?batch_id="+decode[struct {
 			BatchID string `json:"batch_id"`
 		}](t, body).BatchID, rev, "")
