@@ -1,0 +1,62 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// TestTemplatesOnTheDemo is issue 7's "done when" on the demo: a template
+// created through the API is pending and refused for sending; approved, it
+// sends with its params filled in; an "TD" reply injected at a simulator
+// makes the next send to that number come back rejected.
+func TestTemplatesOnTheDemo(t *testing.T) {
+	_, _, info := startDemo(t)
+	c := &client{t: t, base: info.BaseURL, key: info.APIKey}
+	var tpl struct{ ID, Status string }
+	if code := c.do("POST", "/api/v1/templates", map[string]any{"name": "会议通知", "kind": "notice",
+		"content": "您的会议${time}在${room}召开"}, &tpl); code != http.StatusCreated || tpl.Status != "pending" {
+		t.Fatalf("create template: %d %+v", code, tpl)
+	}
+	send := map[string]any{"to": []string{"13800138000"}, "template_id": tpl.ID, "params": map[string]string{"time": "周五15:00", "room": "A301"}}
+	var refused struct{ Code string }
+	if code := c.do("POST", "/api/v1/messages", send, &refused); code != http.StatusBadRequest || refused.Code != "ETEMPLATE_NOT_APPROVED" {
+		t.Fatalf("send with a pending template: %d %+v", code, refused)
+	}
+	if code := c.do("POST", "/api/v1/templates/"+tpl.ID+"/review", map[string]any{"decision": "approve"}, &tpl); code != http.StatusOK || tpl.Status != "approved" {
+		t.Fatalf("approve: %d %+v", code, tpl)
+	}
+	var sent sendAnswer
+	if code := c.do("POST", "/api/v1/messages", send, &sent); code != http.StatusAccepted || len(sent.Messages) != 1 {
+		t.Fatalf("send with the approved template: %d %+v", code, sent)
+	}
+	c.waitStatus(sent.Messages[0].ID, "delivered", 15*time.Second)
+	var m struct{ Content string }
+	c.do("GET", "/api/v1/messages/"+sent.Messages[0].ID, nil, &m)
+	if m.Content != "【示例单位】您的会议周五15:00在A301召开" {
+		t.Fatalf("delivered text %q", m.Content)
+	}
+
+	sim := info.Simulators[0]
+	resp, err := http.Post(sim.Control+"/mo?"+url.Values{"from": {"13800138000"}, "to": {sim.SourceAddr}, "text": {"TD"}}.Encode(), "", nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("injecting TD: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var list struct{ Items []struct{ Phone, Source string } }
+		c.do("GET", "/api/v1/blacklist?phone=13800138000", nil, &list)
+		if len(list.Items) == 1 && list.Items[0].Source == "unsubscribe" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("TD reply did not blacklist its sender within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code := c.do("POST", "/api/v1/messages", send, &sent); code != http.StatusAccepted || sent.Messages[0].Status != "rejected" {
+		t.Fatalf("send after TD: %d %+v", code, sent)
+	}
+}
