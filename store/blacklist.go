@@ -112,6 +112,9 @@ func (db *DB) FindBlacklist(ctx context.Context, p *app.Principal, f app.Blackli
 		return nil, "", err
 	}
 	defer db.leave()
+	if p.Role == app.RoleOperator {
+		return nil, "", app.Errorf(app.EFORBIDDEN, "操作员不能查看黑名单")
+	}
 	where, args := []string{`1`}, []any{}
 	if !p.SeesAll() {
 		where = append(where, `(department_id = 0 or department_id in (`+subtreeSQL+`) or department_id in (`+upSQL+`))`)

@@ -150,22 +150,32 @@ func (s *Server) exportBlacklist(c echo.Context) error {
 // department_id ("0": global) and source (import or complaint). A file
 // with any bad row is refused, naming the rows; nothing is added.
 func (s *Server) importBlacklist(c echo.Context) error {
-	d, err := listDepartment("department_id", c.FormValue("department_id"))
+	added, listed, err := s.importBlacklistFile(c, principal(c))
 	if err != nil {
 		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int{"added": added, "already_listed": listed})
+}
+
+// importBlacklistFile reads the form's file and adds its numbers.
+func (s *Server) importBlacklistFile(c echo.Context, p *app.Principal) (added, listed int, err error) {
+	d, err := listDepartment("department_id", c.FormValue("department_id"))
+	if err != nil {
+		return 0, 0, err
 	}
 	source := app.BlacklistSource(c.FormValue("source"))
 	if source == "" {
 		source = app.SourceImport
 	} else if source != app.SourceImport && source != app.SourceComplaint {
-		return app.FieldError("source", "导入的来源只能是 import 或 complaint")
+		return 0, 0, app.FieldError("source", "导入的来源只能是 import 或 complaint")
 	}
 	rows, err := uploadedTable(c, "file")
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	var entries []*app.BlacklistEntry
 	var bad []badRow
+	badCount := 0
 	for i, r := range rows {
 		phone := strings.TrimSpace(r[0])
 		if phone == "" {
@@ -176,6 +186,7 @@ func (s *Server) importBlacklist(c echo.Context) error {
 			if i == 0 && !strings.ContainsAny(phone, "0123456789") {
 				continue // a header row
 			}
+			badCount++
 			if len(bad) < 100 {
 				bad = append(bad, badRow{Line: i + 1, Value: phone, Reason: app.ErrorMessage(err)})
 			}
@@ -188,18 +199,15 @@ func (s *Server) importBlacklist(c echo.Context) error {
 		entries = append(entries, &app.BlacklistEntry{DepartmentID: d, Phone: n, Reason: reason, Source: source})
 	}
 	if len(bad) > 0 {
-		e := app.FieldError("file", "第%d行：%s（共有问题行至少%d行，未导入任何号码）", bad[0].Line, bad[0].Reason, len(bad))
+		e := app.FieldError("file", "第%d行“%s”：%s（有问题的行共%d行，未导入任何号码）", bad[0].Line, bad[0].Value, bad[0].Reason, badCount)
 		e.Details["bad"] = bad
-		return e
+		return 0, 0, e
 	}
 	if len(entries) == 0 {
-		return app.FieldError("file", "文件中没有号码")
+		return 0, 0, app.FieldError("file", "文件中没有号码")
 	}
-	added, err := s.opts.Blacklist.AddToBlacklist(c.Request().Context(), principal(c), entries)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]int{"added": added, "already_listed": len(entries) - added})
+	added, err = s.opts.Blacklist.AddToBlacklist(c.Request().Context(), p, entries)
+	return added, len(entries) - added, err
 }
 
 // uploadedTable reads a form's TXT, CSV or XLSX file as rows of cells.

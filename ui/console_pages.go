@@ -27,9 +27,14 @@ func menu(p *app.Principal, current string) []menuItem {
 		items = append(items, menuItem{ID: "send", Path: "/send", Label: "发送短信"})
 	}
 	items = append(items, menuItem{ID: "records", Path: "/records", Label: "发送记录"},
-		menuItem{ID: "replies", Path: "/replies", Label: "上行回复"})
+		menuItem{ID: "replies", Path: "/replies", Label: "上行回复"},
+		menuItem{ID: "templates", Path: "/templates", Label: "模板与签名"})
+	if mayKeepBlacklist(p) {
+		items = append(items, menuItem{ID: "blacklist", Path: "/blacklist", Label: "黑名单"})
+	}
 	if p.CanManageChannels() {
-		items = append(items, menuItem{ID: "channels", Path: "/channels", Label: "通道管理"})
+		items = append(items, menuItem{ID: "channels", Path: "/channels", Label: "通道管理"},
+			menuItem{ID: "words", Path: "/words", Label: "敏感词"})
 	}
 	if p.CanManageOrg() {
 		items = append(items, menuItem{ID: "org", Path: "/org", Label: "组织与用户"},

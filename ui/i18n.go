@@ -5,6 +5,12 @@ package ui
 // shows in Chinese.
 var english = map[string]string{
 	"短信服务平台":  "SMS Platform",
+	"模板与签名":   "Templates & signatures",
+	"黑名单":     "Blacklist",
+	"敏感词":     "Sensitive words",
+	"新增模板":    "New template",
+	"短信签名":    "Signatures",
+	"筛选":      "Filter",
 	"首页":      "Home",
 	"发送短信":    "Send SMS",
 	"发送记录":    "Records",
