@@ -36,8 +36,8 @@ func (db *DB) CreateDepartment(ctx context.Context, p *app.Principal, d *app.Dep
 		if err := extFree(ctx, tx, d.Ext, 0, 0); err != nil {
 			return err
 		}
-		r, err := tx.ExecContext(ctx, `insert into departments (parent_id, name, ext, created_at) values (?, ?, ?, ?)`,
-			d.ParentID, d.Name, d.Ext, ms(d.CreatedAt))
+		r, err := tx.ExecContext(ctx, `insert into departments (parent_id, name, ext, templates_only, created_at) values (?, ?, ?, ?, ?)`,
+			d.ParentID, d.Name, d.Ext, d.TemplatesOnly, ms(d.CreatedAt))
 		if err != nil {
 			return err
 		}

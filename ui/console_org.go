@@ -33,12 +33,12 @@ func (s *Server) renderOrg(c echo.Context, status int, field, msg string, form m
 	depth := map[int64]int{}
 	type deptRow struct {
 		ID, ParentID, Name, Ext, Indent string
-		Enabled                         bool
+		Enabled, TemplatesOnly          bool
 	}
 	var drows []deptRow
 	for _, d := range depts { // parents first
 		depth[d.ID] = depth[d.ParentID] + 1
-		drows = append(drows, deptRow{ID: formatID(d.ID), ParentID: formatID(d.ParentID), Name: d.Name, Ext: d.Ext, Enabled: d.Enabled,
+		drows = append(drows, deptRow{ID: formatID(d.ID), ParentID: formatID(d.ParentID), Name: d.Name, Ext: d.Ext, Enabled: d.Enabled, TemplatesOnly: d.TemplatesOnly,
 			Indent: strings.Repeat("　", depth[d.ID]-1)})
 	}
 	type userRow struct {
@@ -83,7 +83,8 @@ func (s *Server) orgAction(c echo.Context) error {
 		form["Username"], form["DisplayName"] = nu.Username, nu.DisplayName
 	case "department-edit":
 		name, ext, parent := strings.TrimSpace(c.FormValue("name")), strings.TrimSpace(c.FormValue("ext")), id("parent_id")
-		upd := &app.DepartmentUpdate{Name: &name, Ext: &ext}
+		only := c.FormValue("templates_only") != ""
+		upd := &app.DepartmentUpdate{Name: &name, Ext: &ext, TemplatesOnly: &only}
 		if parent != 0 {
 			upd.ParentID = &parent
 		}

@@ -26,7 +26,48 @@ func (s *Server) renderSend(c echo.Context, status int, data map[string]any) err
 	rand.Read(b)
 	data["Token"] = hex.EncodeToString(b)
 	data["MaxNumbers"] = maxUploadNumbers
+	if err := s.sendChoices(c, data); err != nil {
+		return err
+	}
 	return s.console.render(c, status, "send.html", s.page(c, "发送短信", data))
+}
+
+// sendTemplate is an approved template as the send page offers it.
+type sendTemplate struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Content string   `json:"content"`
+	Vars    []string `json:"vars"`
+}
+
+// sendChoices gives the send page the templates and signatures the user may
+// send with, and whether free text is allowed.
+func (s *Server) sendChoices(c echo.Context, data map[string]any) error {
+	p := c.Get(principalKey).(*app.Principal)
+	tpls := []sendTemplate{}
+	sigs := []string{}
+	if s.opts.Templates != nil {
+		ctx := c.Request().Context()
+		list, _, err := s.opts.Templates.FindTemplates(ctx, p, app.TemplateFilter{Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, t := range list {
+			if t.Usable() {
+				vars, _ := app.TemplateVars(t.LiveContent)
+				tpls = append(tpls, sendTemplate{ID: formatID(t.ID), Name: t.Name, Content: t.LiveContent, Vars: vars})
+			}
+		}
+		found, err := s.opts.Templates.FindSignatures(ctx, p, app.ReviewApproved)
+		if err != nil {
+			return err
+		}
+		for _, g := range found {
+			sigs = append(sigs, g.Name)
+		}
+	}
+	data["Templates"], data["Signatures"], data["FreeText"] = tpls, sigs, !p.TemplatesOnly
+	return nil
 }
 
 // send accepts the form. A form is sent once: its token remembers the batch
@@ -50,6 +91,21 @@ func (s *Server) send(c echo.Context) error {
 		return s.renderSend(c, http.StatusBadRequest, form)
 	}
 	req := &app.SendRequest{To: splitNumbers(c.FormValue("numbers")), Content: strings.TrimSpace(c.FormValue("content"))}
+	if v := c.FormValue("template_id"); v != "" && c.FormValue("kind") == "template" {
+		id, err := parseID(v)
+		if err != nil {
+			return fail("template_id", "请选择模板")
+		}
+		req.TemplateID, req.Content, req.Signature = id, "", c.FormValue("signature")
+		req.Params = map[string]string{}
+		values, _ := c.FormParams()
+		for k, v := range values {
+			if name, ok := strings.CutPrefix(k, "param_"); ok && len(v) > 0 {
+				req.Params[name] = strings.TrimSpace(v[0])
+			}
+		}
+		form["TemplateID"], form["Kind"], form["Params"] = v, "template", req.Params
+	}
 	if c.FormValue("mode") == "scheduled" {
 		t, err := time.ParseInLocation("2006-01-02T15:04", c.FormValue("send_at"), s.opts.Location)
 		if err != nil {

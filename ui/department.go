@@ -10,16 +10,18 @@ import (
 
 // department is a department as the API shows and takes it.
 type department struct {
-	ID        string  `json:"id"`
-	ParentID  *string `json:"parent_id"`
-	Name      string  `json:"name"`
-	Ext       string  `json:"ext"`
-	Enabled   bool    `json:"enabled"`
-	CreatedAt string  `json:"created_at"`
+	ID       string  `json:"id"`
+	ParentID *string `json:"parent_id"`
+	Name     string  `json:"name"`
+	Ext      string  `json:"ext"`
+	Enabled  bool    `json:"enabled"`
+	// TemplatesOnly: its console users send with approved templates only.
+	TemplatesOnly bool   `json:"templates_only"`
+	CreatedAt     string `json:"created_at"`
 }
 
 func (s *Server) toDepartment(d *app.Department) department {
-	out := department{ID: formatID(d.ID), Name: d.Name, Ext: d.Ext, Enabled: d.Enabled, CreatedAt: s.formatTime(d.CreatedAt)}
+	out := department{ID: formatID(d.ID), Name: d.Name, Ext: d.Ext, Enabled: d.Enabled, TemplatesOnly: d.TemplatesOnly, CreatedAt: s.formatTime(d.CreatedAt)}
 	if d.ParentID != 0 {
 		id := formatID(d.ParentID)
 		out.ParentID = &id
@@ -29,10 +31,11 @@ func (s *Server) toDepartment(d *app.Department) department {
 
 // departmentBody is what POST and PATCH take; ids are strings, as shown.
 type departmentBody struct {
-	Name     *string `json:"name"`
-	ParentID *string `json:"parent_id"`
-	Ext      *string `json:"ext"`
-	Enabled  *bool   `json:"enabled"`
+	Name          *string `json:"name"`
+	ParentID      *string `json:"parent_id"`
+	Ext           *string `json:"ext"`
+	Enabled       *bool   `json:"enabled"`
+	TemplatesOnly *bool   `json:"templates_only"`
 }
 
 func (b *departmentBody) parent() (*int64, error) {
@@ -64,6 +67,9 @@ func (s *Server) createDepartment(c echo.Context) error {
 	}
 	if parent != nil {
 		d.ParentID = *parent
+	}
+	if body.TemplatesOnly != nil {
+		d.TemplatesOnly = *body.TemplatesOnly
 	}
 	if err := s.opts.Departments.CreateDepartment(c.Request().Context(), principal(c), d); err != nil {
 		return err
@@ -97,7 +103,7 @@ func (s *Server) updateDepartment(c echo.Context) error {
 		return err
 	}
 	d, err := s.opts.Departments.UpdateDepartment(c.Request().Context(), principal(c), id,
-		&app.DepartmentUpdate{Name: body.Name, ParentID: parent, Ext: body.Ext, Enabled: body.Enabled})
+		&app.DepartmentUpdate{Name: body.Name, ParentID: parent, Ext: body.Ext, Enabled: body.Enabled, TemplatesOnly: body.TemplatesOnly})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,60 @@
+package ui_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"smsgw/app"
+)
+
+// TestBrowserTemplateSend sends from the console as a user of a department
+// that must use templates: the page offers no free text, fills the
+// template's variables into the preview, and the message is the filled text.
+func TestBrowserTemplateSend(t *testing.T) {
+	ctx := chrome(t)
+	f := newFixture(t)
+	bg := context.Background()
+	admin := &app.Principal{UserID: 1, DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin}
+	d := &app.Department{Name: "窗口科", TemplatesOnly: true}
+	if err := f.db.CreateDepartment(bg, admin, d); err != nil {
+		t.Fatal(err)
+	}
+	tpl := &app.Template{Name: "取件通知", Kind: app.KindNotice, Content: "您的材料已办结，请凭取件码${code}到${place}领取",
+		Vars: map[string]app.VarRule{"code": {Type: app.VarDigits, MaxLen: 6}}}
+	if err := f.db.CreateTemplate(bg, admin, tpl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.ReviewTemplate(bg, admin, tpl.ID, &app.Review{Decision: "approve"}); err != nil {
+		t.Fatal(err)
+	}
+	u := &app.User{Username: "chen", DisplayName: "陈七", DepartmentID: d.ID, Role: app.RoleOperator}
+	if err := f.db.CreateUser(bg, nil, u, "Console2026"); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "chen"),
+		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.ID("template-box")),
+		chromedp.SendKeys(chromedp.ID("numbers"), "13800138000"),
+		chromedp.WaitVisible(chromedp.ID("param_code")),
+		chromedp.SendKeys(chromedp.ID("param_code"), "123456"),
+		chromedp.SendKeys(chromedp.ID("param_place"), "三号窗口"))
+	freeShown := read(t, ctx, chromedp.Evaluate[string](`String(document.getElementById('content').offsetParent !== null)`)) == "true"
+	preview := read(t, ctx, chromedp.Text(chromedp.ID("preview")))
+	if freeShown || preview != "【示例单位】您的材料已办结，请凭取件码123456到三号窗口领取" {
+		t.Fatalf("free text shown %v; preview %q", freeShown, preview)
+	}
+	do(t, ctx, chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("confirm-send")),
+		chromedp.Click(chromedp.ID("confirm-send")), chromedp.WaitVisible(chromedp.ID("sent")))
+	list, _, err := f.db.FindMessages(bg, admin, app.MessageFilter{})
+	if err != nil || len(list) != 1 || list[0].Content != preview {
+		t.Fatalf("sent: %v, %v", list, err)
+	}
+	if !strings.HasPrefix(list[0].Content, "【示例单位】") {
+		t.Fatal("no signature")
+	}
+}
