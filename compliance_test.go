@@ -1,10 +1,15 @@
 package main
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
+
+	"smsgw/app"
 )
 
 // TestTemplatesOnTheDemo is issue 7's "done when" on the demo: a template
@@ -46,7 +51,9 @@ func TestTemplatesOnTheDemo(t *testing.T) {
 	resp.Body.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		var list struct{ Items []struct{ Phone, Source string } }
+		var list struct {
+			Items []struct{ Phone, Source string }
+		}
 		c.do("GET", "/api/v1/blacklist?phone=13800138000", nil, &list)
 		if len(list.Items) == 1 && list.Items[0].Source == "unsubscribe" {
 			break
@@ -58,5 +65,46 @@ func TestTemplatesOnTheDemo(t *testing.T) {
 	}
 	if code := c.do("POST", "/api/v1/messages", send, &sent); code != http.StatusAccepted || sent.Messages[0].Status != "rejected" {
 		t.Fatalf("send after TD: %d %+v", code, sent)
+	}
+}
+
+// TestReviewCallback: an app with a callback URL is told, in a signed POST,
+// that the template it submitted was approved.
+func TestReviewCallback(t *testing.T) {
+	got := make(chan *http.Request, 1)
+	bodies := make(chan []byte, 1)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r
+		bodies <- b
+	}))
+	defer hook.Close()
+	_, _, info := startDemo(t)
+	admin := &client{t: t, base: info.BaseURL, key: info.APIKey}
+	var oa struct{ ID, Secret string }
+	if code := admin.do("POST", "/api/v1/apps", map[string]any{"name": "OA", "department_id": "1", "scopes": []string{"send", "templates"},
+		"callback_url": hook.URL + "/smsgw"}, &oa); code != http.StatusCreated {
+		t.Fatalf("create app: %d", code)
+	}
+	c := &client{t: t, base: info.BaseURL, key: oa.Secret}
+	var tpl struct{ ID string }
+	if code := c.do("POST", "/api/v1/templates", map[string]any{"name": "验证码", "kind": "code", "content": "验证码${code}"}, &tpl); code != http.StatusCreated {
+		t.Fatalf("create template: %d", code)
+	}
+	if code := admin.do("POST", "/api/v1/templates/"+tpl.ID+"/review", map[string]any{"decision": "reject", "reason": "请写明用途"}, nil); code != http.StatusOK {
+		t.Fatalf("review: %d", code)
+	}
+	select {
+	case r := <-got:
+		body := <-bodies
+		if want := app.SignCallback(oa.Secret, r.Header.Get("X-Smsgw-Timestamp"), body); r.Header.Get("X-Smsgw-Signature") != want {
+			t.Fatal("callback signature does not verify with the app's secret")
+		}
+		var n struct{ Event, ID, Status, Reason string }
+		if err := json.Unmarshal(body, &n); err != nil || n.Event != "template.reviewed" || n.ID != tpl.ID || n.Status != "rejected" || n.Reason != "请写明用途" {
+			t.Fatalf("callback body %s (%v)", body, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no callback within 10 s")
 	}
 }

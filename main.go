@@ -127,6 +127,7 @@ type program struct {
 	demo    *demoInfo
 	cancel  context.CancelFunc
 	engDone chan error
+	cbDone  chan struct{} // the callback sender has stopped
 }
 
 // start builds and starts every piece; it returns once the API listens.
@@ -204,6 +205,11 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	engCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	go func() { p.engDone <- p.engine.Run(engCtx) }()
+	p.cbDone = make(chan struct{})
+	go func() {
+		defer close(p.cbDone)
+		(&dispatch.CallbackSender{Store: db, Logger: cfg.Logger}).Run(engCtx)
+	}()
 	return p, nil
 }
 
@@ -218,6 +224,7 @@ func (p *program) stop() error {
 	}
 	p.cancel()
 	errs = append(errs, <-p.engDone)
+	<-p.cbDone
 	errs = append(errs, p.closeAll())
 	return errors.Join(errs...)
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -31,6 +32,7 @@ type APIKey struct {
 	Ext           string   // extension code (扩展码); "" uses the department's
 	RateLimit     int      // requests per second; 0 means the default, 100
 	IPAllowlist   []string // addresses or CIDR networks allowed to call; empty: any
+	CallbackURL   string   // where review results of its templates and signatures are posted; "" for none
 	Enabled       bool
 	CreatedAt     time.Time
 }
@@ -60,6 +62,9 @@ func (k *APIKey) Validate() error {
 		return err
 	} else if k.RateLimit < 0 || k.RateLimit > 100000 {
 		return FieldError("rate_limit", "每秒请求上限应在1到100000之间")
+	}
+	if err := ValidateCallbackURL(k.CallbackURL); err != nil {
+		return err
 	}
 	for _, a := range k.IPAllowlist {
 		if _, _, err := net.ParseCIDR(a); err != nil && net.ParseIP(a) == nil {
@@ -108,6 +113,20 @@ type AppUpdate struct {
 	Scopes        *[]string
 	IPAllowlist   *[]string
 	AllowFreeText *bool
+	CallbackURL   *string
+}
+
+// ValidateCallbackURL checks an app's callback address: empty, or an
+// absolute http or https URL.
+func ValidateCallbackURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(v) > 500 {
+		return FieldError("callback_url", "回调地址应为 http:// 或 https:// 开头的完整网址")
+	}
+	return nil
 }
 
 // AllowsIP reports whether ip may call as p: any when p has no allowlist.

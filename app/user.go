@@ -92,6 +92,7 @@ type Signature struct {
 	Status       ReviewStatus
 	Reason       string // why it was rejected
 	Default      bool   // sent with when a templated send names none
+	APIKeyID     int64  // the app that submitted it, told the review result
 	ReviewedBy   int64
 	ReviewedAt   time.Time
 	CreatedAt    time.Time

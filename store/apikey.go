@@ -47,9 +47,9 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *app.APIKey) (string, error) {
 		if err := extFree(ctx, tx, k.Ext, 0, 0); err != nil {
 			return err
 		}
-		r, err := tx.ExecContext(ctx, `insert into api_keys (name, key, secret_hash, secret_enc, department_id, user_id, role, scopes, allow_free_text, ext, rate_limit, ip_allowlist, enabled, created_at)
-			values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`, k.Name, k.Key, hashToken(secret), sealed, k.DepartmentID, nullID(k.UserID),
-			string(k.Role), strings.Join(k.Scopes, ","), k.AllowFreeText, k.Ext, k.RateLimit, strings.Join(k.IPAllowlist, ","), ms(k.CreatedAt))
+		r, err := tx.ExecContext(ctx, `insert into api_keys (name, key, secret_hash, secret_enc, department_id, user_id, role, scopes, allow_free_text, ext, rate_limit, ip_allowlist, callback_url, enabled, created_at)
+			values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`, k.Name, k.Key, hashToken(secret), sealed, k.DepartmentID, nullID(k.UserID),
+			string(k.Role), strings.Join(k.Scopes, ","), k.AllowFreeText, k.Ext, k.RateLimit, strings.Join(k.IPAllowlist, ","), k.CallbackURL, ms(k.CreatedAt))
 		if err != nil {
 			return err
 		}
@@ -223,7 +223,7 @@ func (db *DB) FindApps(ctx context.Context, p *app.Principal) ([]*app.APIKey, er
 		where, args = `department_id in (`+subtreeSQL+`)`, []any{p.DepartmentID}
 	}
 	rows, err := db.rdb.QueryContext(ctx, `select id, name, key, department_id, coalesce(user_id, 0), role, scopes, allow_free_text,
-		ext, rate_limit, ip_allowlist, enabled, created_at from api_keys where `+where+` order by id`, args...)
+		ext, rate_limit, ip_allowlist, callback_url, enabled, created_at from api_keys where `+where+` order by id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func (db *DB) FindApps(ctx context.Context, p *app.Principal) ([]*app.APIKey, er
 		var role, scopes, allow string
 		var created int64
 		if err := rows.Scan(&k.ID, &k.Name, &k.Key, &k.DepartmentID, &k.UserID, &role, &scopes, &k.AllowFreeText,
-			&k.Ext, &k.RateLimit, &allow, &k.Enabled, &created); err != nil {
+			&k.Ext, &k.RateLimit, &allow, &k.CallbackURL, &k.Enabled, &created); err != nil {
 			return nil, err
 		}
 		k.Role, k.CreatedAt = app.Role(role), fromMS(created)
@@ -287,6 +287,9 @@ func (db *DB) UpdateApp(ctx context.Context, p *app.Principal, id int64, u *app.
 	if u.IPAllowlist != nil {
 		k.IPAllowlist = *u.IPAllowlist
 	}
+	if u.CallbackURL != nil {
+		k.CallbackURL = *u.CallbackURL
+	}
 	newExt := u.Ext != nil && *u.Ext != k.Ext
 	if newExt {
 		k.Ext = *u.Ext
@@ -305,8 +308,8 @@ func (db *DB) UpdateApp(ctx context.Context, p *app.Principal, id int64, u *app.
 			}
 		}
 		_, err := tx.ExecContext(ctx, `update api_keys set enabled = ?, rate_limit = ?, allow_free_text = ?, scopes = ?,
-			ip_allowlist = ?, ext = ? where id = ?`, k.Enabled, k.RateLimit, k.AllowFreeText, strings.Join(k.Scopes, ","),
-			strings.Join(k.IPAllowlist, ","), k.Ext, id)
+			ip_allowlist = ?, ext = ?, callback_url = ? where id = ?`, k.Enabled, k.RateLimit, k.AllowFreeText, strings.Join(k.Scopes, ","),
+			strings.Join(k.IPAllowlist, ","), k.Ext, k.CallbackURL, id)
 		return err
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 
 	"smsgw/app"
@@ -31,8 +32,8 @@ func (db *DB) CreateSignature(ctx context.Context, s *app.Signature) error {
 
 func (db *DB) insertSignature(ctx context.Context, tx *sql.Tx, s *app.Signature) error {
 	s.CreatedAt = db.now()
-	r, err := tx.ExecContext(ctx, `insert into signatures (department_id, name, approved, status, is_default, created_at) values (?, ?, ?, ?, ?, ?)`,
-		s.DepartmentID, s.Name, s.Status == app.ReviewApproved, string(s.Status), s.Default, ms(s.CreatedAt))
+	r, err := tx.ExecContext(ctx, `insert into signatures (department_id, name, approved, status, is_default, api_key_id, created_at)
+		values (?, ?, ?, ?, ?, ?, ?)`, s.DepartmentID, s.Name, s.Status == app.ReviewApproved, string(s.Status), s.Default, s.APIKeyID, ms(s.CreatedAt))
 	if err != nil {
 		return uniqueError(foreignKeyError(err, "department_id", "部门不存在"), "该部门已有同名签名")
 	}
@@ -55,7 +56,7 @@ func (db *DB) SubmitSignature(ctx context.Context, p *app.Principal, s *app.Sign
 	if s.DepartmentID == 0 {
 		s.DepartmentID = p.DepartmentID
 	}
-	s.Status, s.Approved = app.ReviewPending, false
+	s.Status, s.Approved, s.APIKeyID = app.ReviewPending, false, p.APIKeyID
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := reachable(ctx, tx, p, s.DepartmentID, true); err != nil {
 			return app.FieldError("department_id", "部门不存在或无权为其提交签名")
@@ -161,9 +162,16 @@ func (db *DB) ReviewSignature(ctx context.Context, p *app.Principal, id int64, r
 			s.Status, s.Reason = app.ReviewRejected, strings.TrimSpace(r.Reason)
 		}
 		s.Approved, s.ReviewedBy, s.ReviewedAt = s.Status == app.ReviewApproved, p.UserID, db.now()
-		_, err = tx.ExecContext(ctx, `update signatures set status = ?, approved = ?, reason = ?, reviewed_by = ?, reviewed_at = ? where id = ?`,
-			string(s.Status), s.Approved, s.Reason, s.ReviewedBy, ms(s.ReviewedAt), id)
-		return err
+		if _, err = tx.ExecContext(ctx, `update signatures set status = ?, approved = ?, reason = ?, reviewed_by = ?, reviewed_at = ? where id = ?`,
+			string(s.Status), s.Approved, s.Reason, s.ReviewedBy, ms(s.ReviewedAt), id); err != nil {
+			return err
+		}
+		var apiKeyID int64
+		if err := tx.QueryRowContext(ctx, `select api_key_id from signatures where id = ?`, id).Scan(&apiKeyID); err != nil {
+			return err
+		}
+		return db.owedCallback(ctx, tx, apiKeyID, reviewNotice{Event: "signature.reviewed", ID: strconv.FormatInt(id, 10), Name: s.Name,
+			Status: string(s.Status), Reason: s.Reason, ReviewedAt: rfc3339(s.ReviewedAt)})
 	})
 	if err != nil {
 		return nil, err

@@ -294,9 +294,12 @@ func (db *DB) ReviewTemplate(ctx context.Context, p *app.Principal, id int64, r 
 			t.ReviewedBy, ms(t.ReviewedAt), t.ID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `update template_versions set status = ?, reason = ?, reviewed_by = ?, reviewed_at = ?
-			where template_id = ? and version = ?`, string(t.Status), t.Reason, t.ReviewedBy, ms(t.ReviewedAt), t.ID, t.Version)
-		return err
+		if _, err = tx.ExecContext(ctx, `update template_versions set status = ?, reason = ?, reviewed_by = ?, reviewed_at = ?
+			where template_id = ? and version = ?`, string(t.Status), t.Reason, t.ReviewedBy, ms(t.ReviewedAt), t.ID, t.Version); err != nil {
+			return err
+		}
+		return db.owedCallback(ctx, tx, t.APIKeyID, reviewNotice{Event: "template.reviewed", ID: strconv.FormatInt(t.ID, 10), Name: t.Name,
+			Version: t.Version, Status: string(t.Status), Reason: t.Reason, ReviewedAt: rfc3339(t.ReviewedAt)})
 	})
 	if err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ type appBody struct {
 	AllowFreeText bool     `json:"allow_free_text"`
 	Ext           string   `json:"ext"`
 	RateLimit     int      `json:"rate_limit"`
+	CallbackURL   string   `json:"callback_url"`
 }
 
 // appOut is an app as the API shows it; Secret only in the creation answer.
@@ -34,6 +35,7 @@ type appOut struct {
 	AllowFreeText bool     `json:"allow_free_text"`
 	Ext           string   `json:"ext"`
 	RateLimit     int      `json:"rate_limit"`
+	CallbackURL   string   `json:"callback_url"`
 	Enabled       bool     `json:"enabled"`
 	CreatedAt     string   `json:"created_at"`
 }
@@ -41,7 +43,7 @@ type appOut struct {
 func (s *Server) toApp(k *app.APIKey) appOut {
 	out := appOut{ID: formatID(k.ID), Key: k.Key, Name: k.Name, DepartmentID: formatID(k.DepartmentID), Role: k.Role,
 		Scopes: k.Scopes, IPAllowlist: k.IPAllowlist, AllowFreeText: k.AllowFreeText, Ext: k.Ext, RateLimit: k.RateLimit,
-		Enabled: k.Enabled, CreatedAt: s.formatTime(k.CreatedAt)}
+		CallbackURL: k.CallbackURL, Enabled: k.Enabled, CreatedAt: s.formatTime(k.CreatedAt)}
 	if out.IPAllowlist == nil {
 		out.IPAllowlist = []string{}
 	}
@@ -55,7 +57,7 @@ func (s *Server) createApp(c echo.Context) error {
 		return err
 	}
 	k := &app.APIKey{Name: body.Name, Role: body.Role, Scopes: body.Scopes, IPAllowlist: body.IPAllowlist,
-		AllowFreeText: body.AllowFreeText, Ext: body.Ext, RateLimit: body.RateLimit}
+		AllowFreeText: body.AllowFreeText, Ext: body.Ext, RateLimit: body.RateLimit, CallbackURL: body.CallbackURL}
 	var err error
 	if body.DepartmentID != "" {
 		if k.DepartmentID, err = parseID(body.DepartmentID); err != nil {
@@ -89,7 +91,7 @@ func (s *Server) listApps(c echo.Context) error {
 }
 
 // updateApp enables, disables or retunes an app:
-// {"enabled","rate_limit","ext","scopes","ip_allowlist","allow_free_text"}.
+// {"enabled","rate_limit","ext","scopes","ip_allowlist","allow_free_text","callback_url"}.
 func (s *Server) updateApp(c echo.Context) error {
 	id, err := parseID(c.Param("id"))
 	if err != nil {
@@ -102,12 +104,14 @@ func (s *Server) updateApp(c echo.Context) error {
 		Scopes        *[]string `json:"scopes"`
 		IPAllowlist   *[]string `json:"ip_allowlist"`
 		AllowFreeText *bool     `json:"allow_free_text"`
+		CallbackURL   *string   `json:"callback_url"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
 	k, err := s.opts.Keys.UpdateApp(c.Request().Context(), principal(c), id, &app.AppUpdate{Enabled: body.Enabled,
-		RateLimit: body.RateLimit, Ext: body.Ext, Scopes: body.Scopes, IPAllowlist: body.IPAllowlist, AllowFreeText: body.AllowFreeText})
+		RateLimit: body.RateLimit, Ext: body.Ext, Scopes: body.Scopes, IPAllowlist: body.IPAllowlist, AllowFreeText: body.AllowFreeText,
+		CallbackURL: body.CallbackURL})
 	if err != nil {
 		return err
 	}

@@ -32,14 +32,14 @@ func (s *Server) renderApps(c echo.Context, status int, data map[string]any) err
 		return err
 	}
 	type appRow struct {
-		ID, Name, Key, Dept, Role, Scopes, Ext, IPs string
-		RateLimit                                   int
-		Enabled, FreeText                           bool
+		ID, Name, Key, Dept, Role, Scopes, Ext, IPs, Callback string
+		RateLimit                                             int
+		Enabled, FreeText                                     bool
 	}
 	rows := make([]appRow, 0, len(apps))
 	for _, k := range apps {
 		rows = append(rows, appRow{ID: formatID(k.ID), Name: k.Name, Key: k.Key, Dept: names[k.DepartmentID], Role: roleLabel(k.Role),
-			Scopes: strings.Join(k.Scopes, ","), Ext: k.Ext, IPs: strings.Join(k.IPAllowlist, ","), RateLimit: k.RateLimit,
+			Scopes: strings.Join(k.Scopes, ","), Ext: k.Ext, IPs: strings.Join(k.IPAllowlist, ","), Callback: k.CallbackURL, RateLimit: k.RateLimit,
 			Enabled: k.Enabled, FreeText: k.AllowFreeText})
 	}
 	data["Apps"], data["Departments"] = rows, depts
@@ -63,7 +63,8 @@ func (s *Server) appAction(c echo.Context) error {
 		rate, _ := strconv.Atoi(c.FormValue("rate_limit"))
 		k := &app.APIKey{Name: strings.TrimSpace(c.FormValue("name")), DepartmentID: dept, Role: app.RoleOperator,
 			Scopes: []string{app.ScopeSend, app.ScopeQuery}, AllowFreeText: c.FormValue("free_text") != "",
-			Ext: strings.TrimSpace(c.FormValue("ext")), RateLimit: rate, IPAllowlist: splitNumbers(c.FormValue("ips"))}
+			Ext: strings.TrimSpace(c.FormValue("ext")), RateLimit: rate, IPAllowlist: splitNumbers(c.FormValue("ips")),
+			CallbackURL: strings.TrimSpace(c.FormValue("callback_url"))}
 		secret, err = s.opts.Keys.CreateApp(ctx, p, k)
 		action, target = "app.create", "app:"+formatID(k.ID)
 	case "rotate":
@@ -75,7 +76,8 @@ func (s *Server) appAction(c echo.Context) error {
 		if ips == nil {
 			ips = []string{}
 		}
-		_, err = s.opts.Keys.UpdateApp(ctx, p, id, &app.AppUpdate{RateLimit: &rate, Ext: &ext, IPAllowlist: &ips, AllowFreeText: &free})
+		cb := strings.TrimSpace(c.FormValue("callback_url"))
+		_, err = s.opts.Keys.UpdateApp(ctx, p, id, &app.AppUpdate{RateLimit: &rate, Ext: &ext, IPAllowlist: &ips, AllowFreeText: &free, CallbackURL: &cb})
 		action, target = "app.update", "app:"+formatID(id)
 	case "enable", "disable":
 		on := c.Param("action") == "enable"

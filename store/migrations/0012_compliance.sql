@@ -79,3 +79,18 @@ create table settings (
 alter table departments add column templates_only integer not null default 0;
 -- An app may be told of review results.
 alter table api_keys add column callback_url text not null default '';
+alter table signatures add column api_key_id integer not null default 0;
+
+-- Review results owed to apps' callback URLs: written with the review,
+-- deleted once delivered, retried with backoff; next_at 0 when given up.
+create table callbacks (
+  id integer primary key,
+  api_key_id integer not null,
+  event text not null,
+  body text not null,
+  attempts integer not null default 0,
+  next_at integer not null,
+  last_error text not null default '',
+  created_at integer not null
+);
+create index callbacks_due on callbacks (next_at) where next_at > 0;

@@ -1,0 +1,97 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"smsgw/app"
+)
+
+// reviewNotice is the body of a review callback.
+type reviewNotice struct {
+	Event      string `json:"event"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Version    int    `json:"version,omitempty"`
+	Status     string `json:"status"`
+	Reason     string `json:"reason"`
+	ReviewedAt string `json:"reviewed_at"`
+}
+
+// owedCallback queues a review result for the app that submitted the
+// record, if it has a callback URL, inside the review's transaction.
+func (db *DB) owedCallback(ctx context.Context, tx *sql.Tx, apiKeyID int64, n reviewNotice) error {
+	if apiKeyID == 0 {
+		return nil
+	}
+	body, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	now := ms(db.now())
+	_, err = tx.ExecContext(ctx, `insert into callbacks (api_key_id, event, body, next_at, created_at)
+		select id, ?, ?, ?, ? from api_keys where id = ? and callback_url != ''`, n.Event, string(body), now, now, apiKeyID)
+	return err
+}
+
+// DueCallbacks returns callbacks whose time has come, with their app's URL
+// and secret.
+func (db *DB) DueCallbacks(ctx context.Context, limit int) ([]*app.Callback, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	rows, err := db.rdb.QueryContext(ctx, `select c.id, c.api_key_id, k.callback_url, k.secret_enc, c.event, c.body, c.attempts
+		from callbacks c join api_keys k on k.id = c.api_key_id
+		where c.next_at > 0 and c.next_at <= ? and k.callback_url != '' order by c.next_at limit ?`, ms(db.now()), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*app.Callback
+	for rows.Next() {
+		var c app.Callback
+		var sealed, body string
+		if err := rows.Scan(&c.ID, &c.APIKeyID, &c.URL, &sealed, &c.Event, &body, &c.Attempts); err != nil {
+			return nil, err
+		}
+		c.Body = []byte(body)
+		if c.Secret, err = db.box.open(sealed); err != nil {
+			return nil, err
+		}
+		out = append(out, &c)
+	}
+	return out, rows.Err()
+}
+
+// CallbackDone records an attempt at a callback.
+func (db *DB) CallbackDone(ctx context.Context, id int64, failure error) error {
+	if err := db.enter(); err != nil {
+		return err
+	}
+	defer db.leave()
+	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if failure == nil {
+			_, err := tx.ExecContext(ctx, `delete from callbacks where id = ?`, id)
+			return err
+		}
+		var attempts int
+		if err := tx.QueryRowContext(ctx, `select attempts + 1 from callbacks where id = ?`, id).Scan(&attempts); err != nil {
+			return err
+		}
+		next := int64(0) // given up
+		if attempts < app.MaxCallbackAttempts {
+			next = ms(db.now().Add(app.CallbackBackoff(attempts)))
+		}
+		msg := failure.Error()
+		if len(msg) > 500 {
+			msg = msg[:500]
+		}
+		_, err := tx.ExecContext(ctx, `update callbacks set attempts = ?, next_at = ?, last_error = ? where id = ?`, attempts, next, msg, id)
+		return err
+	})
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -1,0 +1,73 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"smsgw/app"
+	"smsgw/store"
+)
+
+// TestCallbacks pins the review callbacks: written with the review for an
+// app with a URL, retried with backoff, given up after the last attempt.
+func TestCallbacks(t *testing.T) {
+	ctx := context.Background()
+	now := time.UnixMilli(1_800_000_000_000)
+	db, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "smsgw.db"), Exclusive: true, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	k := &app.APIKey{Name: "OA", DepartmentID: app.RootDepartmentID, Role: app.RoleOperator,
+		Scopes: []string{app.ScopeTemplates}, CallbackURL: "https://oa.example/cb"}
+	secret, err := db.CreateAPIKey(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := db.Authenticate(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	silent := &app.Template{Name: "无回调", Kind: app.KindNotice, Content: "你好"}
+	mustTemplate(t, db, reviewer, silent) // submitted in the console: no app to tell
+	tpl := mustTemplate(t, db, p, &app.Template{Name: "通知", Kind: app.KindNotice, Content: "你好${name}"})
+	sig := &app.Signature{Name: "办公室"}
+	if err := db.SubmitSignature(ctx, p, sig); err != nil {
+		t.Fatal(err)
+	}
+	mustReview(t, db, silent.ID, "approve", "")
+	mustReview(t, db, tpl.ID, "approve", "")
+	if _, err := db.ReviewSignature(ctx, reviewer, sig.ID, &app.Review{Decision: "reject", Reason: "与单位名称不符"}); err != nil {
+		t.Fatal(err)
+	}
+	due, err := db.DueCallbacks(ctx, 10)
+	if err != nil || len(due) != 2 {
+		t.Fatalf("due callbacks: %d, %v", len(due), err)
+	}
+	if due[0].Secret != secret || due[0].URL != k.CallbackURL || due[0].Event != "template.reviewed" || due[1].Event != "signature.reviewed" {
+		t.Fatalf("callbacks: %+v %+v", due[0], due[1])
+	}
+	if err := db.CallbackDone(ctx, due[0].ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The signature's fails every time: retried after 10 s, 20 s, ... then given up.
+	id := due[1].ID
+	for attempt := 1; attempt <= app.MaxCallbackAttempts; attempt++ {
+		if err := db.CallbackDone(ctx, id, errors.New("HTTP 503")); err != nil {
+			t.Fatal(err)
+		}
+		if due, _ := db.DueCallbacks(ctx, 10); len(due) != 0 {
+			t.Fatalf("attempt %d: due again at once", attempt)
+		}
+		now = now.Add(app.CallbackBackoff(attempt))
+		due, _ := db.DueCallbacks(ctx, 10)
+		if attempt < app.MaxCallbackAttempts && (len(due) != 1 || due[0].Attempts != attempt) {
+			t.Fatalf("attempt %d: due %+v after its backoff", attempt, due)
+		} else if attempt == app.MaxCallbackAttempts && len(due) != 0 {
+			t.Fatal("callback not given up after the last attempt")
+		}
+	}
+}
