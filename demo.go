@@ -127,7 +127,10 @@ func createDemo(ctx context.Context, db *store.DB) (*demoInfo, error) {
 		return nil, err
 	}
 	info.APIKey = secret
-	if err := db.CreateSignature(ctx, &app.Signature{DepartmentID: app.RootDepartmentID, Name: "示例单位", Approved: true}); err != nil && app.ErrorCode(err) != app.ECONFLICT {
+	if err := db.CreateSignature(ctx, &app.Signature{DepartmentID: app.RootDepartmentID, Name: "示例单位", Approved: true, Default: true}); err != nil && app.ErrorCode(err) != app.ECONFLICT {
+		return nil, err
+	}
+	if err := demoCompliance(ctx, db, admin); err != nil {
 		return nil, err
 	}
 	for i, src := range demoSources {
@@ -139,6 +142,21 @@ func createDemo(ctx context.Context, db *store.DB) (*demoInfo, error) {
 		info.Simulators = append(info.Simulators, demoSim{ChannelID: strconv.FormatInt(ch.ID, 10), SMPP: "127.0.0.1:0", SourceAddr: src})
 	}
 	return info, nil
+}
+
+// demoCompliance gives the demo an approved template to send with and a
+// small sensitive-word list, so the console's pages have something to show.
+func demoCompliance(ctx context.Context, db *store.DB, admin *app.User) error {
+	p := &app.Principal{UserID: admin.ID, DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin}
+	t := &app.Template{Name: "会议通知（示例）", Kind: app.KindNotice, Content: "您好，${name}会议定于${time}在${room}召开，请准时参加。",
+		Vars: map[string]app.VarRule{"room": {Type: app.VarText, MaxLen: 10}}}
+	if err := db.CreateTemplate(ctx, p, t); err != nil {
+		return err
+	}
+	if _, err := db.ReviewTemplate(ctx, p, t.ID, &app.Review{Decision: "approve"}); err != nil {
+		return err
+	}
+	return db.SaveWordList(ctx, p, app.WordList{Name: "示例违禁词", Action: app.WordBlock, Words: []string{"代开发票", "私人贷款", "赌博"}})
 }
 
 func loadDemo(dir string) (*demoInfo, error) {

@@ -119,6 +119,7 @@ func ParseWordList(text string) ([]string, error) {
 		return nil, FieldError("file", "词库文件须为 UTF-8 编码")
 	}
 	var words []string
+	text = strings.TrimPrefix(text, "\ufeff") // as Windows Notepad saves UTF-8
 	for i, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
 		w := strings.TrimSpace(line)
 		if w == "" || strings.HasPrefix(w, "#") {

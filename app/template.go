@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -253,23 +252,48 @@ func CheckText(text string, words *Matcher) error {
 // Errors: EPARAM_MISSING, EPARAM_UNKNOWN, EPARAM_INVALID, naming the
 // variable in details.field as "params.<name>".
 func FillTemplate(content string, rules map[string]VarRule, params map[string]string) (string, error) {
-	for _, n := range sortedKeys(params) {
-		if _, ok := rules[n]; !ok {
-			return "", paramError(EPARAM_UNKNOWN, n, "模板没有变量 %s", n)
+	// The error names the first variable in name order, found without
+	// sorting: a personalised batch fills 10,000 texts.
+	if n := firstNotIn(params, rules); n != "" {
+		return "", paramError(EPARAM_UNKNOWN, n, "模板没有变量 %s", n)
+	}
+	if n := firstNotIn(rules, params); n != "" {
+		return "", paramError(EPARAM_MISSING, n, "缺少变量 %s 的值", n)
+	}
+	var first string
+	var firstErr error
+	for n, r := range rules {
+		if err := r.check(n, params[n]); err != nil && (firstErr == nil || n < first) {
+			first, firstErr = n, err
 		}
 	}
-	for _, n := range sortedKeys(rules) {
-		v, ok := params[n]
-		if !ok {
-			return "", paramError(EPARAM_MISSING, n, "缺少变量 %s 的值", n)
-		}
-		if err := rules[n].check(n, v); err != nil {
-			return "", err
-		}
+	if firstErr != nil {
+		return "", firstErr
 	}
-	return varPattern.ReplaceAllStringFunc(content, func(m string) string {
-		return params[m[2:len(m)-1]]
-	}), nil
+	return fill(content, params), nil
+}
+
+// fill replaces each ${name} of a checked template with its value, in one
+// pass (a regular expression costs five times as much, and a personalised
+// batch fills 10,000 texts).
+func fill(content string, params map[string]string) string {
+	var b strings.Builder
+	b.Grow(len(content) + 64)
+	for {
+		i := strings.Index(content, "${")
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(content[i:], '}')
+		if j < 0 {
+			break
+		}
+		b.WriteString(content[:i])
+		b.WriteString(params[content[i+2:i+j]])
+		content = content[i+j+1:]
+	}
+	b.WriteString(content)
+	return b.String()
 }
 
 func (r VarRule) check(name, v string) error {
@@ -284,11 +308,12 @@ func (r VarRule) check(name, v string) error {
 	case VarDigits:
 		ok = strings.Trim(v, "0123456789") == ""
 	case VarNumber:
-		ok = numberValue.MatchString(v)
+		ok = isDecimal(v)
 	case VarAlnum:
 		ok = strings.IndexFunc(v, func(c rune) bool { return c > unicode.MaxASCII || !unicode.IsLetter(c) && !unicode.IsDigit(c) }) < 0
 	default:
-		ok = !strings.ContainsAny(v, "【】") && !linkPattern.MatchString(v)
+		// Every link the pattern finds has a dot; most values have none.
+		ok = !strings.ContainsAny(v, "【】") && !(strings.Contains(v, ".") && linkPattern.MatchString(v))
 	}
 	if !ok {
 		return paramError(EPARAM_INVALID, name, "变量 %s 的值不符合类型 %s", name, r.Type)
@@ -296,7 +321,13 @@ func (r VarRule) check(name, v string) error {
 	return nil
 }
 
-var numberValue = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+// isDecimal reports whether v is -?[0-9]+(\.[0-9]+)?.
+func isDecimal(v string) bool {
+	v = strings.TrimPrefix(v, "-")
+	whole, frac, dot := strings.Cut(v, ".")
+	digits := func(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
+	return digits(whole) && (!dot || digits(frac))
+}
 
 func paramError(code, name, format string, args ...any) *Error {
 	e := Errorf(code, format, args...)
@@ -304,13 +335,15 @@ func paramError(code, name, format string, args ...any) *Error {
 	return e
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// firstNotIn returns the least key of a that b lacks, "" when none.
+func firstNotIn[A, B any](a map[string]A, b map[string]B) string {
+	first := ""
+	for k := range a {
+		if _, ok := b[k]; !ok && (first == "" || k < first) {
+			first = k
+		}
 	}
-	sort.Strings(out)
-	return out
+	return first
 }
 
 // TemplateFilter selects templates in a listing.

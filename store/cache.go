@@ -58,4 +58,5 @@ func (c *ttlCache[K, V]) clear() {
 func (db *DB) forgetAccess() {
 	db.principals.clear()
 	db.signatures.clear()
+	db.ancestors.clear()
 }

@@ -67,6 +67,7 @@ type DB struct {
 	principals ttlCache[string, principalEntry] // by lookup condition and value
 	signatures ttlCache[sigKey, bool]           // signature approved for a department
 	templates  ttlCache[int64, *app.Template]   // by id; nil: no such template
+	ancestors  ttlCache[int64, map[string]bool] // blacklists covering a department
 	words      wordCache
 
 	gate   sync.RWMutex // held shared by every call, exclusively by Close

@@ -192,12 +192,17 @@ func (f *filler) fill(params map[string]string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, n := range sortedNames(params) {
-		if found := f.words.Find(params[n]); len(found) > 0 {
-			e := app.Errorf(app.ESENSITIVE_WORD, "变量 %s 的值含敏感词“%s”（词库：%s）", n, found[0].Word, found[0].List)
-			e.Details = map[string]any{"field": "params." + n, "word": found[0].Word, "list": found[0].List}
-			return "", e
+	var first string
+	var word *app.WordMatch
+	for n, v := range params { // the first variable by name is named, unsorted
+		if found := f.words.Find(v); len(found) > 0 && (word == nil || n < first) {
+			first, word = n, &found[0]
 		}
+	}
+	if word != nil {
+		e := app.Errorf(app.ESENSITIVE_WORD, "变量 %s 的值含敏感词“%s”（词库：%s）", first, word.Word, word.List)
+		e.Details = map[string]any{"field": "params." + first, "word": word.Word, "list": word.List}
+		return "", e
 	}
 	text = f.prefix + text
 	if err := app.ValidateContent(text); err != nil {

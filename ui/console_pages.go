@@ -150,6 +150,7 @@ type hourChart struct {
 
 type stats struct {
 	Total, Delivered, Failed, Pending int
+	NotSent                           int // rejected by our checks (blacklist, ...) or cancelled
 	Rate                              string
 }
 
@@ -160,6 +161,8 @@ func todayStats(counts map[app.Status]int) stats {
 		switch {
 		case status == app.StatusDelivered:
 			st.Delivered += n
+		case status == app.StatusRejected || status == app.StatusCancelled:
+			st.NotSent += n // never sent: not counted against the success rate (R3.2)
 		case status.Final():
 			st.Failed += n
 		default:

@@ -21,6 +21,7 @@ var english = map[string]string{
 	"已送达":     "Delivered",
 	"失败":      "Failed",
 	"待发送":     "Pending",
+	"未发送":     "Not sent",
 	"成功率":     "Success rate",
 	"队列":      "Queue",
 	"通道状态":    "Channel status",
