@@ -137,7 +137,7 @@ type SendRequest struct {
 	SendAt    time.Time // zero: now
 	Ext       string    // extension code appended to the channel's source number
 	ClientRef string    // idempotency key, unique per API key
-	ResendOf  int64     // the batch whose failed numbers this resends (失败重发)
+	ResendOf  int64     // the batch whose failed numbers this resends (失败重发); no Content: each its text again
 
 	// A templated send names an approved template instead of Content, and
 	// the values of its variables: the same for every number (Params) or
@@ -169,6 +169,8 @@ func (r *SendRequest) Validate() error {
 		}
 	} else if r.Params != nil || r.PerNumber != nil || r.Signature != "" {
 		return FieldError("template_id", "params 和 signature 只用于模板发送，请填写 template_id")
+	} else if r.ResendOf != 0 && r.Content == "" {
+		// each number is resent what it was sent before
 	} else if err := ValidateContent(r.Content); err != nil {
 		return err
 	}

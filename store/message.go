@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -71,13 +70,13 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 		}
 	}
 
-	content, fill, err := db.sendContent(ctx, p, req)
+	content, texts, err := db.sendContent(ctx, p, req)
 	if err != nil {
 		return nil, err
 	}
 	rows, rejected := sortNumbers(req.To)
-	if fill != nil {
-		if rows, rejected, err = fill.apply(rows, rejected); err != nil {
+	if texts != nil {
+		if rows, rejected, err = ownTexts(rows, rejected, texts); err != nil {
 			return nil, err
 		}
 	}
@@ -88,7 +87,7 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 		return nil, err
 	}
 	segs := app.CountSegments(content).Count
-	if fill != nil && rows[0].segs != 0 {
+	if texts != nil && rows[0].segs != 0 {
 		segs = rows[0].segs
 	}
 
@@ -142,120 +141,6 @@ func noNumberLeft(rejected []app.Rejection) error {
 	}
 	err.Details["rejected"] = rejected
 	return err
-}
-
-// sendContent works out the batch's text: the free text, checked; or the
-// templated text with the signature in front, filled with the shared
-// params, or (personalised) a filler for each number's.
-func (db *DB) sendContent(ctx context.Context, p *app.Principal, req *app.SendRequest) (string, *filler, error) {
-	words, err := db.wordMatcher(ctx)
-	if err != nil {
-		return "", nil, err
-	}
-	if req.TemplateID == 0 {
-		if err := db.checkFreeText(ctx, p, req.Content); err != nil {
-			return "", nil, err
-		}
-		return req.Content, nil, app.CheckText(req.Content, words)
-	}
-	t, err := db.sendTemplate(ctx, p, req.TemplateID)
-	if err != nil {
-		return "", nil, err
-	}
-	sig, err := db.sendSignature(ctx, p, req.Signature)
-	if err != nil {
-		return "", nil, err
-	}
-	f := &filler{prefix: "【" + sig + "】", t: t, words: words}
-	if req.PerNumber == nil {
-		text, err := f.fill(req.Params)
-		return text, nil, err
-	}
-	if f.params, err = byNumber(req.PerNumber, req.To); err != nil {
-		return "", nil, err
-	}
-	return f.prefix + t.LiveContent, f, nil
-}
-
-// filler fills one approved template for many numbers.
-type filler struct {
-	prefix string // 【signature】
-	t      *app.Template
-	words  *app.Matcher
-	params map[string]map[string]string // by normalised number
-}
-
-// fill makes one message text, refusing values that carry sensitive words
-// (the template was reviewed; its values were not) or that make it too long.
-func (f *filler) fill(params map[string]string) (string, error) {
-	text, err := app.FillTemplate(f.t.LiveContent, f.t.LiveVars, params)
-	if err != nil {
-		return "", err
-	}
-	var first string
-	var word *app.WordMatch
-	for n, v := range params { // the first variable by name is named, unsorted
-		if found := f.words.Find(v); len(found) > 0 && (word == nil || n < first) {
-			first, word = n, &found[0]
-		}
-	}
-	if word != nil {
-		e := app.Errorf(app.ESENSITIVE_WORD, "变量 %s 的值含敏感词“%s”（词库：%s）", first, word.Word, word.List)
-		e.Details = map[string]any{"field": "params." + first, "word": word.Word, "list": word.List}
-		return "", e
-	}
-	text = f.prefix + text
-	if err := app.ValidateContent(text); err != nil {
-		return "", err
-	}
-	return text, nil
-}
-
-// apply fills each row's own text; a number whose values do not fit is
-// rejected with the reason, and the others go on.
-func (f *filler) apply(rows []msgRow, rejected []app.Rejection) ([]msgRow, []app.Rejection, error) {
-	kept := rows[:0]
-	for _, r := range rows {
-		text, err := f.fill(f.params[r.phone])
-		if app.ErrorCode(err) == app.EINTERNAL {
-			return nil, nil, err
-		} else if err != nil {
-			rejected = append(rejected, app.Rejection{To: r.phone, Code: app.ErrorCode(err), Message: app.ErrorMessage(err)})
-			continue
-		}
-		r.content, r.segs = text, app.CountSegments(text).Count
-		kept = append(kept, r)
-	}
-	return kept, rejected, nil
-}
-
-// byNumber keys per-number params by normalised number. A number that is
-// not in the request is a mistake worth naming.
-func byNumber(per map[string]map[string]string, to []string) (map[string]map[string]string, error) {
-	want := make(map[string]bool, len(to))
-	for _, raw := range to {
-		if n, err := app.NormalizeNumber(raw); err == nil {
-			want[n] = true
-		}
-	}
-	out := make(map[string]map[string]string, len(per))
-	for _, raw := range sortedNames(per) {
-		n, err := app.NormalizeNumber(raw)
-		if err != nil || !want[n] {
-			return nil, app.FieldError("params", "params 中的号码 %s 不在 to 中", raw)
-		}
-		out[n] = per[raw]
-	}
-	return out, nil
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // markBlacklisted marks the rows whose numbers a blacklist covering dept

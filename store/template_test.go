@@ -240,3 +240,51 @@ func TestSignatureReview(t *testing.T) {
 	wantField(t, db.SubmitSignature(ctx, admin, &app.Signature{Name: "【坏】"}), "name")
 	wantCode(t, db.SubmitSignature(ctx, admin, &app.Signature{Name: "一处"}), app.ECONFLICT)
 }
+
+// TestResendTemplated: 失败重发 of a personalised templated batch sends each
+// number its own text again, even from a department that may send only
+// templates, and refuses numbers that did not fail.
+func TestResendTemplated(t *testing.T) {
+	ctx := context.Background()
+	db, path := MustOpenDBPath(t)
+	MustSignature(t, db)
+	MustDepartments(t, path)
+	if _, err := MustRawDB(t, path).Exec(`update departments set templates_only = 1 where id = ?`, deptA); err != nil {
+		t.Fatal(err)
+	}
+	op := &app.Principal{UserID: 21, DepartmentID: deptA, Role: app.RoleOperator, TemplatesOnly: true}
+	tpl := mustTemplate(t, db, reviewer, &app.Template{Name: "提醒", Kind: app.KindNotice, Content: "${name}您好"})
+	mustReview(t, db, tpl.ID, "approve", "")
+	res := MustSend(t, db, op, &app.SendRequest{To: numbers(0, 3), TemplateID: tpl.ID, PerNumber: map[string]map[string]string{
+		numbers(0, 3)[0]: {"name": "张三"}, numbers(0, 3)[1]: {"name": "李四"}, numbers(0, 3)[2]: {"name": "王五"}}})
+	_, err := db.Send(ctx, op, &app.SendRequest{To: numbers(0, 1), Content: text("自由文本")})
+	wantCode(t, err, app.EFORBIDDEN)
+
+	// The first two fail at the SMSC.
+	jobs := MustClaimAll(t, db)
+	var outcomes []app.Outcome
+	for _, m := range jobs[0].Messages[:2] {
+		outcomes = append(outcomes, app.Outcome{MessageID: m.ID, Kind: app.OutcomeFailed, ErrorCode: "SMPP_0x45", At: at})
+	}
+	for _, m := range jobs[0].Messages[2:] {
+		outcomes = append(outcomes, app.Outcome{MessageID: m.ID, Kind: app.OutcomeSubmitted, SMSCIDs: []string{"x"}, At: at})
+	}
+	if err := db.Record(ctx, outcomes, []string{jobs[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := db.Send(ctx, op, &app.SendRequest{To: numbers(0, 3), ResendOf: res.BatchID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Messages) != 2 || len(again.Rejected) != 1 || again.Rejected[0].To != numbers(0, 3)[2] {
+		t.Fatalf("resent %d, rejected %+v", len(again.Messages), again.Rejected)
+	}
+	for i, want := range []string{"【测试单位】张三您好", "【测试单位】李四您好"} {
+		if m := MustFind(t, db, again.Messages[i].ID); m.Content != want {
+			t.Fatalf("resent text %q, want %q", m.Content, want)
+		}
+	}
+	other := &app.Principal{UserID: 41, DepartmentID: deptB, Role: app.RoleOperator}
+	_, err = db.Send(ctx, other, &app.SendRequest{To: numbers(0, 1), ResendOf: res.BatchID})
+	wantCode(t, err, app.ENOTFOUND)
+}

@@ -92,7 +92,7 @@ func (s *Server) resendFailed(c echo.Context) error {
 	if len(list) == 0 {
 		return c.Redirect(http.StatusSeeOther, "/records/"+formatID(id))
 	}
-	req := &app.SendRequest{Content: b.Content, ResendOf: id}
+	req := &app.SendRequest{ResendOf: b.ID} // each number is sent its own text again
 	for _, m := range list {
 		req.To = append(req.To, m.To)
 	}
