@@ -19,12 +19,9 @@ var auditHeader = []string{"编号", "时间", "操作者", "用户", "应用", 
 // exportAudit answers GET /api/v1/audit/export?format=csv|xlsx with the same
 // filters as the listing, newest first.
 func (s *Server) exportAudit(c echo.Context) error {
-	format := c.QueryParam("format")
-	if format == "" {
-		format = "csv"
-	}
-	if format != "csv" && format != "xlsx" {
-		return app.FieldError("format", "format 只能是 csv 或 xlsx")
+	format, err := exportFormat(c)
+	if err != nil {
+		return err
 	}
 	f, err := s.auditFilter(c)
 	if err != nil {
@@ -51,6 +48,17 @@ func (s *Server) exportAudit(c echo.Context) error {
 		f.Cursor = next
 	}
 	return writeTable(c, format, "audit", rows)
+}
+
+// exportFormat reads ?format=csv|xlsx (csv when absent).
+func exportFormat(c echo.Context) (string, error) {
+	switch format := c.QueryParam("format"); format {
+	case "", "csv":
+		return "csv", nil
+	case "xlsx":
+		return format, nil
+	}
+	return "", app.FieldError("format", "format 只能是 csv 或 xlsx")
 }
 
 // writeTable answers with rows as a CSV (UTF-8 with a BOM, so Excel reads

@@ -113,12 +113,9 @@ var blacklistHeader = []string{"手机号码", "部门编号", "原因", "来源
 // exportBlacklist answers GET /api/v1/blacklist/export?format=csv|xlsx: the
 // entries the listing would show, in a file the import reads back.
 func (s *Server) exportBlacklist(c echo.Context) error {
-	format := c.QueryParam("format")
-	if format == "" {
-		format = "csv"
-	}
-	if format != "csv" && format != "xlsx" {
-		return app.FieldError("format", "format 只能是 csv 或 xlsx")
+	format, err := exportFormat(c)
+	if err != nil {
+		return err
 	}
 	f := app.BlacklistFilter{Limit: 1000}
 	if v := c.QueryParam("department_id"); v != "" {
