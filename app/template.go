@@ -349,8 +349,17 @@ func firstNotIn[A, B any](a map[string]A, b map[string]B) string {
 // TemplateFilter selects templates in a listing.
 type TemplateFilter struct {
 	Status ReviewStatus // "" for all
-	Cursor string
-	Limit  int
+	// ForSending keeps the approved templates p may send with: those of
+	// its department and the departments above it.
+	ForSending bool
+	Cursor     string
+	Limit      int
+}
+
+// SignatureFilter selects signatures in a listing.
+type SignatureFilter struct {
+	Status     ReviewStatus // "" for all
+	ForSending bool         // the approved ones of p's department and those above it
 }
 
 // TemplateUpdate changes a template; nil fields stay. Changing the content
@@ -366,6 +375,9 @@ type TemplateUpdate struct {
 type Review struct {
 	Decision string // "approve" or "reject"
 	Reason   string // required to reject
+	// Version is the template version the reviewer read; a newer one
+	// makes the review ECONFLICT. 0: the newest, whatever it is.
+	Version int
 }
 
 // Validate checks a decision.
@@ -409,7 +421,7 @@ type TemplateService interface {
 	// SubmitSignature stores a signature for p's department (or one it
 	// reaches), pending review. Errors: EINVALID, ECONFLICT, EFORBIDDEN.
 	SubmitSignature(ctx context.Context, p *Principal, s *Signature) error
-	FindSignatures(ctx context.Context, p *Principal, status ReviewStatus) ([]*Signature, error)
+	FindSignatures(ctx context.Context, p *Principal, f SignatureFilter) ([]*Signature, error)
 	DeleteSignature(ctx context.Context, p *Principal, id int64) error
 	ReviewSignature(ctx context.Context, p *Principal, id int64, r *Review) (*Signature, error)
 }

@@ -310,6 +310,9 @@ func (db *DB) UpdateApp(ctx context.Context, p *app.Principal, id int64, u *app.
 		_, err := tx.ExecContext(ctx, `update api_keys set enabled = ?, rate_limit = ?, allow_free_text = ?, scopes = ?,
 			ip_allowlist = ?, ext = ?, callback_url = ? where id = ?`, k.Enabled, k.RateLimit, k.AllowFreeText, strings.Join(k.Scopes, ","),
 			strings.Join(k.IPAllowlist, ","), k.Ext, k.CallbackURL, id)
+		if err == nil && k.CallbackURL == "" { // nowhere to go: what is owed is given up
+			_, err = tx.ExecContext(ctx, `update callbacks set next_at = 0, last_error = 'callback_url removed' where api_key_id = ? and next_at > 0`, id)
+		}
 		return err
 	})
 	if err != nil {

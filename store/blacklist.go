@@ -114,6 +114,8 @@ func (db *DB) FindBlacklist(ctx context.Context, p *app.Principal, f app.Blackli
 	defer db.leave()
 	if p.Role == app.RoleOperator {
 		return nil, "", app.Errorf(app.EFORBIDDEN, "操作员不能查看黑名单")
+	} else if !p.HasScope(app.ScopeContacts) && !p.HasScope(app.ScopeAdmin) {
+		return nil, "", app.Errorf(app.EFORBIDDEN, "该应用没有通讯录权限 (scope contacts)")
 	}
 	where, args := []string{`1`}, []any{}
 	if !p.SeesAll() {

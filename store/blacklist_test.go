@@ -123,6 +123,11 @@ func TestBlacklist(t *testing.T) {
 		_, err = db.AddToBlacklist(ctx, adminA, []*app.BlacklistEntry{{DepartmentID: deptA, Phone: "12345", Source: app.SourceManual}})
 		wantField(t, err, "phone")
 		wantCode(t, db.RemoveFromBlacklist(ctx, adminA, deptA, "13800138000"), app.ENOTFOUND)
+		sendOnly := &app.Principal{APIKeyID: 7, DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin, Scopes: []string{app.ScopeSend}}
+		_, _, err = db.FindBlacklist(ctx, sendOnly, app.BlacklistFilter{})
+		wantCode(t, err, app.EFORBIDDEN)
+		// A department whose list holds numbers is not deleted under them.
+		wantCode(t, db.DeleteDepartment(ctx, reviewer, deptA1), app.ECONFLICT)
 		if err := db.RemoveFromBlacklist(ctx, adminA, deptA1, "+8613800138000"); err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,9 @@ type reviewNotice struct {
 }
 
 // owedCallback queues a review result for the app that submitted the
-// record, if it has a callback URL, inside the review's transaction.
+// record, if it has a callback URL and a secret to sign with (apps made
+// before secrets were kept sealed have none until rotated), inside the
+// review's transaction.
 func (db *DB) owedCallback(ctx context.Context, tx *sql.Tx, apiKeyID int64, n reviewNotice) error {
 	if apiKeyID == 0 {
 		return nil
@@ -32,7 +34,7 @@ func (db *DB) owedCallback(ctx context.Context, tx *sql.Tx, apiKeyID int64, n re
 	}
 	now := ms(db.now())
 	_, err = tx.ExecContext(ctx, `insert into callbacks (api_key_id, event, body, next_at, created_at)
-		select id, ?, ?, ?, ? from api_keys where id = ? and callback_url != ''`, n.Event, string(body), now, now, apiKeyID)
+		select id, ?, ?, ?, ? from api_keys where id = ? and callback_url != '' and secret_enc != ''`, n.Event, string(body), now, now, apiKeyID)
 	return err
 }
 

@@ -70,4 +70,17 @@ func TestCallbacks(t *testing.T) {
 			t.Fatal("callback not given up after the last attempt")
 		}
 	}
+	// A review owed when the app stops having a URL is given up at once.
+	again := mustTemplate(t, db, p, &app.Template{Name: "通知二", Kind: app.KindNotice, Content: "你好"})
+	mustReview(t, db, again.ID, "approve", "")
+	none, url := "", k.CallbackURL
+	for _, u := range []*string{&none, &url} {
+		if _, err := db.UpdateApp(ctx, reviewer, k.ID, &app.AppUpdate{CallbackURL: u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(time.Hour)
+	if due, _ := db.DueCallbacks(ctx, 10); len(due) != 0 {
+		t.Fatalf("%d callbacks due after the URL was removed", len(due))
+	}
 }

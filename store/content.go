@@ -55,32 +55,47 @@ type filler struct {
 	t      *app.Template
 	words  *app.Matcher
 	params map[string]map[string]string // by normalised number
+
+	inTemplate map[string]bool // see reviewed
 }
 
-// fill makes one message text, refusing values that carry sensitive words
-// (the template was reviewed; its values were not) or that make it too long.
+// fill makes one message text. The whole text is checked for sensitive
+// words, so that none is made of two values or of a value and the text
+// around it: a blocking word refuses it, even one in the template's own
+// text added to a list since its review; a reviewable word refuses it
+// unless the reviewed template holds it itself.
 func (f *filler) fill(params map[string]string) (string, error) {
 	text, err := app.FillTemplate(f.t.LiveContent, f.t.LiveVars, params)
 	if err != nil {
 		return "", err
 	}
-	var first string
-	var word *app.WordMatch
-	for n, v := range params { // the first variable by name is named, unsorted
-		if found := f.words.Find(v); len(found) > 0 && (word == nil || n < first) {
-			first, word = n, &found[0]
+	text = f.prefix + text
+	for _, m := range f.words.Find(text) {
+		if m.Action == app.WordBlock || !f.reviewed()[m.Word] {
+			field := "params"
+			if f.reviewed()[m.Word] {
+				field = "template_id"
+			}
+			e := app.Errorf(app.ESENSITIVE_WORD, "短信内容含敏感词“%s”（词库：%s）", m.Word, m.List)
+			e.Details = map[string]any{"field": field, "word": m.Word, "list": m.List}
+			return "", e
 		}
 	}
-	if word != nil {
-		e := app.Errorf(app.ESENSITIVE_WORD, "变量 %s 的值含敏感词“%s”（词库：%s）", first, word.Word, word.List)
-		e.Details = map[string]any{"field": "params." + first, "word": word.Word, "list": word.List}
-		return "", e
-	}
-	text = f.prefix + text
 	if err := app.ValidateContent(text); err != nil {
 		return "", err
 	}
 	return text, nil
+}
+
+// reviewed is the set of sensitive words the approved template holds.
+func (f *filler) reviewed() map[string]bool {
+	if f.inTemplate == nil {
+		f.inTemplate = map[string]bool{}
+		for _, m := range f.words.Find(f.prefix + f.t.LiveContent) {
+			f.inTemplate[m.Word] = true
+		}
+	}
+	return f.inTemplate
 }
 
 func (f *filler) text(phone string) (string, error) { return f.fill(f.params[phone]) }

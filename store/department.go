@@ -163,6 +163,8 @@ func (db *DB) DeleteDepartment(ctx context.Context, p *app.Principal, id int64) 
 		for _, c := range []struct{ table, what string }{
 			{`departments where parent_id = ?`, "下级部门"}, {`users where department_id = ?`, "用户"},
 			{`api_keys where department_id = ?`, "应用"}, {`batches where department_id = ?`, "短信记录"},
+			{`templates where department_id = ?`, "模板"}, {`signatures where department_id = ?`, "签名"},
+			{`blacklist where department_id = ?`, "黑名单号码"},
 		} {
 			var n int
 			if err := tx.QueryRowContext(ctx, `select count(*) from `+c.table, id).Scan(&n); err != nil {

@@ -132,10 +132,11 @@ func countBlacklisted(rows []msgRow) int {
 }
 
 // noNumberLeft is the 400 of a request none of whose numbers can be sent
-// to. When every number failed on its template values, it carries their code.
+// to. When the first number failed on its template values, the answer
+// carries that code.
 func noNumberLeft(rejected []app.Rejection) error {
 	err := app.FieldError("to", "没有有效的手机号码")
-	if c := rejected[0].Code; strings.HasPrefix(c, "EPARAM_") {
+	if c := rejected[0].Code; strings.HasPrefix(c, "EPARAM_") || c == app.ESENSITIVE_WORD {
 		err = app.FieldError("params", "%s", rejected[0].Message)
 		err.Code = c
 	}

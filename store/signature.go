@@ -80,15 +80,18 @@ func scanSignature(row interface{ Scan(...any) error }) (*app.Signature, error) 
 }
 
 // FindSignatures lists the signatures p sees (its subtree's and those above
-// it), optionally of one status.
-func (db *DB) FindSignatures(ctx context.Context, p *app.Principal, status app.ReviewStatus) ([]*app.Signature, error) {
+// it), optionally of one status, or those it may send with.
+func (db *DB) FindSignatures(ctx context.Context, p *app.Principal, f app.SignatureFilter) ([]*app.Signature, error) {
 	if err := db.enter(); err != nil {
 		return nil, err
 	}
 	defer db.leave()
 	where, args := templateScope(p)
-	if status != "" {
-		where, args = where+` and t.status = ?`, append(args, string(status))
+	if f.ForSending { // as signatureApproved: own department or above, whoever asks
+		where, args, f.Status = `t.department_id in (`+upSQL+`)`, []any{p.DepartmentID}, app.ReviewApproved
+	}
+	if f.Status != "" {
+		where, args = where+` and t.status = ?`, append(args, string(f.Status))
 	}
 	rows, err := db.rdb.QueryContext(ctx, `select `+signatureCols+` from signatures t where `+where+` order by t.id desc limit 1000`, args...)
 	if err != nil {

@@ -135,6 +135,12 @@ func (db *DB) FindTemplates(ctx context.Context, p *app.Principal, f app.Templat
 	}
 	defer db.leave()
 	where, args := templateScope(p)
+	if f.ForSending {
+		where = `t.live_version > 0`
+		if args = nil; !p.SeesAll() {
+			where, args = where+` and t.department_id in (`+upSQL+`)`, []any{p.DepartmentID}
+		}
+	}
 	switch f.Status {
 	case "":
 	case app.ReviewPending, app.ReviewApproved, app.ReviewRejected:
@@ -278,6 +284,8 @@ func (db *DB) ReviewTemplate(ctx context.Context, p *app.Principal, id int64, r 
 		var err error
 		if t, err = db.findTemplate(ctx, tx, p, id); err != nil {
 			return err
+		} else if r.Version != 0 && r.Version != t.Version {
+			return app.Errorf(app.ECONFLICT, "模板已修改为第%d版，请阅读新版本后再审核", t.Version)
 		} else if t.Status != app.ReviewPending {
 			return app.Errorf(app.ECONFLICT, "模板第%d版已审核（%s），修改后才能再次审核", t.Version, t.Status)
 		}

@@ -96,7 +96,12 @@ func TestTemplates(t *testing.T) {
 		if m := MustFind(t, db, res.Messages[0].ID); !strings.HasSuffix(m.Content, "请准时参加") {
 			t.Fatalf("version 2 not in use while 3 waits: %q", m.Content)
 		}
-		mustReview(t, db, tpl.ID, "approve", "")
+		// A reviewer who read version 2 cannot approve version 3 unseen.
+		_, err = db.ReviewTemplate(ctx, reviewer, tpl.ID, &app.Review{Decision: "approve", Version: 2})
+		wantCode(t, err, app.ECONFLICT)
+		if _, err := db.ReviewTemplate(ctx, reviewer, tpl.ID, &app.Review{Decision: "approve", Version: 3}); err != nil {
+			t.Fatal(err)
+		}
 		res = MustSend(t, db, op, send)
 		if m := MustFind(t, db, res.Messages[0].ID); m.Content != "【测试单位】会议周五下午三点改在A301" {
 			t.Fatalf("version 3 text = %q", m.Content)
@@ -114,6 +119,21 @@ func TestTemplates(t *testing.T) {
 		wantCode(t, err, app.ENOTFOUND)
 		if list, _, err := db.FindTemplates(ctx, reviewer, app.TemplateFilter{Status: app.ReviewApproved}); err != nil || len(list) != 1 {
 			t.Fatalf("approved templates = %d, %v", len(list), err)
+		}
+		// A sub-department sends with it; the root's administrator sees it
+		// but may not send with a department's template.
+		for _, tt := range []struct {
+			p         *app.Principal
+			sees, may int
+		}{
+			{&app.Principal{UserID: 31, DepartmentID: deptA1, Role: app.RoleOperator}, 1, 1},
+			{&app.Principal{UserID: 10, DepartmentID: app.RootDepartmentID, Role: app.RoleDeptAdmin}, 1, 0},
+		} {
+			seen, _, _ := db.FindTemplates(ctx, tt.p, app.TemplateFilter{})
+			usable, _, _ := db.FindTemplates(ctx, tt.p, app.TemplateFilter{ForSending: true})
+			if len(seen) != tt.sees || len(usable) != tt.may {
+				t.Fatalf("department %d sees %d, may send with %d", tt.p.DepartmentID, len(seen), len(usable))
+			}
 		}
 	})
 
@@ -178,6 +198,29 @@ func TestTemplates(t *testing.T) {
 		wantField(t, err, "params")
 	})
 
+	t.Run("SensitiveWordsInTheFilledText", func(t *testing.T) {
+		db := MustOpenDB(t)
+		MustSignature(t, db)
+		tpl := mustTemplate(t, db, reviewer, &app.Template{Name: "x", Kind: app.KindNotice, Content: "您好${a}${b}，本周优惠"})
+		mustReview(t, db, tpl.ID, "approve", "")
+		if err := db.SaveWordList(ctx, reviewer, app.WordList{Name: "违禁", Action: app.WordBlock, Words: []string{"代开发票"}}); err != nil {
+			t.Fatal(err)
+		}
+		send := func(a, b string) error {
+			_, err := db.Send(ctx, reviewer, &app.SendRequest{To: numbers(0, 1), TemplateID: tpl.ID, Params: map[string]string{"a": a, "b": b}})
+			return err
+		}
+		wantCode(t, send("代开", "发票"), app.ESENSITIVE_WORD) // a word made of two values
+		if err := send("张三", "李四"); err != nil {
+			t.Fatal(err)
+		}
+		// A word listed after the template's review stops it too.
+		if err := db.SaveWordList(ctx, reviewer, app.WordList{Name: "违禁", Action: app.WordBlock, Words: []string{"代开发票", "本周优惠"}}); err != nil {
+			t.Fatal(err)
+		}
+		wantCodeField(t, send("张三", "李四"), app.ESENSITIVE_WORD, "template_id")
+	})
+
 	t.Run("AutomaticChecks", func(t *testing.T) {
 		db := MustOpenDB(t)
 		if err := db.SaveWordList(ctx, reviewer, app.WordList{Name: "违禁", Action: app.WordBlock, Words: []string{"发票"}}); err != nil {
@@ -233,7 +276,7 @@ func TestSignatureReview(t *testing.T) {
 		t.Fatal(err)
 	}
 	MustSend(t, db, op, &app.SendRequest{To: numbers(0, 1), Content: "【一处】通知"})
-	list, err := db.FindSignatures(ctx, op, app.ReviewApproved)
+	list, err := db.FindSignatures(ctx, op, app.SignatureFilter{ForSending: true})
 	if err != nil || len(list) != 1 || list[0].Name != "一处" {
 		t.Fatalf("signatures the sub-department sees: %v, %v", list, err)
 	}

@@ -69,7 +69,7 @@ func (db *DB) WordLists(ctx context.Context, p *app.Principal) ([]app.WordList, 
 		return nil, err
 	}
 	defer db.leave()
-	if !p.SeesAll() {
+	if !p.CanManageChannels() {
 		return nil, app.Errorf(app.EFORBIDDEN, "只有系统管理员可以查看敏感词库")
 	}
 	return db.readWordLists(ctx)
@@ -126,12 +126,14 @@ func (db *DB) UnsubscribeWords(ctx context.Context) ([]string, error) {
 	}
 	var v string
 	err := db.rdb.QueryRowContext(ctx, `select value from settings where key = ?`, settingUnsubscribe).Scan(&v)
-	words := app.DefaultUnsubscribeWords
-	if err == nil {
+	var words []string
+	if errors.Is(err, sql.ErrNoRows) {
+		words = append(words, app.DefaultUnsubscribeWords...) // a copy: the default stays as it is
+	} else if err == nil {
 		if err := json.Unmarshal([]byte(v), &words); err != nil {
 			return nil, err
 		}
-	} else if !errors.Is(err, sql.ErrNoRows) {
+	} else {
 		return nil, err
 	}
 	db.words.unsub = words

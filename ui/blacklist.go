@@ -293,6 +293,9 @@ func (s *Server) saveWordList(c echo.Context) error {
 }
 
 func (s *Server) getUnsubscribeWords(c echo.Context) error {
+	if !principal(c).CanManageChannels() {
+		return app.Errorf(app.EFORBIDDEN, "只有系统管理员可以查看退订关键词")
+	}
 	words, err := s.opts.Words.UnsubscribeWords(c.Request().Context())
 	if err != nil {
 		return err

@@ -76,12 +76,12 @@ func TestConsoleTemplates(t *testing.T) {
 
 	// Signatures: submitted, then approved by the reviewer.
 	op.post("/templates/sig-create", url.Values{"csrf": {op.csrf("/templates")}, "name": {"快递驿站"}})
-	sigs, _ := f.db.FindSignatures(context.Background(), &app.Principal{Role: app.RoleSysadmin}, app.ReviewPending)
+	sigs, _ := f.db.FindSignatures(context.Background(), &app.Principal{Role: app.RoleSysadmin}, app.SignatureFilter{Status: app.ReviewPending})
 	if len(sigs) != 1 {
 		t.Fatalf("pending signatures: %d", len(sigs))
 	}
 	adm.post("/templates/sig-review", url.Values{"csrf": {adm.csrf("/templates")}, "id": {formatInt(sigs[0].ID)}, "decision": {"approve"}})
-	if sigs, _ = f.db.FindSignatures(context.Background(), &app.Principal{Role: app.RoleSysadmin}, app.ReviewApproved); len(sigs) != 2 {
+	if sigs, _ = f.db.FindSignatures(context.Background(), &app.Principal{Role: app.RoleSysadmin}, app.SignatureFilter{Status: app.ReviewApproved}); len(sigs) != 2 {
 		t.Fatalf("approved signatures: %d, want 2", len(sigs))
 	}
 }
@@ -129,6 +129,27 @@ func TestConsoleBlacklistAndWords(t *testing.T) {
 	status, _, body = b.post("/send", url.Values{"csrf": {b.csrf("/send")}, "numbers": {"13600136000"}, "content": {"【示例单位】代开发　票"}})
 	if status != 400 || !strings.Contains(body, "发票") {
 		t.Fatalf("console send with a blocked word: %d", status)
+	}
+	// A list too long for the page's box keeps its words when only its
+	// action changes.
+	many := make([]string, 2001)
+	for i := range many {
+		many[i] = "词" + strings.Repeat("长", i%40) + formatInt(int64(i))
+	}
+	if err := f.db.SaveWordList(context.Background(), &app.Principal{Role: app.RoleSysadmin}, app.WordList{Name: "大词库", Action: app.WordBlock, Words: many}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, page := b.get("/words"); !strings.Contains(page, "只显示前2000个词") {
+		t.Fatal("a long list is not marked as cut")
+	}
+	if status, _, _ := b.post("/words/save", url.Values{"csrf": {b.csrf("/words")}, "name": {"大词库"}, "action": {"review"}}); status != 200 {
+		t.Fatalf("changing the action of a long list: %d", status)
+	}
+	lists, _ := f.db.WordLists(context.Background(), &app.Principal{Role: app.RoleSysadmin})
+	for _, l := range lists {
+		if l.Name == "大词库" && (len(l.Words) != 2001 || l.Action != app.WordReview) {
+			t.Fatalf("long list after saving its action: %d words, %s", len(l.Words), l.Action)
+		}
 	}
 	b.post("/words/unsubscribe", url.Values{"csrf": {b.csrf("/words")}, "words": {"TD 退订 STOP"}})
 	if words, _ := f.db.UnsubscribeWords(context.Background()); strings.Join(words, ",") != "TD,退订,STOP" {

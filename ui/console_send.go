@@ -48,7 +48,7 @@ func (s *Server) sendChoices(c echo.Context, data map[string]any) error {
 	sigs := []string{}
 	if s.opts.Templates != nil {
 		ctx := c.Request().Context()
-		list, _, err := s.opts.Templates.FindTemplates(ctx, p, app.TemplateFilter{Limit: 1000})
+		list, _, err := s.opts.Templates.FindTemplates(ctx, p, app.TemplateFilter{ForSending: true, Limit: 1000})
 		if err != nil {
 			return err
 		}
@@ -58,7 +58,7 @@ func (s *Server) sendChoices(c echo.Context, data map[string]any) error {
 				tpls = append(tpls, sendTemplate{ID: formatID(t.ID), Name: t.Name, Content: t.LiveContent, Vars: vars})
 			}
 		}
-		found, err := s.opts.Templates.FindSignatures(ctx, p, app.ReviewApproved)
+		found, err := s.opts.Templates.FindSignatures(ctx, p, app.SignatureFilter{ForSending: true})
 		if err != nil {
 			return err
 		}

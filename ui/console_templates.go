@@ -48,7 +48,7 @@ func (s *Server) renderTemplates(c echo.Context, status int, data map[string]any
 			Vars: formatVarRules(t.Vars), Status: string(t.Status), StatusText: reviewLabels[t.Status], Reason: t.Reason, Live: t.LiveContent,
 			Version: t.Version, LiveVersion: t.LiveVersion, Notes: t.Notes, Mine: mine || p.SeesAll()})
 	}
-	sigs, err := s.opts.Templates.FindSignatures(ctx, p, "")
+	sigs, err := s.opts.Templates.FindSignatures(ctx, p, app.SignatureFilter{})
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,8 @@ func (s *Server) templateAction(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := c.Get(userKey).(*app.User)
 	id, _ := strconv.ParseInt(c.FormValue("id"), 10, 64)
-	review := &app.Review{Decision: c.FormValue("decision"), Reason: strings.TrimSpace(c.FormValue("reason"))}
+	version, _ := strconv.Atoi(c.FormValue("version"))
+	review := &app.Review{Decision: c.FormValue("decision"), Reason: strings.TrimSpace(c.FormValue("reason")), Version: version}
 	var err error
 	target := "template:" + formatID(id)
 	switch action {

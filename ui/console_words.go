@@ -65,12 +65,20 @@ func (s *Server) wordsAction(c echo.Context) error {
 	switch c.Param("action") {
 	case "save":
 		l := app.WordList{Name: strings.TrimSpace(c.FormValue("name")), Action: app.WordAction(c.FormValue("action"))}
-		text := c.FormValue("words")
+		params, _ := c.FormParams() // urlencoded or multipart
+		text, typed := "", len(params["words"]) > 0
+		if typed {
+			text = params["words"][0]
+		}
 		if fh, ferr := c.FormFile("file"); ferr == nil && fh.Size > 0 {
+			typed = true
 			text, err = readUpload(fh, maxUploadBytes)
 		}
-		if err == nil {
+		if err == nil && typed {
 			l.Words, err = app.ParseWordList(text)
+		} else if err == nil {
+			// A list too long for the page's box: only its action changes.
+			l.Words, err = s.storedWords(c, p, l.Name)
 		}
 		if err == nil {
 			err = s.opts.Words.SaveWordList(ctx, p, l)
@@ -93,6 +101,20 @@ func (s *Server) wordsAction(c echo.Context) error {
 		return s.renderWords(c, http.StatusBadRequest, map[string]any{"Error": app.ErrorMessage(err)})
 	}
 	return s.renderWords(c, http.StatusOK, map[string]any{"Note": note})
+}
+
+// storedWords returns the words of the list called name.
+func (s *Server) storedWords(c echo.Context, p *app.Principal, name string) ([]string, error) {
+	lists, err := s.opts.Words.WordLists(c.Request().Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lists {
+		if l.Name == name {
+			return l.Words, nil
+		}
+	}
+	return nil, app.FieldError("words", "请填写词或上传词库文件")
 }
 
 // readUpload reads an uploaded file of at most limit bytes as text.

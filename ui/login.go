@@ -39,14 +39,20 @@ func (s *Server) consoleRoutes() {
 	s.echo.GET("/apps", s.appsPage, s.requireUser)
 	s.echo.POST("/apps/:action", s.appAction, s.requireUser)
 	s.echo.POST("/org/:action", s.orgAction, s.requireUser)
-	s.echo.GET("/templates", s.templatesPage, s.requireUser)
-	s.echo.POST("/templates/:action", s.templateAction, s.requireUser)
-	s.echo.GET("/blacklist", s.blacklistPage, s.requireUser)
-	s.echo.GET("/blacklist/export", s.exportBlacklist, s.requireUser)
-	s.echo.POST("/blacklist/import", s.consoleImportBlacklist, s.requireUser)
-	s.echo.POST("/blacklist/:action", s.blacklistAction, s.requireUser)
-	s.echo.GET("/words", s.wordsPage, s.requireUser)
-	s.echo.POST("/words/:action", s.wordsAction, s.requireUser)
+	if s.opts.Templates != nil {
+		s.echo.GET("/templates", s.templatesPage, s.requireUser)
+		s.echo.POST("/templates/:action", s.templateAction, s.requireUser)
+	}
+	if s.opts.Blacklist != nil {
+		s.echo.GET("/blacklist", s.blacklistPage, s.requireUser)
+		s.echo.GET("/blacklist/export", s.exportBlacklist, s.requireUser)
+		s.echo.POST("/blacklist/import", s.consoleImportBlacklist, s.requireUser)
+		s.echo.POST("/blacklist/:action", s.blacklistAction, s.requireUser)
+	}
+	if s.opts.Words != nil {
+		s.echo.GET("/words", s.wordsPage, s.requireUser)
+		s.echo.POST("/words/:action", s.wordsAction, s.requireUser)
+	}
 	s.echo.GET("/audit/export", s.exportAudit, s.requireUser)
 	s.echo.POST("/lang", s.setLang, s.requireUser)
 	s.echo.GET("/password", s.passwordPage, s.requireUser)

@@ -123,25 +123,31 @@ func (s *Server) routes() {
 	api.GET("/users", s.listUsers)
 	api.POST("/users", s.createUser)
 	api.PATCH("/users/:id", s.updateUser)
-	api.GET("/templates", s.listTemplates)
-	api.POST("/templates", s.createTemplate)
-	api.GET("/templates/:id", s.getTemplate)
-	api.PATCH("/templates/:id", s.updateTemplate)
-	api.DELETE("/templates/:id", s.deleteTemplate)
-	api.POST("/templates/:id/review", s.reviewTemplate)
-	api.GET("/signatures", s.listSignatures)
-	api.POST("/signatures", s.createSignature)
-	api.DELETE("/signatures/:id", s.deleteSignature)
-	api.POST("/signatures/:id/review", s.reviewSignature)
-	api.GET("/blacklist", s.listBlacklist)
-	api.POST("/blacklist", s.addBlacklist)
-	api.DELETE("/blacklist/:phone", s.removeBlacklist)
-	api.GET("/blacklist/export", s.exportBlacklist)
-	api.POST("/blacklist/import", s.importBlacklist)
-	api.GET("/word-lists", s.listWordLists)
-	api.PUT("/word-lists/:name", s.saveWordList)
-	api.GET("/unsubscribe-words", s.getUnsubscribeWords)
-	api.PUT("/unsubscribe-words", s.setUnsubscribeWords)
+	if s.opts.Templates != nil {
+		api.GET("/templates", s.listTemplates)
+		api.POST("/templates", s.createTemplate)
+		api.GET("/templates/:id", s.getTemplate)
+		api.PATCH("/templates/:id", s.updateTemplate)
+		api.DELETE("/templates/:id", s.deleteTemplate)
+		api.POST("/templates/:id/review", s.reviewTemplate)
+		api.GET("/signatures", s.listSignatures)
+		api.POST("/signatures", s.createSignature)
+		api.DELETE("/signatures/:id", s.deleteSignature)
+		api.POST("/signatures/:id/review", s.reviewSignature)
+	}
+	if s.opts.Blacklist != nil {
+		api.GET("/blacklist", s.listBlacklist)
+		api.POST("/blacklist", s.addBlacklist)
+		api.DELETE("/blacklist/:phone", s.removeBlacklist)
+		api.GET("/blacklist/export", s.exportBlacklist)
+		api.POST("/blacklist/import", s.importBlacklist)
+	}
+	if s.opts.Words != nil {
+		api.GET("/word-lists", s.listWordLists)
+		api.PUT("/word-lists/:name", s.saveWordList)
+		api.GET("/unsubscribe-words", s.getUnsubscribeWords)
+		api.PUT("/unsubscribe-words", s.setUnsubscribeWords)
+	}
 }
 
 // Open starts listening and serving in the background.

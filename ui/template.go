@@ -156,6 +156,7 @@ func (s *Server) deleteTemplate(c echo.Context) error {
 type reviewBody struct {
 	Decision string `json:"decision"`
 	Reason   string `json:"reason"`
+	Version  int    `json:"version"` // the version reviewed; optional
 }
 
 func (s *Server) reviewTemplate(c echo.Context) error {
@@ -167,7 +168,8 @@ func (s *Server) reviewTemplate(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	t, err := s.opts.Templates.ReviewTemplate(c.Request().Context(), principal(c), id, &app.Review{Decision: body.Decision, Reason: body.Reason})
+	t, err := s.opts.Templates.ReviewTemplate(c.Request().Context(), principal(c), id,
+		&app.Review{Decision: body.Decision, Reason: body.Reason, Version: body.Version})
 	if err != nil {
 		return err
 	}
@@ -221,7 +223,7 @@ func (s *Server) listSignatures(c echo.Context) error {
 	default:
 		return app.FieldError("status", "status 应为 pending、approved 或 rejected")
 	}
-	list, err := s.opts.Templates.FindSignatures(c.Request().Context(), principal(c), status)
+	list, err := s.opts.Templates.FindSignatures(c.Request().Context(), principal(c), app.SignatureFilter{Status: status})
 	if err != nil {
 		return err
 	}

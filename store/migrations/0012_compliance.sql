@@ -10,8 +10,10 @@ update signatures set status = 'approved' where approved = 1;
 
 -- One row per template: the newest version (content, vars, status) and the
 -- approved one messages are sent with (live_*), which an edit leaves alone.
+-- autoincrement: a deleted template's id is never given to another, so an
+-- app's stored template_id never sends a different text.
 create table templates (
-  id integer primary key,
+  id integer primary key autoincrement,
   department_id integer not null references departments (id),
   user_id integer not null default 0,
   api_key_id integer not null default 0,
