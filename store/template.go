@@ -37,6 +37,7 @@ func (db *DB) CreateTemplate(ctx context.Context, p *app.Principal, t *app.Templ
 		return err
 	}
 	defer db.leave()
+	defer db.templates.clear() // an id asked for before it existed is cached as unknown
 	if err := canWriteTemplates(p); err != nil {
 		return err
 	}
