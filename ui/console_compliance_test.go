@@ -110,6 +110,14 @@ func TestConsoleBlacklistAndWords(t *testing.T) {
 	if _, _, page := b.get("/blacklist?phone=13900139000"); !strings.Contains(page, "黑名单为空") {
 		t.Fatal("removed number still listed")
 	}
+	// A send to a listed number: rejected at once, and its batch is done.
+	status, where, _ := b.post("/send", url.Values{"csrf": {b.csrf("/send")}, "numbers": {"13800138000"}, "content": {"【示例单位】通知"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("console send to a listed number: %d", status)
+	}
+	if _, _, page := b.get(strings.TrimSuffix(where, "?sent=1")); !strings.Contains(page, "黑名单未发 1") || strings.Contains(page, "every 2s") {
+		t.Fatal("the batch page does not show the listed number as not sent, or keeps refreshing")
+	}
 	op := newBrowserAs(t, f, "blop")
 	if status, _, _ := op.get("/blacklist"); status != 403 {
 		t.Fatalf("an operator on /blacklist: %d", status)

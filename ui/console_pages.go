@@ -182,6 +182,7 @@ type batchRow struct {
 	Scheduled                                        bool // not yet due
 	Total, Accepted, Rejected                        int
 	Queued, Submitted, Delivered, Failed, Cancelled  int
+	Blocked                                          int // rejected at once (blacklist): never among Accepted
 	QueuedPct, SubmittedPct, DeliveredPct, FailedPct float64
 	Done                                             bool
 }
@@ -200,6 +201,8 @@ func (s *Server) batchRows(list []*app.BatchSummary) []batchRow {
 				r.Delivered += n
 			case status == app.StatusCancelled:
 				r.Cancelled += n
+			case status == app.StatusRejected:
+				r.Blocked += n
 			case status.Final():
 				r.Failed += n
 			case status == app.StatusSubmitted || status == app.StatusSubmitting:
@@ -213,7 +216,7 @@ func (s *Server) batchRows(list []*app.BatchSummary) []batchRow {
 			r.QueuedPct, r.SubmittedPct = 100*float64(r.Queued)/whole, 100*float64(r.Submitted)/whole
 			r.DeliveredPct, r.FailedPct = 100*float64(r.Delivered)/whole, 100*float64(r.Failed)/whole
 		}
-		r.Done = b.Done() == b.Accepted
+		r.Done = b.Done()-r.Blocked == b.Accepted
 		r.Scheduled = b.SendAt.After(time.Now()) && r.Queued > 0
 		out = append(out, r)
 	}
