@@ -2,6 +2,8 @@ package ui_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -56,5 +58,54 @@ func TestBrowserTemplateSend(t *testing.T) {
 	}
 	if !strings.HasPrefix(list[0].Content, "【示例单位】") {
 		t.Fatal("no signature")
+	}
+}
+
+// TestBrowserPersonalisedSend uploads a table of numbers and their own
+// values on the send page (个性化群发): bad rows are listed, the preview is
+// the first number's text, and each number is sent its own.
+func TestBrowserPersonalisedSend(t *testing.T) {
+	ctx := chrome(t)
+	f := newFixture(t)
+	bg := context.Background()
+	admin := &app.Principal{UserID: 1, DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin}
+	tpl := &app.Template{Name: "缴费提醒", Kind: app.KindNotice, Content: "${name}您好，本月水费${amount}元",
+		Vars: map[string]app.VarRule{"amount": {Type: app.VarNumber, MaxLen: 8}}}
+	if err := f.db.CreateTemplate(bg, admin, tpl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.ReviewTemplate(bg, admin, tpl.ID, &app.Review{Decision: "approve"}); err != nil {
+		t.Fatal(err)
+	}
+	consoleUser(t, f, "sun", app.RoleOperator)
+	file := filepath.Join(t.TempDir(), "水费.csv")
+	table := "手机号码,name,amount\n13800138001,张三,12.5\n138001380,李四,3\n13800138002,王五,300\n13800138001,张三,12.5\n"
+	if err := os.WriteFile(file, []byte(table), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "sun"),
+		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.ID("kind-template")),
+		chromedp.Click(chromedp.ID("kind-template")),
+		chromedp.WaitVisible(chromedp.ID("param-file")),
+		chromedp.SetUploadFiles(chromedp.ID("param-file"), []string{file}),
+		chromedp.WaitVisible(chromedp.ID("per-state")))
+	state := read(t, ctx, chromedp.Text(chromedp.ID("upload-state")))
+	preview := read(t, ctx, chromedp.Text(chromedp.ID("preview")))
+	if !strings.Contains(state, "已读入 2 个号码") || !strings.Contains(state, "去除重复 1") || !strings.Contains(state, "无效 1") ||
+		preview != "【示例单位】张三您好，本月水费12.5元" {
+		t.Fatalf("after the upload: %q; preview %q", state, preview)
+	}
+	do(t, ctx, chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("confirm-send")),
+		chromedp.Click(chromedp.ID("confirm-send")), chromedp.WaitVisible(chromedp.ID("sent")))
+	list, _, err := f.db.FindMessages(bg, admin, app.MessageFilter{})
+	if err != nil || len(list) != 2 {
+		t.Fatalf("sent %d, %v", len(list), err)
+	}
+	got := map[string]string{list[0].To: list[0].Content, list[1].To: list[1].Content}
+	if got["13800138001"] != "【示例单位】张三您好，本月水费12.5元" || got["13800138002"] != "【示例单位】王五您好，本月水费300元" {
+		t.Fatalf("sent texts %v", got)
 	}
 }

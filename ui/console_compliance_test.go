@@ -44,7 +44,7 @@ func TestConsoleTemplates(t *testing.T) {
 	adm.login("tpladm", "Console2026")
 
 	status, _, _ := op.post("/templates/create", url.Values{"csrf": {op.csrf("/templates")}, "name": {"取件通知"}, "kind": {"notice"},
-		"content": {"您的快递<b>已到</b>，取件码${code}"}, "vars": {"code:digits:6"}})
+		"content": {"您的快递<b>已到</b>，取件码${code}，${place}"}, "vars": {"code:digits:6"}})
 	if status != http.StatusSeeOther {
 		t.Fatalf("operator submits a template: %d", status)
 	}
@@ -72,6 +72,22 @@ func TestConsoleTemplates(t *testing.T) {
 	entries, _, _ := f.db.FindAudit(context.Background(), &app.Principal{Role: app.RoleSysadmin}, app.AuditFilter{Action: "template.review.approve"})
 	if len(entries) != 1 || entries[0].Target != "template:"+id {
 		t.Fatalf("review not audited: %+v", entries)
+	}
+
+	// A table for a personalised send must name the template's variables.
+	for _, tt := range []struct{ table, want string }{
+		{"号码,code\n13800138000,123456\n", "缺少变量“place”"},
+		{"号码,code,place,room\n13800138000,1,A\n", "“room”不是模板的变量"},
+		{"号码,code,place\n", "至少一行号码"},
+	} {
+		status, body := op.postFile("/send/upload-params", "/send", map[string]string{"template_id": id}, "t.csv", tt.table)
+		if status != 400 || !strings.Contains(body, tt.want) {
+			t.Fatalf("table %q: %d %s", tt.table, status, body)
+		}
+	}
+	status, body = op.postFile("/send/upload-params", "/send", map[string]string{"template_id": id}, "t.csv", "号码,place,code\n13800138000,北门,123456\n")
+	if status != 200 || !strings.Contains(body, `"13800138000":{"code":"123456","place":"北门"}`) {
+		t.Fatalf("a good table: %d %s", status, body)
 	}
 
 	// Signatures: submitted, then approved by the reviewer.

@@ -104,6 +104,9 @@ func (s *Server) send(c echo.Context) error {
 				req.Params[name] = strings.TrimSpace(v[0])
 			}
 		}
+		if err := perNumberParams(c.FormValue("per_number"), req); err != nil {
+			return fail("per_number", app.ErrorMessage(err))
+		}
 		form["TemplateID"], form["Kind"], form["Params"] = v, "template", req.Params
 	}
 	if c.FormValue("mode") == "scheduled" {

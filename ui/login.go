@@ -41,6 +41,7 @@ func (s *Server) consoleRoutes() {
 	s.echo.POST("/org/:action", s.orgAction, s.requireUser)
 	if s.opts.Templates != nil {
 		s.echo.GET("/templates", s.templatesPage, s.requireUser)
+		s.echo.POST("/send/upload-params", s.uploadPersonal, s.requireUser)
 		s.echo.POST("/templates/:action", s.templateAction, s.requireUser)
 	}
 	if s.opts.Blacklist != nil {
