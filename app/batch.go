@@ -26,9 +26,10 @@ func (b *BatchSummary) Done() int {
 // BatchFilter selects batches in a listing; zero fields do not filter.
 type BatchFilter struct {
 	Since, Until time.Time
-	Content      string // a part of the text
-	To           string // batches that sent to this number
-	UserID       int64  // batches this console user sent
+	Content      string       // a part of the text
+	To           string       // batches that sent to this number
+	UserID       int64        // batches this console user sent
+	Review       ReviewStatus // "pending": batches held for a reviewer
 	Cursor       string
 	Limit        int
 }
@@ -43,6 +44,11 @@ type BatchService interface {
 	// gone yet and returns how many. Errors: ENOTFOUND, ECONFLICT (not a
 	// scheduled batch, or its time has come).
 	CancelBatch(ctx context.Context, p *Principal, id int64) (int, error)
+	// ReviewBatch releases a held batch (approve: its messages are queued,
+	// or wait for their scheduled time) or refuses it (reject: its messages
+	// become rejected, EREVIEW). Errors: EFORBIDDEN (not a reviewer),
+	// ENOTFOUND, ECONFLICT (not held).
+	ReviewBatch(ctx context.Context, p *Principal, id int64, r *Review) (*BatchSummary, error)
 	// CountMessagesByHour counts the messages created since then by status,
 	// for each hour (24 of them, the first from since).
 	CountMessagesByHour(ctx context.Context, p *Principal, since time.Time) ([]map[Status]int, error)

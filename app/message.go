@@ -120,6 +120,12 @@ type Batch struct {
 	Segments     int       // per message
 	Rejected     []Rejection
 	ResendOf     int64 // the batch whose failed numbers this resends
+	// Review is "pending" while a free text with a reviewable sensitive
+	// word waits for a reviewer, then "approved" or "rejected"; "" when the
+	// batch was never held.
+	Review       ReviewStatus
+	ReviewNote   string // why it was held
+	ReviewReason string // why it was rejected
 	CreatedAt    time.Time
 }
 
@@ -193,6 +199,9 @@ type SendResult struct {
 	Messages  []SentMessage
 	Rejected  []Rejection
 	Duplicate bool // this is the stored answer of an earlier identical request
+	// Review is "pending" when the batch is held for a reviewer (its
+	// messages stay accepted until approved); "" otherwise.
+	Review ReviewStatus
 }
 
 // MessageFilter selects messages in a listing. Zero fields do not filter.

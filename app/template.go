@@ -39,6 +39,10 @@ const (
 	ESENSITIVE_WORD         = "ESENSITIVE_WORD"         // the text holds a blocked or reviewable word
 	ETEMPLATE_CHECK         = "ETEMPLATE_CHECK"         // the automatic checks refused a template
 
+	// EREVIEW is the error code of a held message whose batch a reviewer
+	// rejected.
+	EREVIEW = "EREVIEW"
+
 	// EBLACKLIST is a per-number code: the number is on a blacklist (黑名单).
 	EBLACKLIST = "EBLACKLIST"
 )
@@ -232,19 +236,21 @@ func sensitiveError(m WordMatch) *Error {
 	return e
 }
 
-// CheckText refuses a free text holding a sensitive word. A reviewable word
-// refuses it too: free text has no review of its own, so such text goes
-// through a template, which a person reviews. Errors: ESENSITIVE_WORD.
-func CheckText(text string, words *Matcher) error {
+// CheckText refuses a free text holding a blocking sensitive word, and
+// says why one holding only reviewable words must wait for a reviewer ("":
+// it need not). Errors: ESENSITIVE_WORD.
+func CheckText(text string, words *Matcher) (hold string, err error) {
 	found := words.Find(text)
 	if len(found) == 0 {
-		return nil
+		return "", nil
+	} else if found[0].Action == WordBlock { // blocking words come first
+		return "", sensitiveError(found[0])
 	}
-	e := sensitiveError(found[0]) // blocking words come first
-	if found[0].Action == WordReview {
-		e.Message += "，需人工审核：请改用模板提交审核"
+	var notes []string
+	for _, m := range found {
+		notes = append(notes, "“"+m.Word+"”（词库："+m.List+"）")
 	}
-	return e
+	return "含需审核的敏感词" + strings.Join(notes, "、"), nil
 }
 
 // FillTemplate puts params into the template's approved version. Every

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"smsgw/app"
@@ -44,6 +46,9 @@ func (db *DB) FindBatches(ctx context.Context, p *app.Principal, f app.BatchFilt
 	if f.UserID != 0 {
 		where, args = where+" and m.user_id = ?", append(args, f.UserID)
 	}
+	if f.Review != "" {
+		where, args = where+" and m.review = ?", append(args, string(f.Review))
+	}
 	limit := clampLimit(f.Limit)
 	list, err := db.findBatches(ctx, p, where, args, limit+1)
 	if err != nil {
@@ -81,7 +86,7 @@ func (db *DB) findBatches(ctx context.Context, p *app.Principal, where string, a
 	}
 	scope, scopeArgs := messageScope(p)
 	rows, err := db.rdb.QueryContext(ctx, `select m.id, m.department_id, coalesce(m.user_id, 0), coalesce(m.api_key_id, 0), m.content, m.ext,
-			m.send_at, m.total, m.accepted, m.segments, m.rejected, m.resend_of, m.created_at
+			m.send_at, m.total, m.accepted, m.segments, m.rejected, m.resend_of, m.review, m.review_note, m.review_reason, m.created_at
 		from batches m where `+where+` and `+scope+` order by m.id desc limit ?`, append(append(args, scopeArgs...), limit)...)
 	if err != nil {
 		return nil, err
@@ -90,13 +95,13 @@ func (db *DB) findBatches(ctx context.Context, p *app.Principal, where string, a
 	for rows.Next() {
 		b := &app.BatchSummary{Counts: map[app.Status]int{}}
 		var sendAt, created int64
-		var rejected string
+		var rejected, review string
 		if err := rows.Scan(&b.ID, &b.DepartmentID, &b.UserID, &b.APIKeyID, &b.Content, &b.Ext, &sendAt,
-			&b.Total, &b.Accepted, &b.Segments, &rejected, &b.ResendOf, &created); err != nil {
+			&b.Total, &b.Accepted, &b.Segments, &rejected, &b.ResendOf, &review, &b.ReviewNote, &b.ReviewReason, &created); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		b.SendAt, b.CreatedAt = fromMS(sendAt), fromMS(created)
+		b.SendAt, b.CreatedAt, b.Review = fromMS(sendAt), fromMS(created), app.ReviewStatus(review)
 		_ = json.Unmarshal([]byte(rejected), &b.Rejected)
 		out = append(out, b)
 	}
@@ -216,8 +221,9 @@ func (db *DB) CancelBatch(ctx context.Context, p *app.Principal, id int64) (int,
 		return 0, app.Errorf(app.ENOTFOUND, "发送批次不存在 (batch %d not found)", id)
 	}
 	now := db.now()
-	if list[0].SendAt.IsZero() || !list[0].SendAt.After(now) {
-		return 0, app.Errorf(app.ECONFLICT, "只能取消尚未到发送时间的定时批次 (not a scheduled batch, or already due)")
+	held := list[0].Review == app.ReviewPending
+	if !held && (list[0].SendAt.IsZero() || !list[0].SendAt.After(now)) {
+		return 0, app.Errorf(app.ECONFLICT, "只能取消尚未到发送时间的定时批次或待审核的批次 (not a scheduled or held batch, or already due)")
 	}
 	var n int64
 	err = db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -225,8 +231,82 @@ func (db *DB) CancelBatch(ctx context.Context, p *app.Principal, id int64) (int,
 		if err != nil {
 			return err
 		}
-		n, err = r.RowsAffected()
+		if n, err = r.RowsAffected(); err != nil || !held {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `update batches set review = '' where id = ? and review = 'pending'`, id)
 		return err
 	})
 	return int(n), err
+}
+
+// ReviewBatch releases or refuses a batch held for a reviewer. Approved,
+// its waiting messages are queued in the same transaction (at their
+// scheduled time, if it is still ahead); rejected, they become rejected
+// with EREVIEW. Either way nothing is sent twice: only messages still
+// accepted move, and only while the batch is pending.
+func (db *DB) ReviewBatch(ctx context.Context, p *app.Principal, id int64, r *app.Review) (*app.BatchSummary, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	if !p.CanReview() {
+		return nil, app.Errorf(app.EFORBIDDEN, "只有审核员（系统管理员）可以审核待发短信")
+	} else if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	now := db.now()
+	queued := false
+	err := db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		queued = false
+		var review string
+		var sendAt int64
+		err := tx.QueryRowContext(ctx, `select review, send_at from batches where id = ?`, id).Scan(&review, &sendAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return app.Errorf(app.ENOTFOUND, "发送批次不存在 (batch %d not found)", id)
+		} else if err != nil {
+			return err
+		} else if review != string(app.ReviewPending) {
+			return app.Errorf(app.ECONFLICT, "该批次不在待审核状态")
+		}
+		status, reason := app.ReviewApproved, ""
+		if r.Decision == "reject" {
+			status, reason = app.ReviewRejected, strings.TrimSpace(r.Reason)
+		}
+		if _, err := tx.ExecContext(ctx, `update batches set review = ?, review_reason = ?, reviewed_by = ?, reviewed_at = ? where id = ?`,
+			string(status), reason, p.UserID, ms(now), id); err != nil {
+			return err
+		}
+		if status == app.ReviewRejected {
+			_, err := tx.ExecContext(ctx, `update messages set status = 'rejected', error_code = ?, done_at = ? where batch_id = ? and status = 'accepted'`,
+				app.EREVIEW, ms(now), id)
+			return err
+		}
+		var first, last sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `select min(id), max(id) from messages where batch_id = ? and status = 'accepted'`, id).Scan(&first, &last); err != nil {
+			return err
+		} else if !first.Valid {
+			return nil // nothing left to send
+		}
+		delay := fromMS(sendAt).Sub(now)
+		if sendAt == 0 || delay < time.Second {
+			delay = 0
+			if _, err := tx.ExecContext(ctx, `update messages set status = 'queued' where batch_id = ? and status = 'accepted'`, id); err != nil {
+				return err
+			}
+		}
+		queued = delay == 0
+		return db.queueJobs(ctx, tx, []idRange{{first.Int64, last.Int64}}, delay)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if queued {
+		db.Notify()
+	}
+	list, err := db.findBatches(ctx, &app.Principal{Role: app.RoleSysadmin}, "m.id = ?", []any{id}, 1)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	return list[0], nil
 }

@@ -15,38 +15,41 @@ type rowTexts interface {
 // sendContent works out the batch's text: the free text, checked; or the
 // templated text with the signature in front, filled with the shared
 // params, or (personalised) a filler for each number's; or, resending a
-// batch's failures, what each number was sent before.
-func (db *DB) sendContent(ctx context.Context, p *app.Principal, req *app.SendRequest) (string, rowTexts, error) {
+// batch's failures, what each number was sent before. hold says why a
+// free text must wait for a reviewer ("" when it need not).
+func (db *DB) sendContent(ctx context.Context, p *app.Principal, req *app.SendRequest) (content string, texts rowTexts, hold string, err error) {
 	words, err := db.wordMatcher(ctx)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
 	if req.ResendOf != 0 && req.Content == "" && req.TemplateID == 0 {
-		return db.resendTexts(ctx, p, req.ResendOf, words)
+		content, texts, err = db.resendTexts(ctx, p, req.ResendOf, words)
+		return content, texts, "", err
 	}
 	if req.TemplateID == 0 {
 		if err := db.checkFreeText(ctx, p, req.Content); err != nil {
-			return "", nil, err
+			return "", nil, "", err
 		}
-		return req.Content, nil, app.CheckText(req.Content, words)
+		hold, err := app.CheckText(req.Content, words)
+		return req.Content, nil, hold, err
 	}
 	t, err := db.sendTemplate(ctx, p, req.TemplateID)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
 	sig, err := db.sendSignature(ctx, p, req.Signature)
 	if err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
 	f := &filler{prefix: "【" + sig + "】", t: t, words: words}
 	if req.PerNumber == nil {
 		text, err := f.fill(req.Params)
-		return text, nil, err
+		return text, nil, "", err
 	}
 	if f.params, err = byNumber(req.PerNumber, req.To); err != nil {
-		return "", nil, err
+		return "", nil, "", err
 	}
-	return f.prefix + t.LiveContent, f, nil
+	return f.prefix + t.LiveContent, f, "", nil
 }
 
 // filler fills one approved template for many numbers.

@@ -70,9 +70,12 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 		}
 	}
 
-	content, texts, err := db.sendContent(ctx, p, req)
+	content, texts, hold, err := db.sendContent(ctx, p, req)
 	if err != nil {
 		return nil, err
+	}
+	if hold != "" {
+		status = app.StatusAccepted // until a reviewer releases the batch
 	}
 	rows, rejected := sortNumbers(req.To)
 	if texts != nil {
@@ -108,6 +111,9 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 		if delay > 0 {
 			b.SendAt = req.SendAt
 		}
+		if hold != "" {
+			b.Review, b.ReviewNote = app.ReviewPending, hold
+		}
 		var err error
 		res, err = db.insertBatch(ctx, tx, b, req.TemplateID, rows, status, delay)
 		return err
@@ -115,7 +121,7 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 	if err != nil {
 		return nil, err
 	}
-	if !res.Duplicate && delay == 0 {
+	if !res.Duplicate && delay == 0 && res.Review == "" {
 		db.Notify()
 	}
 	return res, nil
@@ -199,14 +205,14 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, templat
 	}
 	r, err := db.exec(ctx, tx, qInsertBatch,
 		nullID(b.APIKeyID), nullID(b.UserID), b.DepartmentID, b.ClientRef, b.Content, b.Ext, ms(b.SendAt),
-		b.Total, b.Accepted, b.Segments, string(rej), b.ResendOf, templateID, ms(b.CreatedAt))
+		b.Total, b.Accepted, b.Segments, string(rej), b.ResendOf, templateID, string(b.Review), b.ReviewNote, ms(b.CreatedAt))
 	if err != nil {
 		return nil, err
 	}
 	if b.ID, err = r.LastInsertId(); err != nil {
 		return nil, err
 	}
-	res := &app.SendResult{BatchID: b.ID, Rejected: b.Rejected, Messages: make([]app.SentMessage, 0, len(rows))}
+	res := &app.SendResult{BatchID: b.ID, Rejected: b.Rejected, Messages: make([]app.SentMessage, 0, len(rows)), Review: b.Review}
 
 	args := make([]any, 0, min(len(rows), insertChunk)*messageColCount)
 	queued := false
@@ -258,8 +264,8 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, templat
 			res.Messages = append(res.Messages, sm)
 		}
 	}
-	if !queued {
-		return res, nil // every number was on a blacklist: nothing to send
+	if !queued || b.Review == app.ReviewPending {
+		return res, nil // every number was on a blacklist, or a reviewer queues it
 	}
 	first, last := res.Messages[0].ID, res.Messages[len(res.Messages)-1].ID
 	if delay == 0 && queueLater(ctx, first, last) {
@@ -336,8 +342,8 @@ type querier interface {
 // client reference. Errors: ENOTFOUND.
 func (db *DB) findSendResult(ctx context.Context, q querier, apiKeyID int64, ref string) (*app.SendResult, error) {
 	var batchID, sendAt int64
-	var rej string
-	err := q.QueryRowContext(ctx, `select id, send_at, rejected from batches where api_key_id = ? and client_ref = ?`, apiKeyID, ref).Scan(&batchID, &sendAt, &rej)
+	var rej, review string
+	err := q.QueryRowContext(ctx, `select id, send_at, rejected, review from batches where api_key_id = ? and client_ref = ?`, apiKeyID, ref).Scan(&batchID, &sendAt, &rej, &review)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.Errorf(app.ENOTFOUND, "no batch")
 	} else if err != nil {
@@ -348,8 +354,11 @@ func (db *DB) findSendResult(ctx context.Context, q querier, apiKeyID int64, ref
 		return nil, err
 	}
 	status := app.StatusQueued
-	if sendAt != 0 {
+	if sendAt != 0 || review != "" {
 		status = app.StatusAccepted
+	}
+	if review != "" {
+		res.Review = app.ReviewPending // as the first answer said
 	}
 	rows, err := q.QueryContext(ctx, `select id, phone, segments, error_code from messages where batch_id = ? order by id`, batchID)
 	if err != nil {

@@ -52,8 +52,8 @@ const (
 // The accept path's inserts: the batch, and its messages one or a full
 // chunk at a time.
 const (
-	qInsertBatch = `insert into batches (api_key_id, user_id, department_id, client_ref, content, ext, send_at, total, accepted, segments, rejected, resend_of, template_id, created_at)
-		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertBatch = `insert into batches (api_key_id, user_id, department_id, client_ref, content, ext, send_at, total, accepted, segments, rejected, resend_of, template_id, review, review_note, created_at)
+		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	messageCols     = `(batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at, content, error_code, done_at)`
 	messageColCount = 13
 	insertChunk     = 100

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -267,20 +268,25 @@ func (s *Server) listWordLists(c echo.Context) error {
 // empty list removes it. A bad line refuses the whole file, naming it.
 func (s *Server) saveWordList(c echo.Context) error {
 	l := app.WordList{Name: c.Param("name")}
-	if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) {
+	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxUploadBytes))
+	if err != nil {
+		return app.FieldError("file", "词库文件超过 8 MB")
+	}
+	// JSON when it says so, or when it plainly is (curl -d sends it as a
+	// form); a word file is sent as text/plain.
+	ctype := c.Request().Header.Get(echo.HeaderContentType)
+	if strings.HasPrefix(ctype, echo.MIMEApplicationJSON) ||
+		!strings.HasPrefix(ctype, echo.MIMETextPlain) && strings.HasPrefix(strings.TrimSpace(string(b)), "{") {
 		var body struct {
 			Action app.WordAction `json:"action"`
 			Words  []string       `json:"words"`
 		}
+		c.Request().Body = io.NopCloser(bytes.NewReader(b))
 		if err := decodeJSON(c, &body); err != nil {
 			return err
 		}
 		l.Action, l.Words = body.Action, body.Words
 	} else {
-		b, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxUploadBytes))
-		if err != nil {
-			return app.FieldError("file", "词库文件超过 8 MB")
-		}
 		if l.Words, err = app.ParseWordList(string(b)); err != nil {
 			return err
 		}

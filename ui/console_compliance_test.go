@@ -180,3 +180,41 @@ func TestConsoleBlacklistAndWords(t *testing.T) {
 		t.Fatalf("unsubscribe words = %v", words)
 	}
 }
+
+func TestConsoleHeldBatch(t *testing.T) {
+	f := newFixture(t)
+	if err := f.db.SaveWordList(context.Background(), &app.Principal{Role: app.RoleSysadmin}, app.WordList{Name: "金融", Action: app.WordReview, Words: []string{"贷款"}}); err != nil {
+		t.Fatal(err)
+	}
+	op := newBrowserAs(t, f, "heldop")
+	status, where, _ := op.post("/send", url.Values{"csrf": {op.csrf("/send")}, "numbers": {"13800138000"}, "content": {"【示例单位】低息贷款"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("send: %d", status)
+	}
+	page := strings.TrimSuffix(where, "?sent=1")
+	if _, _, body := op.get(page); !strings.Contains(body, `id="held"`) || !strings.Contains(body, "贷款") || strings.Contains(body, "approve-batch") || strings.Contains(body, "every 2s") {
+		t.Fatal("the sender's page: not shown as held, offers approval, or keeps refreshing")
+	}
+	if _, _, body := op.get("/records?status=held"); !strings.Contains(body, "待审核") {
+		t.Fatal("the records filter does not find the held batch")
+	}
+	consoleUser(t, f, "heldadm", app.RoleSysadmin)
+	adm := newBrowser(t, f.srv.URL)
+	adm.login("heldadm", "Console2026")
+	if _, _, body := adm.get(page); !strings.Contains(body, "approve-batch") {
+		t.Fatal("the reviewer is not offered approval")
+	}
+	if status, _, _ := op.post(page+"/review", url.Values{"csrf": {op.csrf(page)}, "decision": {"approve"}}); status != http.StatusForbidden {
+		t.Fatalf("the sender approves its own batch: %d", status)
+	}
+	if status, _, _ := adm.post(page+"/review", url.Values{"csrf": {adm.csrf(page)}, "decision": {"approve"}}); status != http.StatusSeeOther {
+		t.Fatalf("approve: %d", status)
+	}
+	if _, _, body := adm.get(page); strings.Contains(body, `id="held"`) || !strings.Contains(body, "已审核通过") {
+		t.Fatal("after approval the batch is still shown as held")
+	}
+	entries, _, _ := f.db.FindAudit(context.Background(), &app.Principal{Role: app.RoleSysadmin}, app.AuditFilter{Action: "batch.review.approve"})
+	if len(entries) != 1 {
+		t.Fatalf("approval audited %d times", len(entries))
+	}
+}

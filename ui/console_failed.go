@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -114,6 +115,26 @@ func (s *Server) cancelBatch(c echo.Context) error {
 	}
 	if _, err := s.opts.Batches.CancelBatch(c.Request().Context(), c.Get(principalKey).(*app.Principal), id); err != nil {
 		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/records/"+formatID(id))
+}
+
+// reviewHeld is 审核 of a batch held for a sensitive word: released
+// (sent) or refused, by a reviewer, audited.
+func (s *Server) reviewHeld(c echo.Context) error {
+	p := c.Get(principalKey).(*app.Principal)
+	if ok, err := s.formAllowed(c, p.CanReview()); !ok {
+		return err
+	}
+	id, err := batchParam(c)
+	if err != nil {
+		return err
+	}
+	r := &app.Review{Decision: c.FormValue("decision"), Reason: strings.TrimSpace(c.FormValue("reason"))}
+	_, err = s.opts.Batches.ReviewBatch(c.Request().Context(), p, id, r)
+	s.auditConsole(c, c.Get(userKey).(*app.User), "batch.review."+r.Decision, "batch:"+formatID(id), err)
+	if err != nil {
+		return err // the error page says why
 	}
 	return c.Redirect(http.StatusSeeOther, "/records/"+formatID(id))
 }

@@ -182,7 +182,9 @@ type batchRow struct {
 	Scheduled                                        bool // not yet due
 	Total, Accepted, Rejected                        int
 	Queued, Submitted, Delivered, Failed, Cancelled  int
-	Blocked                                          int // rejected at once (blacklist): never among Accepted
+	Blocked                                          int    // rejected at once (blacklist): never among Accepted
+	Held                                             bool   // waiting for a reviewer
+	Review, ReviewNote, ReviewReason                 string // its review, when it was held
 	QueuedPct, SubmittedPct, DeliveredPct, FailedPct float64
 	Done                                             bool
 }
@@ -217,6 +219,7 @@ func (s *Server) batchRows(list []*app.BatchSummary) []batchRow {
 			r.DeliveredPct, r.FailedPct = 100*float64(r.Delivered)/whole, 100*float64(r.Failed)/whole
 		}
 		r.Done = b.Done()-r.Blocked == b.Accepted
+		r.Held, r.Review, r.ReviewNote, r.ReviewReason = b.Review == app.ReviewPending, string(b.Review), b.ReviewNote, b.ReviewReason
 		r.Scheduled = b.SendAt.After(time.Now()) && r.Queued > 0
 		out = append(out, r)
 	}
@@ -271,6 +274,10 @@ func (s *Server) records(c echo.Context) error {
 // batch index, not searched in the whole message table.
 func (s *Server) findBatchesWith(c echo.Context, p *app.Principal, f app.BatchFilter, group string) ([]*app.BatchSummary, string, error) {
 	ctx := c.Request().Context()
+	if group == "held" { // 待审核: a column of the batch, filtered in the query
+		f.Review = app.ReviewPending
+		return s.opts.Batches.FindBatches(ctx, p, f)
+	}
 	if group == "" {
 		return s.opts.Batches.FindBatches(ctx, p, f)
 	}
@@ -353,7 +360,7 @@ func (s *Server) batch(c echo.Context) error {
 			Error: m.ErrorCode, Done: s.consoleTime(m.DoneAt)})
 	}
 	data := s.page(c, "发送记录", map[string]any{"Batch": s.batchRows([]*app.BatchSummary{b})[0], "Rejected": b.Rejected,
-		"Messages": rows, "Next": next, "Sent": c.QueryParam("sent") != ""})
+		"Messages": rows, "Next": next, "Sent": c.QueryParam("sent") != "", "CanReview": p.CanReview()})
 	return s.console.render(c, http.StatusOK, "batch.html", data)
 }
 

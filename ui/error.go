@@ -83,7 +83,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 // consolePage reports whether c is a logged-in console page (not the API,
 // not a script call), which gets its errors as a page.
 func (s *Server) consolePage(c echo.Context) bool {
-	if s.console == nil || strings.HasPrefix(c.Request().URL.Path, "/api/") || c.Request().URL.Path == "/send/upload" {
+	switch path := c.Request().URL.Path; {
+	case s.console == nil, strings.HasPrefix(path, "/api/"), path == "/send/upload", path == "/send/upload-params":
 		return false
 	}
 	_, ok := c.Get(userKey).(*app.User)

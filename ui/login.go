@@ -25,6 +25,7 @@ func (s *Server) consoleRoutes() {
 	s.echo.GET("/records/:id/failed.:format", s.exportFailed, s.requireUser)
 	s.echo.POST("/records/:id/resend", s.resendFailed, s.requireUser)
 	s.echo.POST("/records/:id/cancel", s.cancelBatch, s.requireUser)
+	s.echo.POST("/records/:id/review", s.reviewHeld, s.requireUser)
 	s.echo.GET("/channels", s.channelsPage, s.requireUser)
 	s.echo.GET("/channels/new", s.channelForm, s.requireUser)
 	s.echo.POST("/channels/new", s.saveChannel, s.requireUser)

@@ -46,6 +46,9 @@ type sendAnswer struct {
 	Accepted int             `json:"accepted"`
 	Messages []sentMessage   `json:"messages"`
 	Rejected []app.Rejection `json:"rejected"`
+	// Review is "pending" when the batch waits for a reviewer (a
+	// reviewable sensitive word); absent otherwise.
+	Review app.ReviewStatus `json:"review,omitempty"`
 }
 
 // sendMessages accepts a send request: 202 with the accepted messages and the
@@ -84,7 +87,7 @@ func (s *Server) sendMessages(c echo.Context) error {
 		}
 	}
 	out := sendAnswer{BatchID: formatID(res.BatchID), Accepted: accepted,
-		Messages: make([]sentMessage, len(res.Messages)), Rejected: res.Rejected}
+		Messages: make([]sentMessage, len(res.Messages)), Rejected: res.Rejected, Review: res.Review}
 	if out.Rejected == nil {
 		out.Rejected = []app.Rejection{}
 	}

@@ -123,6 +123,10 @@ func (s *Server) routes() {
 	api.GET("/users", s.listUsers)
 	api.POST("/users", s.createUser)
 	api.PATCH("/users/:id", s.updateUser)
+	if s.opts.Batches != nil {
+		api.GET("/batches", s.listBatches)
+		api.POST("/batches/:id/review", s.reviewBatch)
+	}
 	if s.opts.Templates != nil {
 		api.GET("/templates", s.listTemplates)
 		api.POST("/templates", s.createTemplate)

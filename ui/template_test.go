@@ -185,3 +185,23 @@ func TestBlacklistAPI(t *testing.T) {
 	code, body = f.call(t, "POST", "/api/v1/messages", f.admin, `{"to":["13700137000"],"content":"【示例单位】代开 发-票"}`)
 	wantStatus(t, "a blocked word, spaced out", code, body, 400, `"code":"ESENSITIVE_WORD"`, `"word":"发票"`)
 }
+
+// TestHeldBatchAPI: free text with a reviewable word is held (202 with
+// "review": "pending"), listed for reviewers, and released through the API.
+func TestHeldBatchAPI(t *testing.T) {
+	f := newFixture(t)
+	rev := reviewerKey(t, f)
+	code, body := f.call(t, "PUT", "/api/v1/word-lists/金融", rev, `{"action":"review","words":["贷款"]}`)
+	wantStatus(t, "word list", code, body, 200)
+	code, body = f.call(t, "POST", "/api/v1/messages", f.admin, `{"to":["13800138000"],"content":"【示例单位】低息贷款"}`)
+	wantStatus(t, "held send", code, body, 202, `"review":"pending"`, `"status":"accepted"`)
+	id := decode[struct {
+		BatchID string `json:"batch_id"`
+	}](t, body).BatchID
+	code, body = f.call(t, "GET", "/api/v1/batches?review=pending", rev, "")
+	wantStatus(t, "held list", code, body, 200, `"id":"`+id+`"`, "贷款")
+	code, body = f.call(t, "POST", "/api/v1/batches/"+id+"/review", f.noFree, `{"decision":"approve"}`)
+	wantStatus(t, "review by an operator", code, body, 403)
+	code, body = f.call(t, "POST", "/api/v1/batches/"+id+"/review", rev, `{"decision":"approve"}`)
+	wantStatus(t, "approve", code, body, 200, `"review":"approved"`, `"queued":1`)
+}

@@ -96,3 +96,13 @@ create table callbacks (
   created_at integer not null
 );
 create index callbacks_due on callbacks (next_at) where next_at > 0;
+
+-- A free text with a reviewable sensitive word is held for a reviewer:
+-- review 'pending' (its messages accepted, not queued), then 'approved'
+-- (queued) or 'rejected' (its messages rejected). '' for batches not held.
+alter table batches add column review text not null default '';
+alter table batches add column review_note text not null default '';
+alter table batches add column review_reason text not null default '';
+alter table batches add column reviewed_by integer not null default 0;
+alter table batches add column reviewed_at integer not null default 0;
+create index batches_review on batches (review) where review = 'pending';
