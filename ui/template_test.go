@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -22,6 +23,21 @@ func reviewerKey(t *testing.T, f *fixture) string {
 		t.Fatal(err)
 	}
 	return key
+}
+
+// send makes a request with a body of the given type, as key.
+func (f *fixture) send(t *testing.T, method, path, ctype, key string, body io.Reader) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.srv.URL+path, body)
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 func decode[T any](t *testing.T, body string) T {
@@ -140,17 +156,7 @@ func TestBlacklistAPI(t *testing.T) {
 		fw, _ := w.CreateFormFile("file", name)
 		fw.Write([]byte(content))
 		w.Close()
-		req, _ := http.NewRequest("POST", f.srv.URL+path, &buf)
-		req.Header.Set("Content-Type", w.FormDataContentType())
-		req.Header.Set("Authorization", "Bearer "+rev)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		b.ReadFrom(resp.Body)
-		return resp.StatusCode, b.String()
+		return f.send(t, "POST", path, w.FormDataContentType(), rev, &buf)
 	}
 	code, body := upload("/api/v1/blacklist/import", "list.csv", "手机号码,原因\n13800138000,投诉\n1380013800x,\n", nil)
 	wantStatus(t, "a file with a bad row", code, body, 400, `"line":3`)
@@ -166,17 +172,7 @@ func TestBlacklistAPI(t *testing.T) {
 	wantStatus(t, "an operator adds", code, body, 403)
 
 	put := func(path, ctype, content string) (int, string) {
-		req, _ := http.NewRequest("PUT", f.srv.URL+path, strings.NewReader(content))
-		req.Header.Set("Content-Type", ctype)
-		req.Header.Set("Authorization", "Bearer "+rev)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		b.ReadFrom(resp.Body)
-		return resp.StatusCode, b.String()
+		return f.send(t, "PUT", path, ctype, rev, strings.NewReader(content))
 	}
 	code, body = put("/api/v1/word-lists/违禁?action=block", "text/plain", "# 违禁词\n发票\n\n"+strings.Repeat("长", 51)+"\n")
 	wantStatus(t, "a word list with a bad line", code, body, 400, "第4行")
