@@ -15,7 +15,7 @@ type Callback struct {
 	APIKeyID int64
 	URL      string
 	Secret   string // the app's secret, which signs the body
-	Event    string // "template.reviewed", "signature.reviewed"
+	Event    string // "template.reviewed", "signature.reviewed", "batch.reviewed"
 	Body     []byte // JSON
 	Attempts int    // made so far
 }

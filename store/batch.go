@@ -260,8 +260,8 @@ func (db *DB) ReviewBatch(ctx context.Context, p *app.Principal, id int64, r *ap
 	err := db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		queued = false
 		var review string
-		var sendAt int64
-		err := tx.QueryRowContext(ctx, `select review, send_at from batches where id = ?`, id).Scan(&review, &sendAt)
+		var sendAt, apiKeyID int64
+		err := tx.QueryRowContext(ctx, `select review, send_at, coalesce(api_key_id, 0) from batches where id = ?`, id).Scan(&review, &sendAt, &apiKeyID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return app.Errorf(app.ENOTFOUND, "发送批次不存在 (batch %d not found)", id)
 		} else if err != nil {
@@ -275,6 +275,10 @@ func (db *DB) ReviewBatch(ctx context.Context, p *app.Principal, id int64, r *ap
 		}
 		if _, err := tx.ExecContext(ctx, `update batches set review = ?, review_reason = ?, reviewed_by = ?, reviewed_at = ? where id = ?`,
 			string(status), reason, p.UserID, ms(now), id); err != nil {
+			return err
+		}
+		if err := db.owedCallback(ctx, tx, apiKeyID, reviewNotice{Event: "batch.reviewed", ID: strconv.FormatInt(id, 10),
+			Status: string(status), Reason: reason, ReviewedAt: rfc3339(now)}); err != nil {
 			return err
 		}
 		if status == app.ReviewRejected {

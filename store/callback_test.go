@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func TestCallbacks(t *testing.T) {
 	}
 	defer db.Close()
 	k := &app.APIKey{Name: "OA", DepartmentID: app.RootDepartmentID, Role: app.RoleOperator,
-		Scopes: []string{app.ScopeTemplates}, CallbackURL: "https://oa.example/cb"}
+		Scopes: []string{app.ScopeTemplates, app.ScopeSend}, AllowFreeText: true, CallbackURL: "https://oa.example/cb"}
 	secret, err := db.CreateAPIKey(ctx, k)
 	if err != nil {
 		t.Fatal(err)
@@ -82,5 +83,19 @@ func TestCallbacks(t *testing.T) {
 	now = now.Add(time.Hour)
 	if due, _ := db.DueCallbacks(ctx, 10); len(due) != 0 {
 		t.Fatalf("%d callbacks due after the URL was removed", len(due))
+	}
+
+	// A batch of the app's held for review: the app is told the decision.
+	MustSignature(t, db)
+	if err := db.SaveWordList(ctx, reviewer, app.WordList{Name: "金融", Action: app.WordReview, Words: []string{"贷款"}}); err != nil {
+		t.Fatal(err)
+	}
+	held := MustSend(t, db, p, &app.SendRequest{To: numbers(0, 1), Content: text("贷款")})
+	if _, err := db.ReviewBatch(ctx, reviewer, held.BatchID, &app.Review{Decision: "reject", Reason: "不予发送"}); err != nil {
+		t.Fatal(err)
+	}
+	due, err = db.DueCallbacks(ctx, 10)
+	if err != nil || len(due) != 1 || due[0].Event != "batch.reviewed" || !strings.Contains(string(due[0].Body), `"reason":"不予发送"`) {
+		t.Fatalf("batch review callback: %v, %v", due, err)
 	}
 }

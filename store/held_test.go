@@ -45,6 +45,9 @@ func TestHeldBatches(t *testing.T) {
 	}
 	_, err = db.ReviewBatch(ctx, reviewer, held.BatchID, &app.Review{Decision: "approve"})
 	wantCode(t, err, app.ECONFLICT)
+	if due, err := db.DueCallbacks(ctx, 10); err != nil || len(due) != 0 {
+		t.Fatalf("a callback for an app without a URL: %v, %v", due, err)
+	}
 	claimed := 0
 	for _, j := range MustClaimAll(t, db) {
 		claimed += len(j.Messages)
