@@ -12,6 +12,19 @@ import (
 	"smsgw/app"
 )
 
+// approvedTemplate stores tpl in the root department, approved.
+func approvedTemplate(t *testing.T, f *fixture, tpl *app.Template) {
+	t.Helper()
+	ctx := context.Background()
+	admin := &app.Principal{UserID: 1, DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin}
+	if err := f.db.CreateTemplate(ctx, admin, tpl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.ReviewTemplate(ctx, admin, tpl.ID, &app.Review{Decision: "approve"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestBrowserTemplateSend sends from the console as a user of a department
 // that must use templates: the page offers no free text, fills the
 // template's variables into the preview, and the message is the filled text.
@@ -26,20 +39,12 @@ func TestBrowserTemplateSend(t *testing.T) {
 	}
 	tpl := &app.Template{Name: "取件通知", Kind: app.KindNotice, Content: "您的材料已办结，请凭取件码${code}到${place}领取",
 		Vars: map[string]app.VarRule{"code": {Type: app.VarDigits, MaxLen: 6}}}
-	if err := f.db.CreateTemplate(bg, admin, tpl); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.db.ReviewTemplate(bg, admin, tpl.ID, &app.Review{Decision: "approve"}); err != nil {
-		t.Fatal(err)
-	}
+	approvedTemplate(t, f, tpl)
 	u := &app.User{Username: "chen", DisplayName: "陈七", DepartmentID: d.ID, Role: app.RoleOperator}
 	if err := f.db.CreateUser(bg, nil, u, "Console2026"); err != nil {
 		t.Fatal(err)
 	}
-	do(t, ctx, chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), "chen"),
-		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
-		chromedp.Click(chromedp.ID("submit")),
+	do(t, ctx, signIn(f.srv.URL+"/send", "chen"),
 		chromedp.WaitVisible(chromedp.ID("template-box")),
 		chromedp.SendKeys(chromedp.ID("numbers"), "13800138000"),
 		chromedp.WaitVisible(chromedp.ID("param_code")),
@@ -71,22 +76,14 @@ func TestBrowserPersonalisedSend(t *testing.T) {
 	admin := &app.Principal{UserID: 1, DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin}
 	tpl := &app.Template{Name: "缴费提醒", Kind: app.KindNotice, Content: "${name}您好，本月水费${amount}元",
 		Vars: map[string]app.VarRule{"amount": {Type: app.VarNumber, MaxLen: 8}}}
-	if err := f.db.CreateTemplate(bg, admin, tpl); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.db.ReviewTemplate(bg, admin, tpl.ID, &app.Review{Decision: "approve"}); err != nil {
-		t.Fatal(err)
-	}
+	approvedTemplate(t, f, tpl)
 	consoleUser(t, f, "sun", app.RoleOperator)
 	file := filepath.Join(t.TempDir(), "水费.csv")
 	table := "手机号码,name,amount\n13800138001,张三,12.5\n138001380,李四,3\n13800138002,王五,300\n13800138001,张三,12.5\n"
 	if err := os.WriteFile(file, []byte(table), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	do(t, ctx, chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), "sun"),
-		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
-		chromedp.Click(chromedp.ID("submit")),
+	do(t, ctx, signIn(f.srv.URL+"/send", "sun"),
 		chromedp.WaitVisible(chromedp.ID("kind-template")),
 		chromedp.Click(chromedp.ID("kind-template")),
 		chromedp.WaitVisible(chromedp.ID("param-file")),

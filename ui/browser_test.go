@@ -77,6 +77,15 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 	}
 }
 
+// signIn opens url, which leads to the login page, and signs in as user
+// with the fixtures' password.
+func signIn(url, user string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Navigate(url), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), user),
+		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
+		chromedp.Click(chromedp.ID("submit")))
+}
+
 // read runs one browser action that answers a string.
 func read(t *testing.T, ctx context.Context, a chromedp.Action[string]) string {
 	t.Helper()
@@ -133,10 +142,7 @@ func TestBrowserSend(t *testing.T) {
 	if err := f.db.CreateUser(context.Background(), nil, u, "Console2026"); err != nil {
 		t.Fatal(err)
 	}
-	do(t, ctx, chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), "wang"),
-		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
-		chromedp.Click(chromedp.ID("submit")),
+	do(t, ctx, signIn(f.srv.URL+"/send", "wang"),
 		chromedp.WaitVisible(chromedp.ID("menu-send")),
 		chromedp.Click(chromedp.ID("menu-send")),
 		chromedp.WaitVisible(chromedp.ID("numbers")),
@@ -189,10 +195,7 @@ func TestBrowserUpload(t *testing.T) {
 	if err := os.WriteFile(file, xlsxOf(t, thousandNumbers()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	do(t, ctx, chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), "zhao"),
-		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
-		chromedp.Click(chromedp.ID("submit")),
+	do(t, ctx, signIn(f.srv.URL+"/send", "zhao"),
 		chromedp.WaitVisible(chromedp.ID("file")),
 		chromedp.SetUploadFiles(chromedp.ID("file"), []string{file}),
 		chromedp.WaitVisible(chromedp.ID("bad-rows")))
@@ -223,10 +226,7 @@ func TestBrowserTabletAndRoles(t *testing.T) {
 	f := newFixture(t)
 	consoleUser(t, f, "tablet", app.RoleOperator)
 	do(t, ctx, chromedp.EmulateViewport(800, 1100),
-		chromedp.Navigate(f.srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), "tablet"),
-		chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
-		chromedp.Click(chromedp.ID("submit")),
+		signIn(f.srv.URL+"/", "tablet"),
 		chromedp.WaitVisible(chromedp.ID("menu")))
 	do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#hour-chart canvas"))) // ECharts drew today's chart
 	menu := read(t, ctx, chromedp.Text(chromedp.ID("menu")))
@@ -316,9 +316,7 @@ func TestBrowserLargeSend(t *testing.T) {
 	ctx := chrome(t)
 	f := newFixture(t)
 	consoleUser(t, f, "bulk", app.RoleOperator)
-	do(t, ctx, chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), "bulk"), chromedp.SendKeys(chromedp.ID("password"), "Console2026"),
-		chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("numbers")))
+	do(t, ctx, signIn(f.srv.URL+"/send", "bulk"), chromedp.WaitVisible(chromedp.ID("numbers")))
 	fill := `(() => { const a = []; for (let i = 0; i < 12000; i++) a.push('137' + String(i).padStart(8, '0'));
 		const e = document.getElementById('numbers'); e.value = a.join('\n'); e.dispatchEvent(new Event('input')); return true })()`
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fill)); err != nil {

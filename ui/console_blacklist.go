@@ -90,7 +90,7 @@ func (s *Server) blacklistAction(c echo.Context) error {
 	}
 	s.auditConsole(c, u, "blacklist."+c.Param("action"), "blacklist:"+formatID(dept), err)
 	if err != nil {
-		if code := app.ErrorCode(err); code == app.EINTERNAL || code == app.EUNAVAILABLE {
+		if systemFault(err) {
 			return err
 		}
 		return s.renderBlacklist(c, http.StatusBadRequest, map[string]any{"Error": app.ErrorMessage(err)})
@@ -107,7 +107,7 @@ func (s *Server) consoleImportBlacklist(c echo.Context) error {
 	added, listed, err := s.importBlacklistFile(c, p)
 	s.auditConsole(c, c.Get(userKey).(*app.User), "blacklist.import", "blacklist:"+c.FormValue("department_id"), err)
 	if err != nil {
-		if code := app.ErrorCode(err); code == app.EINTERNAL || code == app.EUNAVAILABLE {
+		if systemFault(err) {
 			return err
 		}
 		return s.renderBlacklist(c, http.StatusBadRequest, map[string]any{"Error": app.ErrorMessage(err)})

@@ -79,6 +79,13 @@ func (s *Server) formAllowed(c echo.Context, allowed bool) (bool, error) {
 	return true, nil
 }
 
+// systemFault reports whether a form's error is the platform's (shown as
+// the error page) rather than the user's to correct on the form.
+func systemFault(err error) bool {
+	code := app.ErrorCode(err)
+	return code == app.EINTERNAL || code == app.EUNAVAILABLE
+}
+
 // forbidden is the page for a menu entry the role does not have.
 func (s *Server) forbidden(c echo.Context) error {
 	return s.console.render(c, http.StatusForbidden, "forbidden.html", s.page(c, "没有权限", nil))

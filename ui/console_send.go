@@ -133,7 +133,7 @@ func (s *Server) send(c echo.Context) error {
 		part.To = all[start:min(start+app.MaxRecipients, len(all))]
 		r, err := s.opts.Messages.Send(c.Request().Context(), p, &part)
 		if err != nil {
-			if code := app.ErrorCode(err); code == app.EINTERNAL || code == app.EUNAVAILABLE || res != nil {
+			if systemFault(err) || res != nil {
 				return err // after a first batch went, the records page shows what did
 			}
 			field, _ := errorField(err)

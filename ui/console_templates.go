@@ -159,7 +159,7 @@ func (s *Server) templateAction(c echo.Context) error {
 	}
 	s.auditConsole(c, u, "template."+action, target, err)
 	if err != nil {
-		if app.ErrorCode(err) == app.EINTERNAL || app.ErrorCode(err) == app.EUNAVAILABLE {
+		if systemFault(err) {
 			return err
 		}
 		return s.renderTemplates(c, http.StatusBadRequest, map[string]any{"Error": app.ErrorMessage(err)})

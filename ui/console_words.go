@@ -95,7 +95,7 @@ func (s *Server) wordsAction(c echo.Context) error {
 	}
 	s.auditConsole(c, c.Get(userKey).(*app.User), "words."+c.Param("action"), "word_list:"+c.FormValue("name"), err)
 	if err != nil {
-		if code := app.ErrorCode(err); code == app.EINTERNAL || code == app.EUNAVAILABLE {
+		if systemFault(err) {
 			return err
 		}
 		return s.renderWords(c, http.StatusBadRequest, map[string]any{"Error": app.ErrorMessage(err)})
