@@ -29,24 +29,6 @@ const (
 	ReviewRejected ReviewStatus = "rejected"
 )
 
-// Error codes of templated sends and reviews (all answered 400).
-const (
-	ETEMPLATE_NOT_APPROVED  = "ETEMPLATE_NOT_APPROVED"  // the template has no approved version
-	ESIGNATURE_NOT_APPROVED = "ESIGNATURE_NOT_APPROVED" // the signature is unknown, pending or rejected
-	EPARAM_MISSING          = "EPARAM_MISSING"          // a variable of the template has no value
-	EPARAM_UNKNOWN          = "EPARAM_UNKNOWN"          // a value for a variable the template lacks
-	EPARAM_INVALID          = "EPARAM_INVALID"          // a value too long or of the wrong type
-	ESENSITIVE_WORD         = "ESENSITIVE_WORD"         // the text holds a blocked or reviewable word
-	ETEMPLATE_CHECK         = "ETEMPLATE_CHECK"         // the automatic checks refused a template
-
-	// EREVIEW is the error code of a held message whose batch a reviewer
-	// rejected.
-	EREVIEW = "EREVIEW"
-
-	// EBLACKLIST is a per-number code: the number is on a blacklist (黑名单).
-	EBLACKLIST = "EBLACKLIST"
-)
-
 // VarType is the kind of value a template variable takes.
 type VarType string
 

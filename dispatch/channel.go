@@ -144,7 +144,7 @@ func (c *channel) stop(grace, linger time.Duration) {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	c.failPending("ESTOPPED")
+	c.failPending(app.ESTOPPED)
 	if linger > 0 && c.ctx.Err() == nil {
 		// Still bound, sending nothing: receipts owed for what the channel
 		// sent can still arrive, unless the engine shuts down meanwhile. An
@@ -199,7 +199,7 @@ func (c *channel) connect() {
 			OnSubmitError: func(p pdu.PDU, err error) {
 				c.setErr("write: " + err.Error())
 				if inf := c.untrack(p.GetSequenceNumber()); inf != nil {
-					c.unknown(inf, "ECONNLOST")
+					c.unknown(inf, app.ECONNLOST)
 				}
 				kill()
 			},
@@ -230,7 +230,7 @@ func (c *channel) connect() {
 		// Submits without a response may or may not have reached the SMSC;
 		// they are sent again, and the duplicates this can cause are bounded
 		// by the window.
-		c.failPending("ECONNLOST")
+		c.failPending(app.ECONNLOST)
 		sess.Close()
 		if !c.sleep(500 * time.Millisecond) {
 			return
@@ -355,7 +355,7 @@ func (c *channel) submit(t *task) {
 	parts, err := buildParts(t.msg, cfg.SourceAddr)
 	if err != nil {
 		c.log.Error("cannot encode message", "message", t.msg.ID, "error", err)
-		c.e.finish(t, app.Outcome{MessageID: t.msg.ID, ChannelID: c.id, Kind: app.OutcomeFailed, ErrorCode: "EENCODE"})
+		c.e.finish(t, app.Outcome{MessageID: t.msg.ID, ChannelID: c.id, Kind: app.OutcomeFailed, ErrorCode: app.EENCODE})
 		return
 	}
 	t.begin(len(parts))
@@ -375,7 +375,7 @@ func (c *channel) submit(t *task) {
 		c.track(seq, &inflight{t: t, part: i, at: time.Now()})
 		if err := sess.Transceiver().Submit(p); err != nil {
 			if inf := c.untrack(seq); inf != nil {
-				c.answer(inf, "", app.OutcomeRetry, "ECONNLOST")
+				c.answer(inf, "", app.OutcomeRetry, app.ECONNLOST)
 			}
 			break
 		}
@@ -488,7 +488,7 @@ func (c *channel) sweep() {
 			c.mu.Unlock()
 			for _, seq := range late {
 				if inf := c.untrack(seq); inf != nil {
-					c.unknown(inf, "ETIMEOUT")
+					c.unknown(inf, app.ETIMEOUT)
 				}
 			}
 			c.recoverRate(now)
@@ -631,7 +631,7 @@ func transient(s data.CommandStatusType) bool {
 	return false
 }
 
-func smppCode(s data.CommandStatusType) string { return fmt.Sprintf("SMPP_0x%02X", uint32(s)) }
+func smppCode(s data.CommandStatusType) string { return app.SMPPCode(uint32(s)) }
 
 func (c *channel) onDeliver(p *pdu.DeliverSM) {
 	now := time.Now()

@@ -213,7 +213,7 @@ func (e *Engine) place(ctx context.Context, t *task) {
 		start = t.msg.SendAt // a scheduled message is valid from its time
 	}
 	if !start.IsZero() && time.Since(start) > e.opts.Validity {
-		e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeExpired, ErrorCode: "EVALIDITY"})
+		e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeExpired, ErrorCode: app.EVALIDITY})
 		return
 	}
 	for {
@@ -222,14 +222,14 @@ func (e *Engine) place(ctx context.Context, t *task) {
 			return
 		}
 		if c == nil && !busy {
-			e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: "ENOCHANNEL", RetryAfter: 5 * time.Second})
+			e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: app.ENOCHANNEL, RetryAfter: 5 * time.Second})
 			return
 		}
 		select {
 		case <-e.room:
 		case <-time.After(20 * time.Millisecond):
 		case <-ctx.Done():
-			e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: "ESTOPPED"})
+			e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: app.ESTOPPED})
 			return
 		}
 	}
@@ -252,7 +252,7 @@ func (e *Engine) reroute(t *task, from *channel) {
 			}
 		}
 	}
-	e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: "ENOCHANNEL", RetryAfter: time.Second})
+	e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: app.ENOCHANNEL, RetryAfter: time.Second})
 }
 
 // drainPending records the tasks nobody took as retries, at shutdown.
@@ -260,7 +260,7 @@ func (e *Engine) drainPending() {
 	for {
 		select {
 		case t := <-e.pending:
-			e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: "ESTOPPED"})
+			e.finish(t, app.Outcome{MessageID: t.msg.ID, Kind: app.OutcomeRetry, ErrorCode: app.ESTOPPED})
 		default:
 			return
 		}

@@ -66,7 +66,7 @@ func (t *task) close() bool {
 	defer t.mu.Unlock()
 	t.open = false
 	if t.sent < t.parts && t.retryCode == "" && t.failCode == "" {
-		t.retryCode = "ENOTBOUND"
+		t.retryCode = app.ENOTBOUND
 	}
 	return t.answered == t.sent
 }

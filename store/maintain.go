@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"smsgw/app"
 )
 
 // Maintain does the periodic upkeep of the queue and the message table:
@@ -26,8 +28,8 @@ func (db *DB) Maintain(ctx context.Context) error {
 func (db *DB) upkeep(ctx context.Context) error {
 	now := db.now()
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `update messages set status = 'expired', error_code = 'ENORECEIPT', done_at = ?
-			where status = 'submitted' and submitted_at < ?`, ms(now), ms(now.Add(-db.opts.ReceiptTimeout)))
+		r, err := tx.ExecContext(ctx, `update messages set status = 'expired', error_code = ?, done_at = ?
+			where status = 'submitted' and submitted_at < ?`, app.ENORECEIPT, ms(now), ms(now.Add(-db.opts.ReceiptTimeout)))
 		if err != nil {
 			return err
 		}

@@ -365,9 +365,9 @@ func (db *DB) failDeadJobs(ctx context.Context, tx *sql.Tx) error {
 	}
 	for id, body := range dead {
 		where, args := body.where()
-		if _, err := tx.ExecContext(ctx, `update messages set status = 'failed', error_code = 'EDEADLETTER', done_at = ?
+		if _, err := tx.ExecContext(ctx, `update messages set status = 'failed', error_code = ?, done_at = ?
 			where `+strings.ReplaceAll(where, "m.id", "id")+` and status in ('accepted', 'queued', 'submitting')`,
-			append([]any{ms(db.now())}, args...)...); err != nil {
+			append([]any{app.EDEADLETTER, ms(db.now())}, args...)...); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `delete from goqite where id = ?`, id); err != nil {

@@ -30,6 +30,10 @@ var statuses = map[string]int{
 	app.EPARAM_INVALID:          http.StatusBadRequest,
 	app.ESENSITIVE_WORD:         http.StatusBadRequest,
 	app.ETEMPLATE_CHECK:         http.StatusBadRequest,
+
+	app.EINVALID_NUMBER: http.StatusBadRequest,
+	app.EDUPLICATE:      http.StatusBadRequest,
+	app.EBLACKLIST:      http.StatusBadRequest,
 }
 
 // errorBody is every non-2xx answer's body.
