@@ -9,11 +9,12 @@ import (
 	"smsgw/app"
 )
 
-// BenchmarkAcceptChecks measures what the compliance checks add to accepting
-// a 10,000-number batch: normalising and de-duplicating the numbers, the
-// blacklist lookup (against 100,000 listed numbers in the global list and
-// the sender's department) and the sensitive-word check of a 500-character
-// text against 5,000 words. Issue 7's target is under 50 ms.
+// BenchmarkAcceptChecks measures what the send policy costs a
+// 10,000-number batch before it is written: normalising and de-duplicating
+// the numbers, the blacklist lookup (against 100,000 listed numbers in the
+// global list and the sender's department) and the sensitive-word check of
+// a 500-character text against 5,000 words. Issue 7's target is under 50 ms.
+// The pure steps alone are app's BenchmarkPlanSend.
 func BenchmarkAcceptChecks(b *testing.B) {
 	ctx := context.Background()
 	db, err := Open(ctx, Options{Path: filepath.Join(b.TempDir(), "smsgw.db"), Exclusive: true})
@@ -55,58 +56,26 @@ func BenchmarkAcceptChecks(b *testing.B) {
 		text += "尊敬的客户您好，本次会议改在周五下午三点召开。"
 	}
 	text = string([]rune(text)[:500])
-	matcher, err := db.wordMatcher(ctx)
-	if err != nil {
+	if err := db.CreateSignature(ctx, &app.Signature{DepartmentID: app.RootDepartmentID, Name: "测试单位", Approved: true}); err != nil {
 		b.Fatal(err)
 	}
+	// All is the whole send policy with the store's lookups, as DB.Send
+	// runs it before writing.
+	req := &app.SendRequest{To: to, Content: text}
 	b.Run("All", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if _, err := app.CheckText(text, matcher); err != nil {
-				b.Fatal(err)
-			}
-			rows, rejected := sortNumbers(to)
-			rejected, err = db.markBlacklisted(ctx, admin.DepartmentID, rows, rejected)
+			plan, err := app.PlanSend(req, admin, db.now(), &sendLookup{ctx: ctx, db: db, p: admin})
 			if err != nil {
 				b.Fatal(err)
-			} else if len(rejected) != 100 {
-				b.Fatalf("%d rejected, want 100", len(rejected))
+			} else if len(plan.Batch.Rejected) != 100 {
+				b.Fatalf("%d rejected, want 100", len(plan.Batch.Rejected))
 			}
 		}
 	})
-	b.Run("Numbers", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			sortNumbers(to)
-		}
-	})
-	rows, _ := sortNumbers(to)
 	b.Run("Blacklist", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if _, err := db.markBlacklisted(ctx, admin.DepartmentID, rows, nil); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	// A personalised batch: each number's values checked and filled in.
-	tpl := &app.Template{LiveContent: "${name}您好，您本月应缴水费${amount}元，请于${date}前缴纳。",
-		LiveVars: map[string]app.VarRule{"name": {Type: app.VarText, MaxLen: 10}, "amount": {Type: app.VarNumber, MaxLen: 10},
-			"date": {Type: app.VarText, MaxLen: 10}}, LiveVersion: 1}
-	per := make(map[string]map[string]string, len(rows))
-	for i, r := range rows {
-		per[r.phone] = map[string]string{"name": fmt.Sprintf("用户%d", i), "amount": fmt.Sprintf("%d.50", i%300), "date": "12月10日"}
-	}
-	f := &filler{prefix: "【测试单位】", t: tpl, words: matcher, params: per}
-	b.Run("Personalised", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			own := append([]msgRow(nil), rows...)
-			if kept, _, err := ownTexts(own, nil, f); err != nil || len(kept) != len(rows) {
-				b.Fatalf("kept %d, %v", len(kept), err)
-			}
-		}
-	})
-	b.Run("Words", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			if _, err := app.CheckText(text, matcher); err != nil {
-				b.Fatal(err)
+			if black, err := db.blacklisted(ctx, admin.DepartmentID, to); err != nil || len(black) != 100 {
+				b.Fatalf("%d found, %v", len(black), err)
 			}
 		}
 	})

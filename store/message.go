@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"maragu.dev/goqite"
 
@@ -21,83 +20,27 @@ import (
 // touches few.
 const jobSize = 200
 
-// maxSchedule is how far ahead a batch may be scheduled.
-const maxSchedule = 180 * 24 * time.Hour
-
-// msgRow is a message about to be inserted.
-type msgRow struct {
-	phone   string
-	carrier app.Carrier
-	content string // "" for the batch's
-	segs    int    // 0 for the batch's
-	code    string // set: rejected at once with this code (EBLACKLIST)
-}
-
-// Send validates the request, rejects bad numbers one by one, and stores the
-// batch, its messages and their queue jobs in one group commit. A number on
-// a blacklist becomes a message rejected at once, never queued.
+// Send stores a request as the send policy (app.PlanSend) plans it: look
+// up, plan, then the batch, its messages and their queue jobs in one group
+// commit. A number on a blacklist becomes a message rejected at once, never
+// queued.
 func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) (*app.SendResult, error) {
 	if err := db.enter(); err != nil {
 		return nil, err
 	}
 	defer db.leave()
-	if !p.HasScope(app.ScopeSend) {
-		return nil, app.Errorf(app.EFORBIDDEN, "该应用没有发送权限 (scope send)")
-	} else if err := req.Validate(); err != nil {
-		return nil, err
-	}
-	// The sender's extension code comes first, so replies find their way back
-	// to it; the request may add digits of its own.
-	ext := p.Ext + req.Ext
-	if len(ext) > app.MaxExt {
-		return nil, app.FieldError("ext", "扩展码过长：本账号的扩展码%s加上请求的%s超过%d位", p.Ext, req.Ext, app.MaxExt)
-	}
-	if req.ClientRef != "" && p.APIKeyID != 0 {
-		if res, err := db.findSendResult(ctx, db.rdb, p.APIKeyID, req.ClientRef); err == nil {
-			return res, nil
-		} else if app.ErrorCode(err) != app.ENOTFOUND {
-			return nil, err
-		}
-	}
-
 	now := db.now()
-	status, delay := app.StatusQueued, time.Duration(0)
-	if !req.SendAt.IsZero() {
-		if d := req.SendAt.Sub(now); d > maxSchedule {
-			return nil, app.FieldError("send_at", "定时发送时间最多提前180天")
-		} else if d > time.Second {
-			status, delay = app.StatusAccepted, d
-		}
-	}
-
-	content, texts, hold, err := db.sendContent(ctx, p, req)
+	plan, err := app.PlanSend(req, p, now, &sendLookup{ctx: ctx, db: db, p: p})
 	if err != nil {
 		return nil, err
-	}
-	if hold != "" {
-		status = app.StatusAccepted // until a reviewer releases the batch
-	}
-	rows, rejected := sortNumbers(req.To)
-	if texts != nil {
-		if rows, rejected, err = ownTexts(rows, rejected, texts); err != nil {
-			return nil, err
-		}
-	}
-	if len(rows) == 0 {
-		return nil, noNumberLeft(rejected)
-	}
-	if rejected, err = db.markBlacklisted(ctx, p.DepartmentID, rows, rejected); err != nil {
-		return nil, err
-	}
-	segs := app.CountSegments(content).Count
-	if texts != nil && rows[0].segs != 0 {
-		segs = rows[0].segs
+	} else if plan.Earlier != nil {
+		return plan.Earlier, nil
 	}
 
 	var res *app.SendResult
 	err = db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if req.ClientRef != "" && p.APIKeyID != 0 {
-			// A concurrent identical call may have committed since the check above.
+			// A concurrent identical call may have committed since the plan.
 			if r, err := db.findSendResult(ctx, tx, p.APIKeyID, req.ClientRef); err == nil {
 				res = r
 				return nil
@@ -105,97 +48,24 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 				return err
 			}
 		}
-		b := &app.Batch{DepartmentID: p.DepartmentID, UserID: p.UserID, APIKeyID: p.APIKeyID, ClientRef: req.ClientRef,
-			Content: content, Ext: ext, Total: len(req.To), Accepted: len(rows) - countBlacklisted(rows), Segments: segs,
-			Rejected: rejected, ResendOf: req.ResendOf, CreatedAt: now}
-		if delay > 0 {
-			b.SendAt = req.SendAt
-		}
-		if hold != "" {
-			b.Review, b.ReviewNote = app.ReviewPending, hold
-		}
+		plan.Batch.CreatedAt = now
 		var err error
-		res, err = db.insertBatch(ctx, tx, b, req.TemplateID, rows, status, delay)
+		res, err = db.insertBatch(ctx, tx, plan)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if !res.Duplicate && delay == 0 && res.Review == "" {
+	if !res.Duplicate && plan.Delay == 0 && res.Review == "" {
 		db.Notify()
 	}
 	return res, nil
 }
 
-func countBlacklisted(rows []msgRow) int {
-	n := 0
-	for _, r := range rows {
-		if r.code != "" {
-			n++
-		}
-	}
-	return n
-}
-
-// noNumberLeft is the 400 of a request none of whose numbers can be sent
-// to. When the first number failed on its template values, the answer
-// carries that code.
-func noNumberLeft(rejected []app.Rejection) error {
-	err := app.FieldError("to", "没有有效的手机号码")
-	if c := rejected[0].Code; strings.HasPrefix(c, "EPARAM_") || c == app.ESENSITIVE_WORD {
-		err = app.FieldError("params", "%s", rejected[0].Message)
-		err.Code = c
-	}
-	err.Details["rejected"] = rejected
-	return err
-}
-
-// markBlacklisted marks the rows whose numbers a blacklist covering dept
-// holds, and reports them as rejected too.
-func (db *DB) markBlacklisted(ctx context.Context, dept int64, rows []msgRow, rejected []app.Rejection) ([]app.Rejection, error) {
-	phones := make([]string, len(rows))
-	for i, r := range rows {
-		phones[i] = r.phone
-	}
-	black, err := db.blacklisted(ctx, dept, phones)
-	if err != nil || len(black) == 0 {
-		return rejected, err
-	}
-	for i := range rows {
-		if black[rows[i].phone] {
-			rows[i].code = app.EBLACKLIST
-			rejected = append(rejected, app.Rejection{To: rows[i].phone, Code: app.EBLACKLIST, Message: "号码在黑名单中，未发送"})
-		}
-	}
-	return rejected, nil
-}
-
-// sortNumbers normalises the numbers, drops duplicates and rejects invalid
-// ones, keeping the caller's order.
-func sortNumbers(to []string) ([]msgRow, []app.Rejection) {
-	carriers := app.DefaultCarrierTable()
-	seen := make(map[string]struct{}, len(to))
-	rows := make([]msgRow, 0, len(to))
-	var rejected []app.Rejection
-	for _, raw := range to {
-		n, err := app.NormalizeNumber(raw)
-		if err != nil {
-			rejected = append(rejected, app.Rejection{To: raw, Code: app.ErrorCode(err), Message: app.ErrorMessage(err)})
-			continue
-		}
-		if _, dup := seen[n]; dup {
-			rejected = append(rejected, app.Rejection{To: raw, Code: app.EDUPLICATE, Message: "号码重复，已去除"})
-			continue
-		}
-		seen[n] = struct{}{}
-		rows = append(rows, msgRow{phone: n, carrier: carriers.Lookup(n).Carrier})
-	}
-	return rows, rejected
-}
-
 // insertBatch writes the batch row, the message rows in multi-row inserts and
 // the queue jobs. It runs inside the writer's transaction.
-func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, templateID int64, rows []msgRow, status app.Status, delay time.Duration) (*app.SendResult, error) {
+func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, plan *app.SendPlan) (*app.SendResult, error) {
+	b, rows, status, delay := &plan.Batch, plan.Messages, plan.Status, plan.Delay
 	rej := []byte("[]")
 	if len(b.Rejected) > 0 {
 		var err error
@@ -205,7 +75,7 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, templat
 	}
 	r, err := db.exec(ctx, tx, qInsertBatch,
 		nullID(b.APIKeyID), nullID(b.UserID), b.DepartmentID, b.ClientRef, b.Content, b.Ext, ms(b.SendAt),
-		b.Total, b.Accepted, b.Segments, string(rej), b.ResendOf, templateID, string(b.Review), b.ReviewNote, ms(b.CreatedAt))
+		b.Total, b.Accepted, b.Segments, string(rej), b.ResendOf, plan.TemplateID, string(b.Review), b.ReviewNote, ms(b.CreatedAt))
 	if err != nil {
 		return nil, err
 	}
@@ -220,19 +90,16 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, templat
 		part := rows[start:min(start+insertChunk, len(rows))]
 		args = args[:0]
 		for _, m := range part {
-			st, segs, done := status, b.Segments, int64(0)
-			if m.code != "" {
+			st, done := status, int64(0)
+			if m.Code != "" {
 				st, done = app.StatusRejected, ms(b.CreatedAt)
 			}
-			if m.segs != 0 {
-				segs = m.segs
-			}
 			var content any
-			if m.content != "" {
-				content = m.content
+			if m.Content != "" {
+				content = m.Content
 			}
-			args = append(args, b.ID, b.DepartmentID, b.UserID, b.APIKeyID, m.phone, string(m.carrier), segs, string(st), b.Ext,
-				ms(b.CreatedAt), content, m.code, done)
+			args = append(args, b.ID, b.DepartmentID, b.UserID, b.APIKeyID, m.To, string(m.Carrier), m.Segments, string(st), b.Ext,
+				ms(b.CreatedAt), content, m.Code, done)
 		}
 		q := qInsertMessages
 		if len(part) == 1 {
@@ -252,12 +119,9 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, b *app.Batch, templat
 		}
 		first := last - int64(len(part)) + 1
 		for i, m := range part {
-			sm := app.SentMessage{ID: first + int64(i), To: m.phone, Segments: b.Segments, Status: status}
-			if m.segs != 0 {
-				sm.Segments = m.segs
-			}
-			if m.code != "" {
-				sm.Status, sm.ErrorCode = app.StatusRejected, m.code
+			sm := app.SentMessage{ID: first + int64(i), To: m.To, Segments: m.Segments, Status: status}
+			if m.Code != "" {
+				sm.Status, sm.ErrorCode = app.StatusRejected, m.Code
 			} else {
 				queued = true
 			}
@@ -380,30 +244,6 @@ func (db *DB) findSendResult(ctx context.Context, q querier, apiKeyID int64, ref
 	return res, rows.Err()
 }
 
-// checkFreeText enforces that free text starts with an approved signature
-// (【name】) of the caller's department or one of its ancestors, and that
-// the caller may send free text at all: an API app created so, a console
-// user of a department that does not require templates.
-func (db *DB) checkFreeText(ctx context.Context, p *app.Principal, content string) error {
-	if p.APIKeyID != 0 && !p.AllowFreeText {
-		return app.Errorf(app.EFORBIDDEN, "该应用只能使用已审核的模板发送，不能发送自由文本")
-	} else if p.APIKeyID == 0 && p.TemplatesOnly {
-		return app.Errorf(app.EFORBIDDEN, "本部门只能使用已审核的模板发送，不能发送自由文本")
-	}
-	name, ok := leadingSignature(content)
-	if !ok {
-		return app.FieldError("content", "短信内容须以签名开头，如【示例单位】")
-	}
-	var e *app.Error
-	if err := db.signatureApproved(ctx, p, name); errors.As(err, &e) {
-		e.Details["field"] = "content"
-		return e
-	} else if err != nil {
-		return err
-	}
-	return nil
-}
-
 // signatureApproved answers ESIGNATURE_NOT_APPROVED unless name is an
 // approved signature of p's department or one above it.
 func (db *DB) signatureApproved(ctx context.Context, p *app.Principal, name string) error {
@@ -430,19 +270,6 @@ func (db *DB) signatureApproved(ctx context.Context, p *app.Principal, name stri
 type sigKey struct {
 	dept int64
 	name string
-}
-
-// leadingSignature returns the name inside a leading 【】.
-func leadingSignature(content string) (string, bool) {
-	rest, ok := strings.CutPrefix(content, "【")
-	if !ok {
-		return "", false
-	}
-	name, _, ok := strings.Cut(rest, "】")
-	if !ok || name == "" || utf8.RuneCountInString(name) > 20 {
-		return "", false
-	}
-	return name, true
 }
 
 // FindMessageByID returns one message within the caller's scope.

@@ -182,16 +182,10 @@ func (db *DB) ReviewSignature(ctx context.Context, p *app.Principal, id int64, r
 	return s, nil
 }
 
-// sendSignature picks the signature of a templated send: the named one, if
-// approved for p's department or one above; else the nearest default one;
+// defaultSignature picks the signature of a templated send that names
+// none: the nearest default one approved for p's department or one above;
 // else the only approved one. Errors: ESIGNATURE_NOT_APPROVED.
-func (db *DB) sendSignature(ctx context.Context, p *app.Principal, name string) (string, error) {
-	if name != "" {
-		if err := db.signatureApproved(ctx, p, name); err != nil {
-			return "", err
-		}
-		return name, nil
-	}
+func (db *DB) defaultSignature(ctx context.Context, p *app.Principal) (string, error) {
 	// The ancestors come nearest first: up() walks from the department to the root.
 	rows, err := db.rdb.QueryContext(ctx, `with recursive up(id, parent_id, depth) as (
 			select id, parent_id, 0 from departments where id = ?

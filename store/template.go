@@ -317,7 +317,7 @@ func (db *DB) ReviewTemplate(ctx context.Context, p *app.Principal, id int64, r 
 }
 
 // sendTemplate reads the template a send names, if p may send with it: one
-// of its own department or one above. Cached like signatures, cleared by
+// of its own department or one above (app.PlanSend checks it is approved). Cached like signatures, cleared by
 // every change to templates.
 func (db *DB) sendTemplate(ctx context.Context, p *app.Principal, id int64) (*app.Template, error) {
 	t, ok := db.templates.get(id)
@@ -341,15 +341,6 @@ func (db *DB) sendTemplate(ctx context.Context, p *app.Principal, id int64) (*ap
 		} else if !ok {
 			return nil, templateNotFound(id)
 		}
-	}
-	if !t.Usable() {
-		msg := "模板待审核，审核通过后才能发送"
-		if t.Status == app.ReviewRejected {
-			msg = "模板已被驳回：" + t.Reason
-		}
-		e := app.Errorf(app.ETEMPLATE_NOT_APPROVED, "%s", msg)
-		e.Details = map[string]any{"field": "template_id", "status": string(t.Status)}
-		return nil, e
 	}
 	return t, nil
 }
