@@ -8,53 +8,6 @@ import (
 	"smsgw/app"
 )
 
-func TestStatus_CanMove(t *testing.T) {
-	tests := []struct {
-		from, to app.Status
-		ok       bool
-	}{
-		{app.StatusAccepted, app.StatusQueued, true},
-		{app.StatusAccepted, app.StatusSubmitting, true},
-		{app.StatusQueued, app.StatusSubmitting, true},
-		{app.StatusSubmitting, app.StatusSubmitted, true},
-		{app.StatusSubmitted, app.StatusDelivered, true},
-		{app.StatusSubmitted, app.StatusUndelivered, true},
-		{app.StatusSubmitted, app.StatusExpired, true},
-		{app.StatusSubmitting, app.StatusFailed, true},
-		{app.StatusQueued, app.StatusExpired, true},
-		{app.StatusAccepted, app.StatusCancelled, true},
-		{app.StatusQueued, app.StatusRejected, true},
-		// The one step back: a retry.
-		{app.StatusSubmitting, app.StatusQueued, true},
-		{app.StatusSubmitted, app.StatusQueued, true},
-		// Backwards otherwise, sideways into cancel/reject late, or out of a final status: never.
-		{app.StatusSubmitted, app.StatusSubmitting, false},
-		{app.StatusQueued, app.StatusAccepted, false},
-		{app.StatusSubmitting, app.StatusCancelled, false},
-		{app.StatusSubmitted, app.StatusRejected, false},
-		{app.StatusDelivered, app.StatusUndelivered, false},
-		{app.StatusUndelivered, app.StatusDelivered, false},
-		{app.StatusFailed, app.StatusQueued, false},
-		{app.StatusCancelled, app.StatusQueued, false},
-		{app.StatusDelivered, app.StatusDelivered, false},
-		{app.StatusQueued, app.Status("lost"), false},
-	}
-	for _, tt := range tests {
-		if got := tt.from.CanMove(tt.to); got != tt.ok {
-			t.Errorf("%s -> %s: got %v, want %v", tt.from, tt.to, got, tt.ok)
-		}
-	}
-	for _, s := range app.Statuses {
-		if s.Final() {
-			for _, next := range app.Statuses {
-				if s.CanMove(next) {
-					t.Errorf("final status %s can move to %s", s, next)
-				}
-			}
-		}
-	}
-}
-
 func TestSendRequest_Validate(t *testing.T) {
 	many := make([]string, app.MaxRecipients+1)
 	for i := range many {

@@ -50,5 +50,5 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		db.log.Info("migration applied", "name", name)
 	}
-	return nil
+	return db.installStatusMachine(ctx)
 }
