@@ -42,7 +42,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: false,
 	}
 	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd(), newChannelCmd(), newAuditCmd(), newUserCmd(),
-		newRestoreCmd(), newStandbyCmd(), newPromoteCmd(), newBenchCmd(), newCrashDrillCmd(), newRestoreDrillCmd())
+		newRestoreCmd(), newStandbyCmd(), newPromoteCmd())
 	return root
 }
 
