@@ -3,7 +3,7 @@ BIN := bin/smsgw
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build run test test-race bench bench-demo vendor clean
+.PHONY: build run test test-race bench vendor clean
 
 build:
 	go build -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
@@ -20,13 +20,10 @@ test:
 test-race:
 	go test -race -count=1 -timeout 30m ./dispatch/... ./store/...
 
-# The throughput run of issue 5 (see BENCHMARKS.md).
+# The throughput run of issue 5 (see BENCHMARKS.md); the tool is
+# scripts/bench, outside the production binary.
 bench: build
-	$(BIN) bench --messages 200000 --single 0 --rate 5500
-
-# Accept-to-delivered throughput of the demo setup (see BENCHMARKS.md).
-bench-demo: build
-	go run ./scripts/demo-throughput -bin $(BIN) -n 20000
+	go run ./scripts/bench load --bin $(BIN) --messages 200000 --single 0 --rate 5500
 
 # Refresh the vendored front-end packages (pinned in ui/static/vendor/VERSIONS).
 vendor:

@@ -16,6 +16,7 @@ import (
 	_ "time/tzdata" // Asia/Shanghai without the system's zone files
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"smsgw/app"
 	"smsgw/dispatch"
@@ -41,7 +42,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: false,
 	}
 	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd(), newChannelCmd(), newAuditCmd(), newUserCmd(),
-		newRestoreCmd(), newStandbyCmd(), newPromoteCmd(), newBenchCmd(), newCrashDrillCmd(), newRestoreDrillCmd())
+		newRestoreCmd(), newStandbyCmd(), newPromoteCmd())
 	return root
 }
 
@@ -97,9 +98,7 @@ func newServeCmd() *cobra.Command {
 				p.demo.print(cmd.OutOrStdout())
 			}
 			cfg.Logger.Info("smsgw serving", "url", p.server.URL(), "data", cfg.Data, "version", version)
-			<-ctx.Done()
-			cfg.Logger.Info("stopping: finishing in-flight work")
-			return p.stop()
+			return p.wait(ctx)
 		},
 	}
 	cmd.Flags().StringVar(&cfg.Data, "data", "./data", "data folder (holds smsgw.db and secret.key)")
@@ -118,16 +117,20 @@ func newServeCmd() *cobra.Command {
 
 // program is a running platform: the pieces main wires together.
 type program struct {
-	cfg     config
-	db      *store.DB
-	rep     *store.Replicator
-	engine  *dispatch.Engine
-	server  *ui.Server
-	sims    []*smscsim.Server
-	demo    *demoInfo
-	cancel  context.CancelFunc
-	engDone chan error
-	cbDone  chan struct{} // the callback sender has stopped
+	cfg    config
+	db     *store.DB
+	rep    *store.Replicator
+	engine *dispatch.Engine
+	server *ui.Server
+	pprof  *pprofServer
+	sims   []*smscsim.Server
+	demo   *demoInfo
+	// The HTTP server, the engine and the callback sender run in one group:
+	// the first to fail stops the others (done closes), and stop cancels
+	// them all.
+	group  *errgroup.Group
+	done   <-chan struct{}
+	cancel context.CancelFunc
 }
 
 // start builds and starts every piece; it returns once the API listens.
@@ -159,7 +162,7 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &program{cfg: cfg, db: db, engDone: make(chan error, 1)}
+	p := &program{cfg: cfg, db: db}
 	if cfg.Litestream != "" {
 		if p.rep, err = store.Replicate(ctx, dbPath(cfg.Data), repCfg, cfg.Logger); err != nil {
 			p.closeAll()
@@ -196,37 +199,82 @@ func start(ctx context.Context, cfg config) (*program, error) {
 		}
 	}
 	if cfg.PprofAddr != "" {
-		if err := startPprof(cfg.PprofAddr); err != nil {
+		if p.pprof, err = listenPprof(cfg.PprofAddr); err != nil {
 			p.server.Close(context.Background())
 			p.closeAll()
 			return nil, err
 		}
 	}
-	engCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	p.cancel = cancel
-	go func() { p.engDone <- p.engine.Run(engCtx) }()
-	p.cbDone = make(chan struct{})
-	go func() {
-		defer close(p.cbDone)
-		(&dispatch.CallbackSender{Store: db, Logger: cfg.Logger}).Run(engCtx)
-	}()
+	p.run(ctx)
 	return p, nil
 }
 
-// stop shuts down in order: no new requests, the engine finishes in-flight
-// submits and records them, then the simulators and the database close.
-func (p *program) stop() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	var errs []error
-	if err := p.server.Close(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("http: %w", err))
+// run starts the engine, the callback sender and the profiler's server in
+// one errgroup with the HTTP server. The group's context ends when stop is
+// called or when one of them fails; then the HTTP server stops taking
+// requests first, and only after it the engine finishes its in-flight
+// submits and records them, so no accepted message waits for a dead engine.
+func (p *program) run(ctx context.Context) {
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	g, gctx := errgroup.WithContext(runCtx)
+	p.group, p.done, p.cancel = g, gctx.Done(), cancel
+	// The engine's context outlives the group's until HTTP has closed.
+	engCtx, stopEngine := context.WithCancel(context.WithoutCancel(gctx))
+	g.Go(func() error {
+		defer stopEngine()
+		<-gctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var errs []error
+		if err := p.server.Close(shutdown); err != nil {
+			errs = append(errs, fmt.Errorf("http: %w", err))
+		}
+		if p.pprof != nil {
+			errs = append(errs, p.pprof.close(shutdown))
+		}
+		return errors.Join(errs...)
+	})
+	if p.pprof != nil {
+		g.Go(p.pprof.serve)
 	}
+	g.Go(func() error {
+		if err := p.engine.Run(engCtx); err != nil {
+			return fmt.Errorf("sending engine: %w", err)
+		}
+		if engCtx.Err() == nil {
+			return errors.New("the sending engine stopped on its own")
+		}
+		return nil
+	})
+	g.Go(func() error {
+		(&dispatch.CallbackSender{Store: p.db, Logger: p.cfg.Logger}).Run(engCtx)
+		if engCtx.Err() == nil {
+			return errors.New("the callback sender stopped on its own")
+		}
+		return nil
+	})
+}
+
+// wait runs until ctx ends (SIGTERM, Ctrl-C) or a piece of the program
+// fails, then stops it all; it returns the failure, if any.
+func (p *program) wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		p.cfg.Logger.Info("stopping: finishing in-flight work")
+	case <-p.done:
+		p.cfg.Logger.Error("stopping: a part of the server failed")
+	}
+	return p.stop()
+}
+
+// stop shuts down in order: no new requests, the engine finishes in-flight
+// submits and records them, then the simulators and the database close. It
+// returns the first failure of a running piece, if any, with any error of
+// the shutdown.
+func (p *program) stop() error {
 	p.cancel()
-	errs = append(errs, <-p.engDone)
-	<-p.cbDone
-	errs = append(errs, p.closeAll())
-	return errors.Join(errs...)
+	err := p.group.Wait()
+	return errors.Join(err, p.closeAll())
 }
 
 func (p *program) closeAll() error {

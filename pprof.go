@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -8,15 +10,21 @@ import (
 	"time"
 )
 
-// startPprof serves Go's profiler on a loopback address only: profiles show
-// message content and numbers in memory.
-func startPprof(addr string) error {
+// pprofServer serves Go's profiler, for performance work.
+type pprofServer struct {
+	srv *http.Server
+	ln  net.Listener
+}
+
+// listenPprof listens on a loopback address only: profiles show message
+// content and numbers in memory.
+func listenPprof(addr string) (*pprofServer, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--pprof: %w", err)
+		return nil, fmt.Errorf("--pprof: %w", err)
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("--pprof %s: only a loopback address", addr)
+		return nil, fmt.Errorf("--pprof %s: only a loopback address", addr)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -24,8 +32,17 @@ func startPprof(addr string) error {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	go (&http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}).Serve(ln)
+	return &pprofServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln}, nil
+}
+
+// serve serves until close; any other end is an error.
+func (p *pprofServer) serve() error {
+	if err := p.srv.Serve(p.ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("pprof: %w", err)
+	}
 	return nil
 }
+
+func (p *pprofServer) close(ctx context.Context) error { return p.srv.Shutdown(ctx) }

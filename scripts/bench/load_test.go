@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-// A small bench run against its own server: everything accepted comes back
+// A small load run against its own server: everything accepted comes back
 // final, nothing is lost or sent twice, and every field is filled in.
-func TestBenchOwnServer(t *testing.T) {
+func TestLoadOwnServer(t *testing.T) {
 	bin := buildBinary(t)
-	out, err := runCLI("bench", "--server-bin", bin, "--messages", "600", "--clients", "4", "--batch", "50",
+	out, err := runCLI("load", "--bin", bin, "--messages", "600", "--clients", "4", "--batch", "50",
 		"--single", "0.2", "--long", "0.1", "--data", t.TempDir())
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out)

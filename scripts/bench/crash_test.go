@@ -10,7 +10,7 @@ import (
 // SMSC saw no more duplicates than the windows in flight at the kills.
 func TestCrashDrill(t *testing.T) {
 	bin := buildBinary(t)
-	out, err := runCLI("crash-drill", "--server-bin", bin, "--kills", "3", "--max-up", "1500ms", "--data", t.TempDir())
+	out, err := runCLI("crash-drill", "--bin", bin, "--kills", "3", "--max-up", "1500ms", "--data", t.TempDir())
 	var res drillResult
 	if jerr := json.Unmarshal([]byte(out), &res); jerr != nil {
 		t.Fatalf("drill: %v, output %q", err, out)

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -18,7 +18,7 @@ import (
 	"smsgw/app"
 )
 
-// drillResult is the JSON line `smsgw crash-drill` prints.
+// drillResult is the JSON line `bench crash-drill` prints.
 type drillResult struct {
 	Kills            int   `json:"kills"`
 	Acked            int   `json:"acked"`             // messages the API answered 202 for
@@ -38,10 +38,16 @@ func newCrashDrillCmd() *cobra.Command {
 	var seed uint64
 	var maxUp time.Duration
 	cmd := &cobra.Command{
-		Use:    "crash-drill",
-		Short:  "Send under load, kill -9 the server at random moments, restart, and count what was lost or doubled",
-		Hidden: true, // run through scripts/crash-drill
+		Use:   "crash-drill",
+		Short: "Send under load, kill -9 the server at random moments, restart, and count what was lost or doubled",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if kills < 0 || clients < 1 || maxUp <= 200*time.Millisecond {
+				return errors.New("--kills must be at least 0, --clients at least 1, --max-up over 200ms")
+			}
+			var err error
+			if o.ServerBin, err = serverBinary(cmd.Context(), o.ServerBin, cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			res, err := crashDrill(cmd.Context(), o, kills, clients, seed, maxUp, cmd.ErrOrStderr())
 			if res != nil {
 				b, _ := json.Marshal(res)
@@ -59,7 +65,7 @@ func newCrashDrillCmd() *cobra.Command {
 	f.Uint64Var(&seed, "seed", uint64(time.Now().UnixNano()), "random seed (printed; reuse it to repeat a run)")
 	f.DurationVar(&maxUp, "max-up", 3*time.Second, "longest time under load before a kill")
 	f.StringVar(&o.Data, "data", "", "data folder (default: temporary)")
-	f.StringVar(&o.ServerBin, "server-bin", "", "the smsgw binary (default: this one)")
+	binFlags(f, &o.ServerBin)
 	return cmd
 }
 
@@ -135,35 +141,24 @@ func crashDrill(ctx context.Context, o benchOptions, kills, clients int, seed ui
 	}
 	_, res.SMSCDuplicates, _ = t.simStats()
 	res.Acked = len(acked)
-	return res, countDrill(ctx, dbPath(t.own.dir), acked, res)
+	return res, countDrill(ctx, t.own.dir, acked, res)
 }
 
 // countDrill checks the stopped server's database against what the clients
 // were told.
-func countDrill(ctx context.Context, path string, acked []int64, res *drillResult) error {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+func countDrill(ctx context.Context, dir string, acked []int64, res *drillResult) error {
 	status := map[int64]app.Status{}
-	rows, err := db.QueryContext(ctx, `select id, status from messages`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var id int64
-		var s app.Status
-		if err := rows.Scan(&id, &s); err != nil {
-			rows.Close()
-			return err
-		}
-		status[id] = s
-		if s == app.StatusDelivered {
+	phones := map[string]int{}
+	err := eachMessage(ctx, dir, "", func(m *app.Message) {
+		status[m.ID] = m.Status
+		phones[m.To]++
+		if m.Status == app.StatusDelivered {
 			res.Delivered++
 		}
+	})
+	if err != nil {
+		return err
 	}
-	rows.Close()
 	res.Rows = len(status)
 	for _, id := range acked {
 		s, ok := status[id]
@@ -175,5 +170,10 @@ func countDrill(ctx context.Context, path string, acked []int64, res *drillResul
 		}
 	}
 	res.UnackedCommitted = res.Rows - (len(acked) - res.Lost)
-	return db.QueryRowContext(ctx, `select count(*) from (select phone from messages group by phone having count(*) > 1)`).Scan(&res.DuplicateRows)
+	for _, n := range phones {
+		if n > 1 {
+			res.DuplicateRows++
+		}
+	}
+	return nil
 }

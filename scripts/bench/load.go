@@ -20,7 +20,7 @@ import (
 	"smsgw/store"
 )
 
-// benchOptions are `smsgw bench`'s flags.
+// benchOptions are the load run's flags; the drills use some of them.
 type benchOptions struct {
 	URL, Key, Demo string // a running server: its URL and API key, or a demo folder holding both
 
@@ -29,7 +29,7 @@ type benchOptions struct {
 	TPS, Window  int
 	ReceiptDelay time.Duration
 	Litestream   string
-	ServerBin    string // the smsgw binary to run (default: this one)
+	ServerBin    string // the smsgw binary to run
 	ServerFlags  []string
 
 	Messages, Clients, Batch int
@@ -39,18 +39,18 @@ type benchOptions struct {
 	Sample                   time.Duration // how often to record memory and query times (0: never)
 }
 
-func newBenchCmd() *cobra.Command {
+func newLoadCmd() *cobra.Command {
 	var o benchOptions
 	cmd := &cobra.Command{
-		Use:   "bench",
+		Use:   "load",
 		Short: "Load run: send through the API, wait for every receipt, print one JSON line of rates",
-		Long: "bench drives the HTTP API with concurrent clients and waits until every accepted message\n" +
-			"has its final status. Without --url or --demo it starts its own server (this binary, as a\n" +
+		Long: "load drives the HTTP API with concurrent clients and waits until every accepted message\n" +
+			"has its final status. Without --url or --demo it starts its own server (smsgw serve, as a\n" +
 			"child process, so its CPU and memory are the server's alone) on simulated channels.\n" +
 			"Progress goes to stderr; the result is one JSON line on stdout.",
-		Example: "  smsgw bench --messages 200000\n" +
-			"  smsgw bench --messages 30000 --demo ./data\n" +
-			"  smsgw bench --url https://sms.example.internal --key SECRET --messages 10000 --single 1",
+		Example: "  go run ./scripts/bench load --messages 200000\n" +
+			"  go run ./scripts/bench load --messages 30000 --demo ./data\n" +
+			"  go run ./scripts/bench load --url https://sms.example.internal --key SECRET --messages 10000 --single 1",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Messages < 1 || o.Clients < 1 || o.Batch < 1 || o.Batch > app.MaxRecipients {
 				return errors.New("--messages, --clients and --batch must be positive (batch at most 10000)")
@@ -59,6 +59,12 @@ func newBenchCmd() *cobra.Command {
 				return errors.New("--single and --long are shares between 0 and 1")
 			}
 			ctx := cmd.Context()
+			if o.URL == "" && o.Demo == "" {
+				var err error
+				if o.ServerBin, err = serverBinary(ctx, o.ServerBin, cmd.ErrOrStderr()); err != nil {
+					return err
+				}
+			}
 			t, err := benchTarget(ctx, o)
 			if err != nil {
 				return err
@@ -85,8 +91,7 @@ func newBenchCmd() *cobra.Command {
 	f.IntVar(&o.Window, "window", 256, "own server: SMPP window of each channel")
 	f.DurationVar(&o.ReceiptDelay, "receipt-delay", 50*time.Millisecond, "own server: delay of the simulators' receipts")
 	f.StringVar(&o.Litestream, "litestream", "", "own server: replicate with this litestream.yml while measuring")
-	f.StringVar(&o.ServerBin, "server-bin", "", "own server: the smsgw binary to start (default: this one)")
-	f.MarkHidden("server-bin")
+	binFlags(f, &o.ServerBin)
 	f.StringSliceVar(&o.ServerFlags, "server-flag", nil, "own server: extra serve flags, e.g. --server-flag=--pprof=127.0.0.1:6060")
 	f.IntVar(&o.Messages, "messages", 30000, "messages to send")
 	f.IntVar(&o.Clients, "clients", 8, "concurrent API clients")
@@ -111,7 +116,7 @@ type target struct {
 func benchTarget(ctx context.Context, o benchOptions) (*target, error) {
 	switch {
 	case o.Demo != "":
-		info, err := loadDemo(o.Demo)
+		info, err := loadDemoCredentials(o.Demo)
 		if err != nil {
 			return nil, fmt.Errorf("--demo: %w", err)
 		}
@@ -200,9 +205,7 @@ func prepareOwnServer(ctx context.Context, o benchOptions) (*target, error) {
 		return fail(err)
 	}
 	if own.exe == "" {
-		if own.exe, err = os.Executable(); err != nil {
-			return fail(err)
-		}
+		return fail(errors.New("no smsgw binary to start"))
 	}
 	if own.addr, err = freeLoopback(); err != nil {
 		return fail(err)
@@ -257,7 +260,7 @@ func (own *ownServer) stop(sig os.Signal) error {
 }
 
 func prepareBenchData(ctx context.Context, dir string, o benchOptions, sims []*smscsim.Server) (string, error) {
-	db, err := store.Open(ctx, store.Options{Path: dbPath(dir), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	db, err := store.Open(ctx, store.Options{Path: filepath.Join(dir, store.DBFile), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return "", err
 	}
@@ -282,6 +285,28 @@ func prepareBenchData(ctx context.Context, dir string, o benchOptions, sims []*s
 		}
 	}
 	return secret, nil
+}
+
+// demoCredentials is what load needs of a running demo's
+// demo-credentials.json (written by smsgw serve --demo).
+type demoCredentials struct {
+	APIKey     string `json:"api_key"`
+	BaseURL    string `json:"base_url"`
+	Simulators []struct {
+		Control string `json:"control"`
+	} `json:"simulators"`
+}
+
+func loadDemoCredentials(dir string) (*demoCredentials, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "demo-credentials.json"))
+	if err != nil {
+		return nil, err
+	}
+	var info demoCredentials
+	if err := json.Unmarshal(b, &info); err != nil {
+		return nil, fmt.Errorf("demo-credentials.json: %w", err)
+	}
+	return &info, nil
 }
 
 // remoteSimStats reads the demo simulators' counters over their control URLs.

@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// benchResult is the JSON line `smsgw bench` prints.
+// benchResult is the JSON line `bench load` prints.
 type benchResult struct {
 	Messages      int     `json:"messages"`
 	Accepted      int     `json:"accepted"`
