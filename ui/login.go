@@ -11,57 +11,6 @@ import (
 
 const userKey = "user"
 
-// consoleRoutes adds the console pages.
-func (s *Server) consoleRoutes() {
-	s.echo.GET("/login", s.loginPage)
-	s.echo.POST("/login", s.login)
-	s.echo.GET("/static/:hash/*", s.console.assets.serve)
-	s.echo.GET("/", s.dashboard, s.requireUser)
-	s.echo.GET("/send", s.sendPage, s.requireUser)
-	s.echo.POST("/send", s.send, s.requireUser)
-	s.echo.POST("/send/upload", s.uploadNumbers, s.requireUser)
-	s.echo.GET("/records", s.records, s.requireUser)
-	s.echo.GET("/records/:id", s.batch, s.requireUser)
-	s.echo.GET("/records/:id/failed.:format", s.exportFailed, s.requireUser)
-	s.echo.POST("/records/:id/resend", s.resendFailed, s.requireUser)
-	s.echo.POST("/records/:id/cancel", s.cancelBatch, s.requireUser)
-	s.echo.POST("/records/:id/review", s.reviewHeld, s.requireUser)
-	s.echo.GET("/channels", s.channelsPage, s.requireUser)
-	s.echo.GET("/channels/new", s.channelForm, s.requireUser)
-	s.echo.POST("/channels/new", s.saveChannel, s.requireUser)
-	s.echo.GET("/channels/:id", s.channelForm, s.requireUser)
-	s.echo.POST("/channels/:id", s.saveChannel, s.requireUser)
-	s.echo.POST("/channels/:id/:action", s.channelAction, s.requireUser)
-	s.echo.GET("/replies", s.repliesPage, s.requireUser)
-	s.echo.GET("/settings", s.settingsPage, s.requireUser)
-	s.echo.GET("/messages/:id", s.messagePage, s.requireUser)
-	s.echo.GET("/audit", s.auditPage, s.requireUser)
-	s.echo.GET("/org", s.orgPage, s.requireUser)
-	s.echo.GET("/apps", s.appsPage, s.requireUser)
-	s.echo.POST("/apps/:action", s.appAction, s.requireUser)
-	s.echo.POST("/org/:action", s.orgAction, s.requireUser)
-	if s.opts.Templates != nil {
-		s.echo.GET("/templates", s.templatesPage, s.requireUser)
-		s.echo.POST("/send/upload-params", s.uploadPersonal, s.requireUser)
-		s.echo.POST("/templates/:action", s.templateAction, s.requireUser)
-	}
-	if s.opts.Blacklist != nil {
-		s.echo.GET("/blacklist", s.blacklistPage, s.requireUser)
-		s.echo.GET("/blacklist/export", s.exportBlacklist, s.requireUser)
-		s.echo.POST("/blacklist/import", s.consoleImportBlacklist, s.requireUser)
-		s.echo.POST("/blacklist/:action", s.blacklistAction, s.requireUser)
-	}
-	if s.opts.Words != nil {
-		s.echo.GET("/words", s.wordsPage, s.requireUser)
-		s.echo.POST("/words/:action", s.wordsAction, s.requireUser)
-	}
-	s.echo.GET("/audit/export", s.exportAudit, s.requireUser)
-	s.echo.POST("/lang", s.setLang, s.requireUser)
-	s.echo.GET("/password", s.passwordPage, s.requireUser)
-	s.echo.POST("/password", s.changePassword, s.requireUser)
-	s.echo.POST("/logout", s.logout, s.requireUser)
-}
-
 // requireUser lets a request through with a current session, and sends it
 // to the login page otherwise; a user who must change its password is sent
 // there first.
@@ -188,9 +137,6 @@ func (s *Server) logout(c echo.Context) error {
 
 // auditConsole records a console action of u (nil: not logged in).
 func (s *Server) auditConsole(c echo.Context, u *app.User, action, target string, err error) {
-	if s.opts.Audit == nil {
-		return
-	}
 	e := &app.AuditEntry{Actor: "console", Action: action, Target: target, Result: "ok", IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
 	if err != nil {
 		e.Result = app.ErrorCode(err)
