@@ -85,37 +85,6 @@ func (s *Server) login(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
-func (s *Server) passwordPage(c echo.Context) error {
-	u := c.Get(userKey).(*app.User)
-	sess := s.console.session(c)
-	return s.console.render(c, http.StatusOK, "password.html", map[string]any{"Title": "修改密码",
-		"Forced": u.MustChangePassword, "CSRF": sess.Values["csrf"]})
-}
-
-// changePassword sets a new password; the user's other sessions end, this
-// one goes on.
-func (s *Server) changePassword(c echo.Context) error {
-	u := c.Get(userKey).(*app.User)
-	sess := s.console.session(c)
-	err := checkCSRF(c, sess)
-	if err == nil {
-		err = s.opts.Logins.ChangePassword(c.Request().Context(), u.ID, c.FormValue("old_password"), c.FormValue("password"))
-	}
-	s.auditConsole(c, u, "password.change", "user:"+u.Username, err)
-	if err != nil {
-		if app.ErrorCode(err) == app.EINTERNAL {
-			return err
-		}
-		return s.console.render(c, http.StatusBadRequest, "password.html", map[string]any{"Title": "修改密码",
-			"Forced": u.MustChangePassword, "CSRF": sess.Values["csrf"], "Error": app.ErrorMessage(err)})
-	}
-	sess.Values["ver"] = u.SessionVersion + 1
-	if err := sess.Save(c.Request(), c.Response()); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/")
-}
-
 // logout ends every session of the user.
 func (s *Server) logout(c echo.Context) error {
 	u := c.Get(userKey).(*app.User)
@@ -133,33 +102,4 @@ func (s *Server) logout(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/login")
-}
-
-// auditConsole records a console action of u (nil: not logged in).
-func (s *Server) auditConsole(c echo.Context, u *app.User, action, target string, err error) {
-	e := &app.AuditEntry{Actor: "console", Action: action, Target: target, Result: "ok", IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
-	if err != nil {
-		e.Result = app.ErrorCode(err)
-	}
-	if u != nil {
-		e.UserID, e.Role, e.DepartmentID = u.ID, u.Role, u.DepartmentID
-	}
-	if aerr := s.opts.Audit.Audit(c.Request().Context(), e); aerr != nil {
-		s.log.Error("writing the audit log failed", "action", action, "error", aerr)
-	}
-}
-
-// roleLabel is a role's Chinese name.
-func roleLabel(r app.Role) string {
-	switch r {
-	case app.RoleSysadmin:
-		return "系统管理员"
-	case app.RoleDeptAdmin:
-		return "部门管理员"
-	case app.RoleOperator:
-		return "操作员"
-	case app.RoleAuditor:
-		return "审计员"
-	}
-	return string(r)
 }

@@ -1,5 +1,9 @@
-// Package ui is smsgw's HTTP face: the JSON API under /api/v1 and, later, the
-// web console. It knows the domain only through app's service interfaces.
+// Package ui is smsgw's HTTP face: the JSON API under /api/v1 and the web
+// console. It knows the domain only through app's service interfaces.
+//
+// routes.go lists every address with its guard and handler; the JSON
+// handlers are in api_<noun>.go, the console's pages in console_<page>.go
+// and their HTML in templates/.
 package ui
 
 import (
@@ -11,11 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"runtime"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -79,7 +79,7 @@ func (o *Options) missing() []string {
 	return out
 }
 
-// Server serves the API.
+// Server serves the API and the console.
 type Server struct {
 	opts    Options
 	log     *slog.Logger
@@ -163,50 +163,4 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // Close stops accepting connections and waits for requests in progress.
 func (s *Server) Close(ctx context.Context) error {
 	return s.http.Shutdown(ctx)
-}
-
-// processStats is the server's own resource use, for `smsgw bench` and
-// monitoring: CPU time since start and the peak resident memory.
-func processStats() map[string]any {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	out := map[string]any{"cpu_ms": cpu.Milliseconds(), "peak_rss_mb": ru.Maxrss / 1024, "goroutines": runtime.NumGoroutine()}
-	// statm's second field is the resident set, in pages.
-	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
-		if f := strings.Fields(string(b)); len(f) > 1 {
-			if pages, err := strconv.ParseInt(f[1], 10, 64); err == nil {
-				out["rss_mb"] = pages * int64(os.Getpagesize()) >> 20
-			}
-		}
-	}
-	return out
-}
-
-// health answers /healthz with the live state of the channels.
-func (s *Server) health(c echo.Context) error {
-	body := map[string]any{"status": "ok", "version": s.opts.Version, "process": processStats()}
-	if s.opts.DBSize != nil {
-		body["db_mb"] = float64(s.opts.DBSize()) / (1 << 20)
-	}
-	chans, bound := map[string]app.ChannelState{}, 0
-	for id, st := range s.opts.Monitor.ChannelStates() {
-		chans[formatID(id)] = st
-		if st.Bound {
-			bound++
-		}
-	}
-	body["channels"], body["bound_channels"] = chans, bound
-	if bound == 0 {
-		body["warning"] = "没有可用通道：短信将排队等待 (no channel bound: messages wait queued)"
-	}
-	if s.opts.Replication != nil {
-		st := s.opts.Replication.ReplicationState()
-		body["replication"] = st
-		if !st.Healthy {
-			body["status"] = "degraded"
-			body["warning"] = fmt.Sprintf("备份副本落后 %.0f 秒 (replica behind): %s", st.LagSeconds, st.Error)
-		}
-	}
-	return c.JSON(http.StatusOK, body)
 }
