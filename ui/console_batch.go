@@ -2,6 +2,8 @@ package ui
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -58,4 +60,133 @@ func statusLabel(st app.Status) string {
 		return "已取消"
 	}
 	return string(st)
+}
+
+// failedNumbers returns the numbers of a batch whose messages ended without
+// reaching the handset (undelivered, expired, failed), in id order.
+func (s *Server) failedNumbers(c echo.Context, batchID int64) ([]*app.Message, error) {
+	p := c.Get(principalKey).(*app.Principal)
+	var out []*app.Message
+	f := app.MessageFilter{BatchID: batchID, Limit: 1000}
+	for {
+		list, next, err := s.opts.Messages.FindMessages(c.Request().Context(), p, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range list {
+			if failed(m.Status) {
+				out = append(out, m)
+			}
+		}
+		if next == "" {
+			break
+		}
+		f.Cursor = next
+	}
+	// The listing is newest first; a file reads better in the order sent.
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+func failed(st app.Status) bool {
+	return st == app.StatusUndelivered || st == app.StatusExpired || st == app.StatusFailed
+}
+
+func batchParam(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return 0, app.Errorf(app.ENOTFOUND, "发送批次不存在")
+	}
+	return id, nil
+}
+
+// exportFailed is 导出失败号码: GET /records/:id/failed.csv or .xlsx.
+func (s *Server) exportFailed(c echo.Context) error {
+	id, err := batchParam(c)
+	if err != nil {
+		return err
+	}
+	format := c.Param("format")
+	if format != "csv" && format != "xlsx" {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	list, err := s.failedNumbers(c, id)
+	if err != nil {
+		return err
+	}
+	rows := [][]string{{"手机号码", "状态", "错误代码", "完成时间"}}
+	for _, m := range list {
+		rows = append(rows, []string{m.To, statusLabel(m.Status), m.ErrorCode, s.consoleTime(m.DoneAt)})
+	}
+	return writeTable(c, format, "failed-"+formatID(id), rows)
+}
+
+// resendFailed is 失败重发: a new batch with the failed numbers of this one
+// and its text, linked to it.
+func (s *Server) resendFailed(c echo.Context) error {
+	p := c.Get(principalKey).(*app.Principal)
+	if ok, err := s.formAllowed(c, mayConsoleSend(p)); !ok {
+		return err
+	}
+	id, err := batchParam(c)
+	if err != nil {
+		return err
+	}
+	b, err := s.opts.Batches.FindBatchByID(c.Request().Context(), p, id)
+	if err != nil {
+		return err
+	}
+	list, err := s.failedNumbers(c, id)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		return c.Redirect(http.StatusSeeOther, "/records/"+formatID(id))
+	}
+	req := &app.SendRequest{ResendOf: b.ID} // each number is sent its own text again
+	for _, m := range list {
+		req.To = append(req.To, m.To)
+	}
+	res, err := s.opts.Messages.Send(c.Request().Context(), p, req)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/records/"+formatID(res.BatchID)+"?sent=1")
+}
+
+// cancelBatch is 取消定时: the scheduled batch's messages not yet sent.
+func (s *Server) cancelBatch(c echo.Context) error {
+	if ok, err := s.formAllowed(c, true); !ok { // the store checks the batch is the caller's
+		return err
+	}
+	id, err := batchParam(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.opts.Batches.CancelBatch(c.Request().Context(), c.Get(principalKey).(*app.Principal), id); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/records/"+formatID(id))
+}
+
+// reviewHeld is 审核 of a batch held for a sensitive word: released
+// (sent) or refused, by a reviewer, audited.
+func (s *Server) reviewHeld(c echo.Context) error {
+	p := c.Get(principalKey).(*app.Principal)
+	if ok, err := s.formAllowed(c, p.CanReview()); !ok {
+		return err
+	}
+	id, err := batchParam(c)
+	if err != nil {
+		return err
+	}
+	r := &app.Review{Decision: c.FormValue("decision"), Reason: strings.TrimSpace(c.FormValue("reason"))}
+	_, err = s.opts.Batches.ReviewBatch(c.Request().Context(), p, id, r)
+	s.auditConsole(c, c.Get(userKey).(*app.User), "batch.review."+r.Decision, "batch:"+formatID(id), err)
+	if err != nil {
+		return err // the error page says why
+	}
+	return c.Redirect(http.StatusSeeOther, "/records/"+formatID(id))
 }
