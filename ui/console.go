@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -77,4 +78,111 @@ func (cs *console) render(c echo.Context, status int, name string, data map[stri
 	c.Response().Header().Set("X-Frame-Options", "DENY")
 	c.Response().WriteHeader(status)
 	return cs.pages.ExecuteTemplate(c.Response(), name, data)
+}
+
+// menuItem is one entry of the console's side menu.
+type menuItem struct {
+	ID, Path, Label string
+	On              bool
+}
+
+// menu lists the pages a role may use; pages it may not use are absent, and
+// their addresses answer 403.
+func menu(p *app.Principal, current string) []menuItem {
+	items := []menuItem{{ID: "home", Path: "/", Label: "首页"}}
+	if mayConsoleSend(p) {
+		items = append(items, menuItem{ID: "send", Path: "/send", Label: "发送短信"})
+	}
+	items = append(items, menuItem{ID: "records", Path: "/records", Label: "发送记录"},
+		menuItem{ID: "replies", Path: "/replies", Label: "上行回复"},
+		menuItem{ID: "templates", Path: "/templates", Label: "模板与签名"})
+	if mayKeepBlacklist(p) {
+		items = append(items, menuItem{ID: "blacklist", Path: "/blacklist", Label: "黑名单"})
+	}
+	if p.CanManageChannels() {
+		items = append(items, menuItem{ID: "channels", Path: "/channels", Label: "通道管理"},
+			menuItem{ID: "words", Path: "/words", Label: "敏感词"})
+	}
+	if p.CanManageOrg() {
+		items = append(items, menuItem{ID: "org", Path: "/org", Label: "组织与用户"},
+			menuItem{ID: "apps", Path: "/apps", Label: "应用接入"})
+	}
+	if p.Role != app.RoleOperator {
+		items = append(items, menuItem{ID: "audit", Path: "/audit", Label: "审计日志"})
+	}
+	items = append(items, menuItem{ID: "settings", Path: "/settings", Label: "个人设置"})
+	for i := range items {
+		items[i].On = items[i].Path == current || current != "/" && items[i].Path != "/" && strings.HasPrefix(current, items[i].Path)
+	}
+	return items
+}
+
+func mayConsoleSend(p *app.Principal) bool { return p.Role != app.RoleAuditor }
+
+// page is the data every console page gets: the shell's and the page's own.
+func (s *Server) page(c echo.Context, title string, data map[string]any) map[string]any {
+	u := c.Get(userKey).(*app.User)
+	p := c.Get(principalKey).(*app.Principal)
+	sess := s.console.session(c)
+	lang, _ := sess.Values["lang"].(string)
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Title"], data["User"], data["Role"], data["CSRF"] = title, u, roleLabel(u.Role), sess.Values["csrf"]
+	data["Lang"], data["Path"], data["Menu"] = lang, c.Request().URL.Path, menu(p, c.Request().URL.Path)
+	return data
+}
+
+// formAllowed admits a console form: the role may use it (else the answer
+// is the 403 page) and it carries the session's CSRF token. When it reports
+// false, the caller returns the error it gives.
+func (s *Server) formAllowed(c echo.Context, allowed bool) (bool, error) {
+	if !allowed {
+		return false, s.forbidden(c)
+	}
+	if err := checkCSRF(c, s.console.session(c)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// systemFault reports whether a form's error is the platform's (shown as
+// the error page) rather than the user's to correct on the form.
+func systemFault(err error) bool {
+	code := app.ErrorCode(err)
+	return code == app.EINTERNAL || code == app.EUNAVAILABLE
+}
+
+// forbidden is the page for a menu entry the role does not have.
+func (s *Server) forbidden(c echo.Context) error {
+	return s.console.render(c, http.StatusForbidden, "forbidden.html", s.page(c, "没有权限", nil))
+}
+
+// auditConsole records a console action of u (nil: not logged in).
+func (s *Server) auditConsole(c echo.Context, u *app.User, action, target string, err error) {
+	e := &app.AuditEntry{Actor: "console", Action: action, Target: target, Result: "ok", IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+	if err != nil {
+		e.Result = app.ErrorCode(err)
+	}
+	if u != nil {
+		e.UserID, e.Role, e.DepartmentID = u.ID, u.Role, u.DepartmentID
+	}
+	if aerr := s.opts.Audit.Audit(c.Request().Context(), e); aerr != nil {
+		s.log.Error("writing the audit log failed", "action", action, "error", aerr)
+	}
+}
+
+// roleLabel is a role's Chinese name.
+func roleLabel(r app.Role) string {
+	switch r {
+	case app.RoleSysadmin:
+		return "系统管理员"
+	case app.RoleDeptAdmin:
+		return "部门管理员"
+	case app.RoleOperator:
+		return "操作员"
+	case app.RoleAuditor:
+		return "审计员"
+	}
+	return string(r)
 }

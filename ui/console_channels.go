@@ -10,13 +10,56 @@ import (
 	"smsgw/app"
 )
 
-// The channel forms of 通道管理. Changes take effect within a second without
-// a restart: the engine re-reads channel records.
-
 var carrierChoices = []struct {
 	Value app.Carrier
 	Label string
 }{{app.CarrierMobile, "中国移动"}, {app.CarrierUnicom, "中国联通"}, {app.CarrierTelecom, "中国电信"}, {app.CarrierBroadnet, "中国广电"}}
+
+// channelRow is a channel with its live state, for the lights and the
+// channel page.
+type channelRow struct {
+	ID, Name, Addr, Light, State, LastError string
+	TPS, InFlight, Queued                   int
+	Enabled                                 bool
+}
+
+func (s *Server) channelRows(c echo.Context) ([]channelRow, error) {
+	list, err := s.opts.Channels.FindChannels(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	states := s.states()
+	out := make([]channelRow, 0, len(list))
+	for _, ch := range list {
+		st := states[ch.ID]
+		r := channelRow{ID: formatID(ch.ID), Name: ch.Name, Addr: ch.Addr(), TPS: ch.TPS, Enabled: ch.Enabled,
+			InFlight: st.InFlight, Queued: st.Queued, LastError: st.LastError}
+		switch {
+		case !ch.Enabled:
+			r.Light, r.State = "", "已停用"
+		case st.Bound && st.Paused:
+			r.Light, r.State = "warn", "暂停（错误率高）"
+		case st.Bound:
+			r.Light, r.State = "ok", "正常"
+		default:
+			r.Light, r.State = "bad", "未连接"
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// channelsPage is 通道管理, for system administrators.
+func (s *Server) channelsPage(c echo.Context) error {
+	if !c.Get(principalKey).(*app.Principal).CanManageChannels() {
+		return s.forbidden(c)
+	}
+	rows, err := s.channelRows(c)
+	if err != nil {
+		return err
+	}
+	return s.console.render(c, http.StatusOK, "channels.html", s.page(c, "通道管理", map[string]any{"Channels": rows}))
+}
 
 func (s *Server) channelAdmin(c echo.Context) bool {
 	return c.Get(principalKey).(*app.Principal).CanManageChannels()

@@ -46,25 +46,23 @@ func (s *Server) sendChoices(c echo.Context, data map[string]any) error {
 	p := c.Get(principalKey).(*app.Principal)
 	tpls := []sendTemplate{}
 	sigs := []string{}
-	if s.opts.Templates != nil {
-		ctx := c.Request().Context()
-		list, _, err := s.opts.Templates.FindTemplates(ctx, p, app.TemplateFilter{ForSending: true, Limit: 1000})
-		if err != nil {
-			return err
+	ctx := c.Request().Context()
+	list, _, err := s.opts.Templates.FindTemplates(ctx, p, app.TemplateFilter{ForSending: true, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	for _, t := range list {
+		if t.Usable() {
+			vars, _ := app.TemplateVars(t.LiveContent)
+			tpls = append(tpls, sendTemplate{ID: formatID(t.ID), Name: t.Name, Content: t.LiveContent, Vars: vars})
 		}
-		for _, t := range list {
-			if t.Usable() {
-				vars, _ := app.TemplateVars(t.LiveContent)
-				tpls = append(tpls, sendTemplate{ID: formatID(t.ID), Name: t.Name, Content: t.LiveContent, Vars: vars})
-			}
-		}
-		found, err := s.opts.Templates.FindSignatures(ctx, p, app.SignatureFilter{ForSending: true})
-		if err != nil {
-			return err
-		}
-		for _, g := range found {
-			sigs = append(sigs, g.Name)
-		}
+	}
+	found, err := s.opts.Templates.FindSignatures(ctx, p, app.SignatureFilter{ForSending: true})
+	if err != nil {
+		return err
+	}
+	for _, g := range found {
+		sigs = append(sigs, g.Name)
 	}
 	data["Templates"], data["Signatures"], data["FreeText"] = tpls, sigs, !p.TemplatesOnly
 	return nil

@@ -88,7 +88,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 // not a script call), which gets its errors as a page.
 func (s *Server) consolePage(c echo.Context) bool {
 	switch path := c.Request().URL.Path; {
-	case s.console == nil, strings.HasPrefix(path, "/api/"), path == "/send/upload", path == "/send/upload-params":
+	case strings.HasPrefix(path, "/api/"), path == "/send/upload", path == "/send/upload-params":
 		return false
 	}
 	_, ok := c.Get(userKey).(*app.User)

@@ -1,5 +1,9 @@
-// Package ui is smsgw's HTTP face: the JSON API under /api/v1 and, later, the
-// web console. It knows the domain only through app's service interfaces.
+// Package ui is smsgw's HTTP face: the JSON API under /api/v1 and the web
+// console. It knows the domain only through app's service interfaces.
+//
+// routes.go lists every address with its guard and handler; the JSON
+// handlers are in api_<noun>.go, the console's pages in console_<page>.go
+// and their HTML in templates/.
 package ui
 
 import (
@@ -11,11 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"runtime"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -25,36 +25,61 @@ import (
 	"smsgw/app"
 )
 
-// Options configure a Server.
+// Options configure a Server. Every service is required: New names the
+// ones missing rather than serving without their pages.
 type Options struct {
-	Addr        string // listen address, e.g. "127.0.0.1:8080" or ":0"
+	Addr string // listen address, e.g. "127.0.0.1:8080" or ":0"
+
 	Messages    app.MessageService
 	Replies     app.ReplyService
 	Keys        app.APIKeyService
 	Departments app.DepartmentService
 	Users       app.UserService
-	Logins      app.LoginService // nil: no console pages
-	// SessionAuthKey and SessionEncKey sign and encrypt console cookies.
+	Logins      app.LoginService // the console's sign-in and passwords
+	Audit       app.AuditService
+	Channels    app.ChannelService
+	Monitor     app.ChannelMonitor  // live channel state (the engine)
+	Batches     app.BatchService    // the console's records and batches held for review
+	Templates   app.TemplateService // templates and signatures under review
+	Blacklist   app.BlacklistService
+	Words       app.WordListService // sensitive words and unsubscribe replies
+
+	// SessionAuthKey and SessionEncKey (required) sign and encrypt console
+	// cookies.
 	SessionAuthKey, SessionEncKey []byte
 	SecureCookies                 bool // behind TLS: cookies only over HTTPS
 	// TLSCert and TLSKey, when both set, make the server speak HTTPS (and
 	// set its cookies Secure).
 	TLSCert, TLSKey string
-	Audit           app.AuditService // may be nil: nothing audited
-	Channels        app.ChannelService
-	Monitor         app.ChannelMonitor     // live channel state; may be nil
-	Replication     app.ReplicationMonitor // nil: not replicating
-	Batches         app.BatchService       // the console's records (needed with Logins)
-	Templates       app.TemplateService    // templates and signatures under review
-	Blacklist       app.BlacklistService
-	Words           app.WordListService // sensitive words and unsubscribe replies
-	DBSize          func() int64        // bytes of the database and its WAL; nil: not shown
-	Logger          *slog.Logger
-	Location        *time.Location // zone of times in answers (default Asia/Shanghai)
-	Version         string
+
+	Replication app.ReplicationMonitor // nil: not replicating
+	DBSize      func() int64           // bytes of the database and its WAL; nil: not shown
+	Logger      *slog.Logger
+	Location    *time.Location // zone of times in answers (default Asia/Shanghai)
+	Version     string
 }
 
-// Server serves the API.
+// missing names the required options not set.
+func (o *Options) missing() []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"Messages", o.Messages != nil}, {"Replies", o.Replies != nil}, {"Keys", o.Keys != nil},
+		{"Departments", o.Departments != nil}, {"Users", o.Users != nil}, {"Logins", o.Logins != nil},
+		{"Audit", o.Audit != nil}, {"Channels", o.Channels != nil}, {"Monitor", o.Monitor != nil},
+		{"Batches", o.Batches != nil}, {"Templates", o.Templates != nil}, {"Blacklist", o.Blacklist != nil},
+		{"Words", o.Words != nil}, {"SessionAuthKey", len(o.SessionAuthKey) > 0}, {"SessionEncKey", len(o.SessionEncKey) > 0},
+	} {
+		if !f.set {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// Server serves the API and the console.
 type Server struct {
 	opts    Options
 	log     *slog.Logger
@@ -65,8 +90,12 @@ type Server struct {
 	console *console
 }
 
-// New builds the server and its routes.
-func New(opts Options) *Server {
+// New builds the server and its routes. It fails, naming them, when
+// required options are missing.
+func New(opts Options) (*Server, error) {
+	if m := opts.missing(); len(m) > 0 {
+		return nil, fmt.Errorf("ui.New: missing %s", strings.Join(m, ", "))
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -89,69 +118,10 @@ func New(opts Options) *Server {
 		s.log.Error("handler panic", "path", c.Path(), "error", err, "stack", string(stack))
 		return err
 	}}))
+	s.console = newConsole(opts.SessionAuthKey, opts.SessionEncKey, opts.SecureCookies || opts.TLSCert != "")
 	s.routes()
-	if opts.Logins != nil {
-		s.console = newConsole(opts.SessionAuthKey, opts.SessionEncKey, opts.SecureCookies || opts.TLSCert != "")
-		s.consoleRoutes()
-	}
 	s.http = &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	return s
-}
-
-func (s *Server) routes() {
-	s.echo.GET("/healthz", s.health)
-	api := s.echo.Group("/api/v1", s.auditTrail, s.authenticate, s.rateLimit)
-	api.POST("/messages", s.sendMessages)
-	api.GET("/messages", s.listMessages)
-	api.GET("/messages/:id", s.getMessage)
-	api.GET("/replies", s.listReplies)
-	api.GET("/channels", s.listChannels)
-	api.POST("/channels", s.createChannel)
-	api.GET("/channels/:id", s.getChannel)
-	api.PATCH("/channels/:id", s.updateChannel)
-	api.DELETE("/channels/:id", s.deleteChannel)
-	api.GET("/departments", s.listDepartments)
-	api.POST("/departments", s.createDepartment)
-	api.PATCH("/departments/:id", s.updateDepartment)
-	api.DELETE("/departments/:id", s.deleteDepartment)
-	api.GET("/apps", s.listApps)
-	api.POST("/apps", s.createApp)
-	api.PATCH("/apps/:id", s.updateApp)
-	api.POST("/apps/:id/rotate", s.rotateSecret)
-	api.GET("/audit", s.listAudit)
-	api.GET("/audit/export", s.exportAudit)
-	api.GET("/users", s.listUsers)
-	api.POST("/users", s.createUser)
-	api.PATCH("/users/:id", s.updateUser)
-	if s.opts.Batches != nil {
-		api.GET("/batches", s.listBatches)
-		api.POST("/batches/:id/review", s.reviewBatch)
-	}
-	if s.opts.Templates != nil {
-		api.GET("/templates", s.listTemplates)
-		api.POST("/templates", s.createTemplate)
-		api.GET("/templates/:id", s.getTemplate)
-		api.PATCH("/templates/:id", s.updateTemplate)
-		api.DELETE("/templates/:id", s.deleteTemplate)
-		api.POST("/templates/:id/review", s.reviewTemplate)
-		api.GET("/signatures", s.listSignatures)
-		api.POST("/signatures", s.createSignature)
-		api.DELETE("/signatures/:id", s.deleteSignature)
-		api.POST("/signatures/:id/review", s.reviewSignature)
-	}
-	if s.opts.Blacklist != nil {
-		api.GET("/blacklist", s.listBlacklist)
-		api.POST("/blacklist", s.addBlacklist)
-		api.DELETE("/blacklist/:phone", s.removeBlacklist)
-		api.GET("/blacklist/export", s.exportBlacklist)
-		api.POST("/blacklist/import", s.importBlacklist)
-	}
-	if s.opts.Words != nil {
-		api.GET("/word-lists", s.listWordLists)
-		api.PUT("/word-lists/:name", s.saveWordList)
-		api.GET("/unsubscribe-words", s.getUnsubscribeWords)
-		api.PUT("/unsubscribe-words", s.setUnsubscribeWords)
-	}
+	return s, nil
 }
 
 // Open starts listening and serving in the background.
@@ -193,52 +163,4 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // Close stops accepting connections and waits for requests in progress.
 func (s *Server) Close(ctx context.Context) error {
 	return s.http.Shutdown(ctx)
-}
-
-// processStats is the server's own resource use, for `smsgw bench` and
-// monitoring: CPU time since start and the peak resident memory.
-func processStats() map[string]any {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	out := map[string]any{"cpu_ms": cpu.Milliseconds(), "peak_rss_mb": ru.Maxrss / 1024, "goroutines": runtime.NumGoroutine()}
-	// statm's second field is the resident set, in pages.
-	if b, err := os.ReadFile("/proc/self/statm"); err == nil {
-		if f := strings.Fields(string(b)); len(f) > 1 {
-			if pages, err := strconv.ParseInt(f[1], 10, 64); err == nil {
-				out["rss_mb"] = pages * int64(os.Getpagesize()) >> 20
-			}
-		}
-	}
-	return out
-}
-
-// health answers /healthz with the live state of the channels.
-func (s *Server) health(c echo.Context) error {
-	body := map[string]any{"status": "ok", "version": s.opts.Version, "process": processStats()}
-	if s.opts.DBSize != nil {
-		body["db_mb"] = float64(s.opts.DBSize()) / (1 << 20)
-	}
-	if s.opts.Monitor != nil {
-		chans, bound := map[string]app.ChannelState{}, 0
-		for id, st := range s.opts.Monitor.ChannelStates() {
-			chans[formatID(id)] = st
-			if st.Bound {
-				bound++
-			}
-		}
-		body["channels"], body["bound_channels"] = chans, bound
-		if bound == 0 {
-			body["warning"] = "没有可用通道：短信将排队等待 (no channel bound: messages wait queued)"
-		}
-	}
-	if s.opts.Replication != nil {
-		st := s.opts.Replication.ReplicationState()
-		body["replication"] = st
-		if !st.Healthy {
-			body["status"] = "degraded"
-			body["warning"] = fmt.Sprintf("备份副本落后 %.0f 秒 (replica behind): %s", st.LagSeconds, st.Error)
-		}
-	}
-	return c.JSON(http.StatusOK, body)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"smsgw/app"
+	"smsgw/dispatch"
 	"smsgw/store"
 	"smsgw/ui"
 )
@@ -44,12 +45,36 @@ func newFixture(t *testing.T) *fixture {
 	if f.noFree, err = db.CreateAPIKey(ctx, &app.APIKey{Name: "templates only", DepartmentID: app.RootDepartmentID, Role: app.RoleOperator}); err != nil {
 		t.Fatal(err)
 	}
-	authKey, encKey := db.SessionKeys()
-	s := ui.New(ui.Options{Messages: db, Batches: db, Templates: db, Blacklist: db, Words: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db,
-		Logins: db, SessionAuthKey: authKey, SessionEncKey: encKey})
+	s, err := ui.New(options(db))
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// options gives the server every service it needs, as main does: the
+// database, and an engine (not running) for the channels' live state.
+func options(db *store.DB) ui.Options {
+	authKey, encKey := db.SessionKeys()
+	return ui.Options{Messages: db, Batches: db, Templates: db, Blacklist: db, Words: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db,
+		Monitor: dispatch.New(dispatch.Options{Outbox: db, Channels: db}), Logins: db, SessionAuthKey: authKey, SessionEncKey: encKey}
+}
+
+// TestNewNamesMissingServices: a server missing a service is not built
+// (it would lack that service's pages), and the error names what is missing.
+func TestNewNamesMissingServices(t *testing.T) {
+	f := newFixture(t)
+	opts := options(f.db)
+	opts.Templates, opts.Monitor, opts.SessionEncKey = nil, nil, nil
+	s, err := ui.New(opts)
+	if s != nil || err == nil || !strings.Contains(err.Error(), "Monitor, Templates, SessionEncKey") {
+		t.Fatalf("server %v, error %v", s, err)
+	}
+	if _, err := ui.New(options(f.db)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (f *fixture) call(t *testing.T, method, path, key, body string) (int, string) {

@@ -36,7 +36,12 @@ func TestHTTPS(t *testing.T) {
 	os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
 
 	f := newFixture(t)
-	s := ui.New(ui.Options{Addr: "127.0.0.1:0", Messages: f.db, Replies: f.db, Keys: f.db, TLSCert: certPath, TLSKey: keyPath})
+	opts := options(f.db)
+	opts.Addr, opts.TLSCert, opts.TLSKey = "127.0.0.1:0", certPath, keyPath
+	s, err := ui.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Open(); err != nil {
 		t.Fatal(err)
 	}

@@ -67,9 +67,6 @@ func (s *Server) toChannel(c *app.Channel, states map[int64]app.ChannelState) ch
 }
 
 func (s *Server) states() map[int64]app.ChannelState {
-	if s.opts.Monitor == nil {
-		return nil
-	}
 	return s.opts.Monitor.ChannelStates()
 }
 

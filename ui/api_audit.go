@@ -27,7 +27,7 @@ func (s *Server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 		err := next(c)
 		code := app.ErrorCode(err)
 		refused := code == app.EUNAUTHORIZED || code == app.EFORBIDDEN
-		if s.opts.Audit == nil || !refused && (req.Method == http.MethodGet || c.Path() == "/api/v1/messages") {
+		if !refused && (req.Method == http.MethodGet || c.Path() == "/api/v1/messages") {
 			return err
 		}
 		e := &app.AuditEntry{Actor: "api", Action: req.Method + " " + c.Path(), Target: c.Param("id"),

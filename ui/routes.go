@@ -1,0 +1,171 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// guard is how a route identifies its caller. What the caller may then do
+// (its role, its department) is checked by the handler or by the service
+// the handler calls, which answers EFORBIDDEN.
+type guard int
+
+const (
+	public  guard = iota // anyone: health, sign-in, static files
+	apiKey               // the JSON API: audited (auditTrail), an API key or signature (authenticate), rate limited per key (rateLimit)
+	session              // a console page or form: a signed-in user (requireUser), else the login page
+)
+
+// apiPrefix is where the JSON API lives; every apiKey route is under it.
+const apiPrefix = "/api/v1"
+
+// route is one line of the table: a method and path, its guard, its handler.
+type route struct {
+	method  string
+	path    string
+	guard   guard
+	handler echo.HandlerFunc
+}
+
+// routeTable is every address the server answers. A new endpoint is one
+// more line here; its handler lives in api_<noun>.go (JSON) or
+// console_<page>.go (HTML). A comment after a line names the role check its
+// handler makes (a console page answers 403 to other roles); without one,
+// the service the handler calls decides by role and department, or any
+// signed-in user may.
+func (s *Server) routeTable() []route {
+	return []route{
+		// Public: health (api_health.go), the console's static files (static.go), sign-in (console_login.go).
+		{"GET", "/healthz", public, s.health},
+		{"GET", "/static/:hash/*", public, s.console.assets.serve},
+		{"GET", "/login", public, s.loginPage},
+		{"POST", "/login", public, s.login},
+
+		// The JSON API: messages and batches (api_message.go, api_batch.go), replies (api_reply.go).
+		{"POST", "/api/v1/messages", apiKey, s.sendMessages},
+		{"GET", "/api/v1/messages", apiKey, s.listMessages},
+		{"GET", "/api/v1/messages/:id", apiKey, s.getMessage},
+		{"GET", "/api/v1/batches", apiKey, s.listBatches},
+		{"POST", "/api/v1/batches/:id/review", apiKey, s.reviewBatch},
+		{"GET", "/api/v1/replies", apiKey, s.listReplies},
+
+		// Channels (api_channel.go).
+		{"GET", "/api/v1/channels", apiKey, s.listChannels},         // RequireChannelAdmin
+		{"POST", "/api/v1/channels", apiKey, s.createChannel},       // RequireChannelAdmin
+		{"GET", "/api/v1/channels/:id", apiKey, s.getChannel},       // RequireChannelAdmin
+		{"PATCH", "/api/v1/channels/:id", apiKey, s.updateChannel},  // RequireChannelAdmin
+		{"DELETE", "/api/v1/channels/:id", apiKey, s.deleteChannel}, // RequireChannelAdmin
+
+		// Organisation: departments, users, apps (api_department.go, api_user.go, api_app.go).
+		{"GET", "/api/v1/departments", apiKey, s.listDepartments},
+		{"POST", "/api/v1/departments", apiKey, s.createDepartment},
+		{"PATCH", "/api/v1/departments/:id", apiKey, s.updateDepartment},
+		{"DELETE", "/api/v1/departments/:id", apiKey, s.deleteDepartment},
+		{"GET", "/api/v1/users", apiKey, s.listUsers},
+		{"POST", "/api/v1/users", apiKey, s.createUser},
+		{"PATCH", "/api/v1/users/:id", apiKey, s.updateUser},
+		{"GET", "/api/v1/apps", apiKey, s.listApps},
+		{"POST", "/api/v1/apps", apiKey, s.createApp},
+		{"PATCH", "/api/v1/apps/:id", apiKey, s.updateApp},
+		{"POST", "/api/v1/apps/:id/rotate", apiKey, s.rotateSecret},
+
+		// Audit log (api_audit.go, api_audit_export.go).
+		{"GET", "/api/v1/audit", apiKey, s.listAudit},
+		{"GET", "/api/v1/audit/export", apiKey, s.exportAudit},
+
+		// Templates and signatures (api_template.go, api_signature.go).
+		{"GET", "/api/v1/templates", apiKey, s.listTemplates},
+		{"POST", "/api/v1/templates", apiKey, s.createTemplate},
+		{"GET", "/api/v1/templates/:id", apiKey, s.getTemplate},
+		{"PATCH", "/api/v1/templates/:id", apiKey, s.updateTemplate},
+		{"DELETE", "/api/v1/templates/:id", apiKey, s.deleteTemplate},
+		{"POST", "/api/v1/templates/:id/review", apiKey, s.reviewTemplate},
+		{"GET", "/api/v1/signatures", apiKey, s.listSignatures},
+		{"POST", "/api/v1/signatures", apiKey, s.createSignature},
+		{"DELETE", "/api/v1/signatures/:id", apiKey, s.deleteSignature},
+		{"POST", "/api/v1/signatures/:id/review", apiKey, s.reviewSignature},
+
+		// Blacklist and word lists (api_blacklist.go, api_words.go).
+		{"GET", "/api/v1/blacklist", apiKey, s.listBlacklist},
+		{"POST", "/api/v1/blacklist", apiKey, s.addBlacklist},
+		{"DELETE", "/api/v1/blacklist/:phone", apiKey, s.removeBlacklist},
+		{"GET", "/api/v1/blacklist/export", apiKey, s.exportBlacklist},
+		{"POST", "/api/v1/blacklist/import", apiKey, s.importBlacklist},
+		{"GET", "/api/v1/word-lists", apiKey, s.listWordLists},
+		{"PUT", "/api/v1/word-lists/:name", apiKey, s.saveWordList},
+		{"GET", "/api/v1/unsubscribe-words", apiKey, s.getUnsubscribeWords},
+		{"PUT", "/api/v1/unsubscribe-words", apiKey, s.setUnsubscribeWords},
+
+		// The console, signed in: the account (console_login.go, console_password.go, console_settings.go).
+		{"POST", "/logout", session, s.logout},
+		{"GET", "/password", session, s.passwordPage},
+		{"POST", "/password", session, s.changePassword},
+		{"GET", "/settings", session, s.settingsPage},
+		{"POST", "/lang", session, s.setLang},
+
+		// 首页 (console_dashboard.go), 发送短信 (console_send*.go).
+		{"GET", "/", session, s.dashboard},
+		{"GET", "/send", session, s.sendPage}, // mayConsoleSend
+		{"POST", "/send", session, s.send},    // mayConsoleSend
+		{"POST", "/send/upload", session, s.uploadNumbers},
+		{"POST", "/send/upload-params", session, s.uploadPersonal},
+
+		// 发送记录 (console_records.go), one batch (console_batch.go), one message (console_message.go).
+		{"GET", "/records", session, s.records},
+		{"GET", "/records/:id", session, s.batch},
+		{"GET", "/records/:id/failed.:format", session, s.exportFailed},
+		{"POST", "/records/:id/resend", session, s.resendFailed}, // mayConsoleSend
+		{"POST", "/records/:id/cancel", session, s.cancelBatch},
+		{"POST", "/records/:id/review", session, s.reviewHeld}, // CanReview
+		{"GET", "/messages/:id", session, s.messagePage},
+
+		// 上行回复 (console_replies.go), 模板与签名 (console_templates.go).
+		{"GET", "/replies", session, s.repliesPage},
+		{"GET", "/templates", session, s.templatesPage},
+		{"POST", "/templates/:action", session, s.templateAction}, // not auditors; */review: CanReview
+
+		// 通道管理 (console_channels.go), 敏感词 (console_words.go).
+		{"GET", "/channels", session, s.channelsPage},               // CanManageChannels
+		{"GET", "/channels/new", session, s.channelForm},            // CanManageChannels
+		{"GET", "/channels/:id", session, s.channelForm},            // CanManageChannels
+		{"POST", "/channels/new", session, s.saveChannel},           // CanManageChannels
+		{"POST", "/channels/:id", session, s.saveChannel},           // CanManageChannels
+		{"POST", "/channels/:id/:action", session, s.channelAction}, // CanManageChannels
+		{"GET", "/words", session, s.wordsPage},                     // CanManageChannels
+		{"POST", "/words/:action", session, s.wordsAction},          // CanManageChannels
+
+		// 黑名单 (console_blacklist.go).
+		{"GET", "/blacklist", session, s.blacklistPage},                  // mayKeepBlacklist
+		{"GET", "/blacklist/export", session, s.exportBlacklist},         // handler in api_blacklist.go
+		{"POST", "/blacklist/import", session, s.consoleImportBlacklist}, // mayKeepBlacklist
+		{"POST", "/blacklist/:action", session, s.blacklistAction},       // mayKeepBlacklist
+
+		// 组织与用户 (console_org.go), 应用接入 (console_apps.go), 审计日志 (console_audit.go).
+		{"GET", "/org", session, s.orgPage},              // CanManageOrg
+		{"POST", "/org/:action", session, s.orgAction},   // CanManageOrg
+		{"GET", "/apps", session, s.appsPage},            // CanManageOrg
+		{"POST", "/apps/:action", session, s.appAction},  // CanManageOrg
+		{"GET", "/audit", session, s.auditPage},          // not operators
+		{"GET", "/audit/export", session, s.exportAudit}, // handler in api_audit_export.go
+	}
+}
+
+// routes mounts the table. The API's middleware is on a group, so that it
+// runs for every address under /api/v1, known or not.
+func (s *Server) routes() {
+	api := s.echo.Group(apiPrefix, s.auditTrail, s.authenticate, s.rateLimit)
+	for _, r := range s.routeTable() {
+		switch r.guard {
+		case public:
+			s.echo.Add(r.method, r.path, r.handler)
+		case apiKey:
+			if !strings.HasPrefix(r.path, apiPrefix+"/") {
+				panic("ui: API route outside " + apiPrefix + ": " + r.path)
+			}
+			api.Add(r.method, strings.TrimPrefix(r.path, apiPrefix), r.handler)
+		case session:
+			s.echo.Add(r.method, r.path, r.handler, s.requireUser)
+		}
+	}
+}
