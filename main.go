@@ -238,6 +238,14 @@ func (p *program) run(ctx context.Context) {
 		}
 		return errors.Join(errs...)
 	})
+	g.Go(func() error {
+		if err := p.server.Wait(); err != nil {
+			return fmt.Errorf("http: %w", err)
+		} else if gctx.Err() == nil {
+			return errors.New("the HTTP server stopped on its own")
+		}
+		return nil
+	})
 	if p.pprof != nil {
 		g.Go(p.pprof.serve)
 	}

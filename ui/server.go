@@ -29,6 +29,9 @@ import (
 // ones missing rather than serving without their pages.
 type Options struct {
 	Addr string // listen address, e.g. "127.0.0.1:8080" or ":0"
+	// Listener, when set, is served instead of listening on Addr (tests; an
+	// operator's socket activation).
+	Listener net.Listener
 
 	Messages    app.MessageService
 	Replies     app.ReplyService
@@ -86,6 +89,7 @@ type Server struct {
 	echo    *echo.Echo
 	http    *http.Server
 	ln      net.Listener
+	served  chan error // Serve's end: nil after Close, else why it failed
 	limits  limiters
 	console *console
 }
@@ -126,9 +130,12 @@ func New(opts Options) (*Server, error) {
 
 // Open starts listening and serving in the background.
 func (s *Server) Open() error {
-	ln, err := net.Listen("tcp", s.opts.Addr)
-	if err != nil {
-		return err
+	ln := s.opts.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", s.opts.Addr); err != nil {
+			return err
+		}
 	}
 	s.ln = ln
 	if s.opts.TLSCert != "" {
@@ -139,13 +146,23 @@ func (s *Server) Open() error {
 		}
 		s.ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	}
+	s.served = make(chan error, 1)
 	go func() {
-		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		err := s.http.Serve(s.ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		} else if err != nil {
 			s.log.Error("http server stopped", "error", err)
 		}
+		s.served <- err
 	}()
 	return nil
 }
+
+// Wait blocks until the server stops serving: nil after Close, else the
+// error that stopped it (the listener failed), so the program can stop
+// instead of running on without HTTP.
+func (s *Server) Wait() error { return <-s.served }
 
 // URL is the base URL the server listens on.
 func (s *Server) URL() string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -272,4 +273,41 @@ func (f *fixture) mustAdmin(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return secret
+}
+
+// TestWaitReportsFailedListener: when the listener fails under a running
+// server, Wait returns the failure (main then stops the program instead of
+// running on without HTTP); after Close it returns nil.
+func TestWaitReportsFailedListener(t *testing.T) {
+	f := newFixture(t)
+	for _, fail := range []bool{true, false} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := options(f.db)
+		opts.Listener = ln
+		s, err := ui.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Open(); err != nil {
+			t.Fatal(err)
+		}
+		if fail {
+			ln.Close()
+		} else if err := s.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- s.Wait() }()
+		select {
+		case err := <-done:
+			if fail != (err != nil) {
+				t.Errorf("listener failed: %v; Wait: %v", fail, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Wait still blocks 10 s after the server stopped (listener failed: %v)", fail)
+		}
+	}
 }
