@@ -3,7 +3,7 @@ BIN := bin/smsgw
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build run test test-race bench vendor clean
+.PHONY: build run test lint test-race bench vendor clean
 
 build:
 	go build -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
@@ -15,6 +15,10 @@ run: build
 # Every test; installs Debian's chromium for browser tests when it can.
 test:
 	scripts/test
+
+# gofmt, go vet and staticcheck, as CI runs them before the tests.
+lint:
+	scripts/lint
 
 # The race detector on the packages with concurrency of their own (slow).
 test-race:

@@ -82,7 +82,8 @@ func TestCarrierTable_LookupOnNilTableIsUnknown(t *testing.T) {
 }
 
 func TestDefaultCarrierTable_IsSharedAndSafeForConcurrentUse(t *testing.T) {
-	if DefaultCarrierTable() != DefaultCarrierTable() {
+	first, second := DefaultCarrierTable(), DefaultCarrierTable()
+	if first != second {
 		t.Error("DefaultCarrierTable built twice, want one shared table")
 	}
 	var wg sync.WaitGroup

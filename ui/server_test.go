@@ -21,11 +21,10 @@ import (
 // fixture is a real database with an approved signature, a free-text
 // sysadmin key and a template-only key, behind the real HTTP server.
 type fixture struct {
-	db       *store.DB
-	srv      *httptest.Server
-	admin    string
-	noFree   string
-	template string
+	db     *store.DB
+	srv    *httptest.Server
+	admin  string
+	noFree string
 }
 
 func newFixture(t *testing.T) *fixture {
