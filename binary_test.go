@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"smsgw/app/apptest"
 )
 
 // The smsgw binary, built once for the tests that run it as a process (to
@@ -71,18 +73,17 @@ func startProcess(t *testing.T, bin, url, file string, args ...string) *exec.Cmd
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	apptest.Eventually(t, 20*time.Second, func() error {
 		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if _, err := os.Stat(file); file == "" || err == nil {
-				return cmd
-			}
+		if err != nil {
+			return fmt.Errorf("%v is not up: %w", args, err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%v did not come up within 20 s", args)
+		resp.Body.Close()
+		if file == "" {
+			return nil
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		_, err = os.Stat(file)
+		return err
+	})
+	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"smsgw/app"
+	"smsgw/app/apptest"
 )
 
 // TestTemplatesOnTheDemo is issue 7's "done when" on the demo: a template
@@ -49,20 +51,16 @@ func TestTemplatesOnTheDemo(t *testing.T) {
 		t.Fatalf("injecting TD: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	apptest.Eventually(t, 10*time.Second, func() error {
 		var list struct {
 			Items []struct{ Phone, Source string }
 		}
 		c.do("GET", "/api/v1/blacklist?phone=13800138000", nil, &list)
-		if len(list.Items) == 1 && list.Items[0].Source == "unsubscribe" {
-			break
+		if len(list.Items) != 1 || list.Items[0].Source != "unsubscribe" {
+			return fmt.Errorf("TD reply has not blacklisted its sender: %+v", list.Items)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("TD reply did not blacklist its sender within 10 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	if code := c.do("POST", "/api/v1/messages", send, &sent); code != http.StatusAccepted || sent.Messages[0].Status != "rejected" {
 		t.Fatalf("send after TD: %d %+v", code, sent)
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"smsgw/app"
+	"smsgw/app/apptest"
 	"smsgw/dispatch/smscsim"
 	"smsgw/store"
 )
@@ -82,18 +83,15 @@ func (c *client) send(to, content string) sendAnswer {
 // waitStatus polls a message until it has status want.
 func (c *client) waitStatus(id, want string, within time.Duration) messageAnswer {
 	c.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		var m messageAnswer
+	var m messageAnswer
+	apptest.Eventually(c.t, within, func() error {
 		c.do("GET", "/api/v1/messages/"+id, nil, &m)
-		if m.Status == want {
-			return m
+		if m.Status != want {
+			return fmt.Errorf("message %s is %q, want %q", id, m.Status, want)
 		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("message %s is %q after %v, want %q", id, m.Status, within, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
+	return m
 }
 
 func readDemo(t *testing.T, dir string) *demoInfo {
@@ -148,25 +146,21 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("injecting a reply: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var replies struct {
-			Items []struct {
-				Content   string `json:"content"`
-				MessageID string `json:"message_id"`
-			} `json:"items"`
-		}
+	var replies struct {
+		Items []struct {
+			Content   string `json:"content"`
+			MessageID string `json:"message_id"`
+		} `json:"items"`
+	}
+	apptest.Eventually(t, 10*time.Second, func() error {
 		c.do("GET", "/api/v1/replies", nil, &replies)
-		if len(replies.Items) == 1 {
-			if replies.Items[0].Content != "收到" || replies.Items[0].MessageID != short.Messages[0].ID {
-				t.Errorf("reply %+v, want 收到 linked to message %s", replies.Items[0], short.Messages[0].ID)
-			}
-			break
+		if len(replies.Items) != 1 {
+			return fmt.Errorf("%d replies listed, want 1", len(replies.Items))
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("reply not listed within 10 s")
-		}
-		time.Sleep(20 * time.Millisecond)
+		return nil
+	})
+	if replies.Items[0].Content != "收到" || replies.Items[0].MessageID != short.Messages[0].ID {
+		t.Errorf("reply %+v, want 收到 linked to message %s", replies.Items[0], short.Messages[0].ID)
 	}
 }
 
@@ -295,13 +289,13 @@ func TestChannelHotPlugThroughAPI(t *testing.T) {
 		}
 	}
 	waitChannel := func(cond func() bool) {
-		deadline := time.Now().Add(15 * time.Second)
-		for c.do("GET", "/api/v1/channels/"+ch.ID, nil, &ch); !cond(); c.do("GET", "/api/v1/channels/"+ch.ID, nil, &ch) {
-			if time.Now().After(deadline) {
-				t.Fatalf("channel state %+v", ch.State)
+		t.Helper()
+		apptest.Eventually(t, 15*time.Second, func() error {
+			if c.do("GET", "/api/v1/channels/"+ch.ID, nil, &ch); !cond() {
+				return fmt.Errorf("channel state %+v", ch.State)
 			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	waitChannel(func() bool { return ch.State.Bound })
 	sendMany(0)

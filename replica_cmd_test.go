@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"smsgw/app"
+	"smsgw/app/apptest"
 	"smsgw/store"
 )
 
@@ -96,17 +97,12 @@ func TestStandbyPromoteServe(t *testing.T) {
 	standbyDir, statusAddr := filepath.Join(work, "standby"), freeAddr(t)
 	standby := startProcess(t, bin, "http://"+statusAddr+"/", "",
 		"standby", "--config", cfgPath, "--data", standbyDir, "--listen", statusAddr, "--interval", "100ms")
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		page := httpGet(t, "http://"+statusAddr+"/")
-		if strings.Contains(page, "<td>"+last+"</td>") {
-			break
+	apptest.Eventually(t, 20*time.Second, func() error {
+		if page := httpGet(t, "http://"+statusAddr+"/"); !strings.Contains(page, "<td>"+last+"</td>") {
+			return fmt.Errorf("the standby page does not show message %s:\n%s", last, page)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the standby page never showed message %s:\n%s", last, page)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 	if out, err := exec.Command(bin, "serve", "--data", standbyDir, "--listen", freeAddr(t)).CombinedOutput(); err == nil {
 		t.Errorf("serve on a folder a standby follows started: %s", out)
 	}

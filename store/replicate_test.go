@@ -18,6 +18,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"smsgw/app"
+	"smsgw/app/apptest"
 	"smsgw/store"
 )
 
@@ -187,17 +188,14 @@ func TestReplicateToS3PointInTime(t *testing.T) {
 // waitState polls the replication state until ok says so.
 func waitState(t *testing.T, rep *store.Replicator, within time.Duration, what string, ok func(app.ReplicationState) bool) app.ReplicationState {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		st := rep.ReplicationState()
-		if ok(st) {
-			return st
+	var st app.ReplicationState
+	apptest.Eventually(t, within, func() error {
+		if st = rep.ReplicationState(); !ok(st) {
+			return fmt.Errorf("replication not %s: %+v", what, st)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("replication never %s within %s: %+v", what, within, st)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
+	return st
 }
 
 func TestReplicaUnreachableSendingGoesOnAndCatchesUp(t *testing.T) {
@@ -247,17 +245,13 @@ func TestStandbyFollowsThenPromoted(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-followed })
 	waitCopy := func(wantID int64) {
 		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for {
+		apptest.Eventually(t, 15*time.Second, func() error {
 			s, err := store.Summarize(context.Background(), dir)
-			if err == nil && s.LastMessageID == wantID {
-				return
+			if err == nil && s.LastMessageID != wantID {
+				err = fmt.Errorf("standby at message %d, want %d", s.LastMessageID, wantID)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("standby never reached message %d: %+v, %v", wantID, s, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return err
+		})
 	}
 	waitCopy(3)
 	if !store.IsStandbyCopy(dir) {

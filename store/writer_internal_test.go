@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"modernc.org/sqlite"
+
+	"smsgw/app/apptest"
 )
 
 // TestWriterGroupCommit pins what the public tests can only make likely: work
@@ -55,7 +57,7 @@ func TestWriterGroupCommit(t *testing.T) {
 				})
 			})
 		}
-		waitFor(t, func() bool { return len(db.writer.ops) == n })
+		waitOps(t, db, n)
 		close(release)
 		wg.Wait()
 
@@ -125,7 +127,7 @@ func TestWriterGroupCommit(t *testing.T) {
 		errs := make([]error, len(works))
 		for i, work := range works {
 			wg.Go(func() { errs[i] = db.writer.do(ctxs[i], work) })
-			waitFor(t, func() bool { return len(db.writer.ops) == i+1 })
+			waitOps(t, db, i+1)
 		}
 		close(release)
 		wg.Wait()
@@ -175,13 +177,13 @@ func setCancel(f context.CancelFunc) {
 	cancelMu.Unlock()
 }
 
-// waitFor polls cond every few milliseconds until it holds, failing the test
-// after a generous deadline.
-func waitFor(t *testing.T, cond func() bool) {
+// waitOps waits until the writer holds n operations.
+func waitOps(t *testing.T, db *DB, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met before the deadline")
+	apptest.Eventually(t, 10*time.Second, func() error {
+		if got := len(db.writer.ops); got != n {
+			return fmt.Errorf("the writer holds %d operations, want %d", got, n)
 		}
-	}
+		return nil
+	})
 }

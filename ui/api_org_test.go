@@ -69,6 +69,7 @@ func TestOrganisationAPI(t *testing.T) {
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
+			f := f.clone(t)
 			status, body := f.call(t, sc.method, sc.path, sc.key, sc.body)
 			if status != sc.status || !strings.Contains(body, sc.want) {
 				t.Fatalf("status %d body %s; want %d with %s", status, body, sc.status, sc.want)
@@ -140,6 +141,8 @@ func TestUsersAPI(t *testing.T) {
 	mustApp(t, f, admin, `{"name":"一处管理","department_id":"`+a.ID+`","role":"dept_admin","scopes":["admin","query"]}`, &deptAdmin)
 	var inB struct{ ID string }
 	mustJSON(t, f, "POST", "/api/v1/users", admin, `{"username":"wang","password":"Wang2026x","department_id":"`+b.ID+`","role":"operator"}`, 201, &inB)
+	var inA struct{ ID string }
+	mustJSON(t, f, "POST", "/api/v1/users", admin, `{"username":"sun","password":"Sun2026xy","department_id":"`+a.ID+`","role":"operator"}`, 201, &inA)
 
 	scenarios := []struct {
 		name, method, path, key, body string
@@ -154,10 +157,11 @@ func TestUsersAPI(t *testing.T) {
 		{"WeakPasswordIsRefused", "POST", "/api/v1/users", admin, `{"username":"qian","password":"12345678","department_id":"` + a.ID + `","role":"operator"}`, 400, `"field":"password"`},
 		{"DuplicateUsername", "POST", "/api/v1/users", admin, `{"username":"wang","password":"Wang2026y","department_id":"` + a.ID + `","role":"operator"}`, 409, `"ECONFLICT"`},
 		{"AdminDisablesAndResets", "PATCH", "/api/v1/users/" + inB.ID, admin, `{"enabled":false,"password":"Reset2026z"}`, 200, `"enabled":false`},
-		{"ListIsScoped", "GET", "/api/v1/users", deptAdmin.Secret, "", 200, `"username":"li"`},
+		{"ListIsScoped", "GET", "/api/v1/users", deptAdmin.Secret, "", 200, `"username":"sun"`},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
+			f := f.clone(t)
 			status, body := f.call(t, sc.method, sc.path, sc.key, sc.body)
 			if status != sc.status || !strings.Contains(body, sc.want) {
 				t.Fatalf("status %d body %s; want %d with %s", status, body, sc.status, sc.want)

@@ -24,7 +24,7 @@ func TestSignedRequests(t *testing.T) {
 		ts                        time.Time
 		secret                    string
 	}
-	call := func(s signed) (int, string) {
+	call := func(f *fixture, s signed) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest(s.method, f.srv.URL+s.path, strings.NewReader(s.body))
 		ts := strconv.FormatInt(s.ts.Unix(), 10)
@@ -47,17 +47,26 @@ func TestSignedRequests(t *testing.T) {
 		req    signed
 		status int
 		want   string
+		before []signed // calls made first, on the scenario's copy
 	}{
-		{"SignedSendIsAccepted", signed{"POST", "/api/v1/messages", send, "nonce-0001", now, secret}, 202, `"accepted":1`},
-		{"SignedQueryWithParameters", signed{"GET", "/api/v1/messages?limit=10&status=queued", "", "nonce-0002", now, secret}, 200, `"items":[{`},
-		{"ReplayedNonceIsRefused", signed{"POST", "/api/v1/messages", send, "nonce-0001", now, secret}, 401, "已使用"},
-		{"WrongSecretIsRefused", signed{"POST", "/api/v1/messages", send, "nonce-0003", now, "not-the-secret"}, 401, "签名错误"},
-		{"StaleTimestampIsRefused", signed{"POST", "/api/v1/messages", send, "nonce-0004", now.Add(-6 * time.Minute), secret}, 401, "5分钟"},
-		{"ClockSkewWithinTheWindowPasses", signed{"GET", "/api/v1/replies", "", "nonce-0005", now.Add(4 * time.Minute), secret}, 200, `"items"`},
+		{"SignedSendIsAccepted", signed{"POST", "/api/v1/messages", send, "nonce-0001", now, secret}, 202, `"accepted":1`, nil},
+		{"SignedQueryWithParameters", signed{"GET", "/api/v1/messages?limit=10&status=queued", "", "nonce-0002", now, secret}, 200, `"items":[{`,
+			[]signed{{"POST", "/api/v1/messages", send, "nonce-0001", now, secret}}},
+		{"ReplayedNonceIsRefused", signed{"POST", "/api/v1/messages", send, "nonce-0001", now, secret}, 401, "已使用",
+			[]signed{{"POST", "/api/v1/messages", send, "nonce-0001", now, secret}}},
+		{"WrongSecretIsRefused", signed{"POST", "/api/v1/messages", send, "nonce-0003", now, "not-the-secret"}, 401, "签名错误", nil},
+		{"StaleTimestampIsRefused", signed{"POST", "/api/v1/messages", send, "nonce-0004", now.Add(-6 * time.Minute), secret}, 401, "5分钟", nil},
+		{"ClockSkewWithinTheWindowPasses", signed{"GET", "/api/v1/replies", "", "nonce-0005", now.Add(4 * time.Minute), secret}, 200, `"items"`, nil},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			status, body := call(sc.req)
+			f := f.clone(t)
+			for _, b := range sc.before {
+				if status, body := call(f, b); status >= 300 {
+					t.Fatalf("the call before: %d %s", status, body)
+				}
+			}
+			status, body := call(f, sc.req)
 			if status != sc.status || !strings.Contains(body, sc.want) {
 				t.Fatalf("status %d body %s; want %d with %s", status, body, sc.status, sc.want)
 			}

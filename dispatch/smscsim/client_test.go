@@ -3,6 +3,7 @@ package smscsim
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
+
+	"smsgw/app/apptest"
 )
 
 // testClient is a bare SMPP client over a net.Conn: it sends what the test
@@ -177,16 +180,15 @@ func startServer(t testing.TB, opts Options) *Server {
 	return s
 }
 
-// waitFor polls cond until it holds, failing the test after 10s.
+// waitFor waits until cond holds, failing the test after 10 s.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	apptest.Eventually(t, 10*time.Second, func() error {
+		if !cond() {
+			return fmt.Errorf("waiting for %s", what)
 		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // messageText returns the text of a deliver_sm's short message.
