@@ -107,7 +107,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	}()
 
 	var wg sync.WaitGroup
-	for _, f := range []func(context.Context){e.watchChannels, e.maintain, e.dispatch} {
+	for _, f := range []func(context.Context){e.watchChannels, e.maintain, e.dispatch, e.expireReplies} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

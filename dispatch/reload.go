@@ -46,7 +46,7 @@ func (e *Engine) reload(ctx context.Context) {
 	for id, w := range want {
 		if _, ok := e.channels[id]; !ok {
 			e.log.Info("starting channel", "channel", w.ID, "name", w.Name, "smsc", w.Addr())
-			e.channels[id] = startChannel(w, e)
+			e.channels[id] = startChannel(w, channelOptions{sink: e, quit: e.quit, submitTimeout: e.opts.SubmitTimeout, log: e.log})
 			delete(e.retired, id)
 		}
 	}

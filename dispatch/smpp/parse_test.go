@@ -1,4 +1,4 @@
-package dispatch
+package smpp
 
 import (
 	"strings"
@@ -65,7 +65,7 @@ func TestParseReceipt(t *testing.T) {
 
 func TestBuildParts(t *testing.T) {
 	m := &app.Message{To: "13800138000", Ext: "12", Content: "【单位】" + strings.Repeat("长", 200)}
-	parts, err := buildParts(m, "10690001")
+	parts, err := Parts(m, "10690001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,8 +73,9 @@ func TestBuildParts(t *testing.T) {
 		t.Fatalf("%d parts, want %d", len(parts), app.CountSegments(m.Content).Count)
 	}
 	seqs := map[int32]bool{}
-	for i, p := range parts {
-		seqs[p.SequenceNumber] = true
+	for i, part := range parts {
+		p := part.p
+		seqs[part.Seq()] = true
 		total, seq, _, ok := p.Message.UDH().GetConcatInfo()
 		if !ok || int(total) != len(parts) || int(seq) != i+1 || p.EsmClass&data.SM_UDH_GSM == 0 {
 			t.Errorf("part %d: UDH total %d seq %d ok %v", i, total, seq, ok)
