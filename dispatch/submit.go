@@ -107,7 +107,7 @@ func (c *channel) complete(t *task) {
 }
 
 // throttledCode is the outcome code of a part the SMSC refused as too fast.
-var throttledCode = smpp.Throttled.Code()
+var throttledCode = smpp.StatusThrottled.Code()
 
 // retryDelay backs off with the attempts a message has had; an unknown
 // outcome (the SMSC may have it) and throttling retry soon.

@@ -11,14 +11,15 @@ import (
 // sending rate; this type only says which kind it is.
 type Status uint32
 
-// Throttled is ESME_RTHROTTLED: the SMSC wants us to send more slowly.
-const Throttled = Status(data.ESME_RTHROTTLED)
+// StatusThrottled is ESME_RTHROTTLED: the SMSC wants us to send more
+// slowly.
+const StatusThrottled = Status(data.ESME_RTHROTTLED)
 
 // OK reports whether the SMSC took the message.
 func (s Status) OK() bool { return s == Status(data.ESME_ROK) }
 
 // Throttled reports whether the SMSC refused because we send too fast.
-func (s Status) Throttled() bool { return s == Throttled }
+func (s Status) Throttled() bool { return s == StatusThrottled }
 
 // Transient reports whether the refusal is worth a retry: the SMSC is
 // busy or failing for now, not refusing this message for good.
