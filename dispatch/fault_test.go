@@ -74,7 +74,7 @@ func (r *rogueSMSC) serve(conn net.Conn) {
 
 // answerBind reads a bind and accepts it, written out by hand (a header of
 // length, command id, status and sequence, then the system_id) so that only
-// dispatch/smpp and the simulator speak gosmpp.
+// dispatch/smpp and the simulator import the SMPP library.
 func answerBind(conn net.Conn) error {
 	var hdr [16]byte
 	if _, err := io.ReadFull(conn, hdr[:]); err != nil {
