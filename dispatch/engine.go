@@ -107,7 +107,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	}()
 
 	var wg sync.WaitGroup
-	for _, f := range []func(context.Context){e.watchChannels, e.maintain, e.dispatch} {
+	for _, f := range []func(context.Context){e.watchChannels, e.maintain, e.dispatch, e.expireReplies} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -267,56 +267,6 @@ func (e *Engine) drainPending() {
 	}
 }
 
-// pick chooses the channel for a message: among the channels that are bound,
-// not paused and serve the number's carrier, the primary with the least work
-// in hand relative to its TPS and weight; standby channels only when every
-// primary is down or saturated (more than a second of work in hand). The
-// channel that last failed the message is avoided when another can take it.
-// busy reports that some channel could take the message but has no room
-// now, or is binding again after losing its session.
-func (e *Engine) pick(t *task) (best *channel, busy bool) {
-	now := time.Now()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var top [2]*channel // best primary, best standby
-	var score [2]float64
-	var fallback *channel // the channel that last failed it, if nothing else fits
-	for _, c := range e.channels {
-		cfg := c.conf()
-		if c == t.avoid || !cfg.Serves(t.msg.Carrier) || cfg.Weight == 0 {
-			continue
-		}
-		ok, probing := c.available(now)
-		if !ok {
-			busy = busy || c.rebinding(now) // worth waiting for
-			continue
-		}
-		backlog := c.backlog()
-		if c.full() || probing && backlog > 0 { // a probing channel takes one at a time
-			busy = true
-			continue
-		}
-		if c.id == t.msg.ChannelID {
-			fallback = c
-			continue
-		}
-		tier := 0
-		if cfg.Standby {
-			tier = 1
-		}
-		if s := backlog / float64(cfg.Weight); top[tier] == nil || s < score[tier] {
-			top[tier], score[tier] = c, s
-		}
-	}
-	switch {
-	case top[0] != nil && (top[0].backlog() < 1 || top[1] == nil):
-		return top[0], busy
-	case top[1] != nil:
-		return top[1], busy
-	}
-	return fallback, busy
-}
-
 // finish records a task's outcome; the job goes with its last message.
 func (e *Engine) finish(t *task, o app.Outcome) {
 	if o.At.IsZero() {
@@ -334,49 +284,6 @@ func (e *Engine) recorded(n int) {
 	case e.freed <- struct{}{}:
 	default:
 	}
-}
-
-// anyAvailable reports whether some channel can send now.
-func (e *Engine) anyAvailable() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, c := range e.channels {
-		if ok, _ := c.available(time.Now()); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// ChannelStates reports every running channel's live state, and the last
-// state of channels stopped (disabled, say) since the engine started.
-func (e *Engine) ChannelStates() map[int64]app.ChannelState {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make(map[int64]app.ChannelState, len(e.channels)+len(e.retired))
-	for id, st := range e.retired {
-		out[id] = st
-	}
-	for id, c := range e.channels {
-		out[id] = c.state()
-	}
-	return out
-}
-
-// retire remembers a stopped channel's final state, unless it runs again.
-func (e *Engine) retire(c *channel) {
-	e.mu.Lock()
-	if _, running := e.channels[c.id]; !running {
-		e.retired[c.id] = retiredState(c)
-	}
-	e.mu.Unlock()
-}
-
-// retiredState is a stopped channel's state: its counters, not sending.
-func retiredState(c *channel) app.ChannelState {
-	st := c.state()
-	st.Bound, st.InFlight, st.Queued, st.SentPerS = false, 0, 0, 0
-	return st
 }
 
 // maintain runs the store's upkeep every MaintainEvery.
@@ -406,20 +313,4 @@ func every(ctx context.Context, d time.Duration, f func()) {
 type job struct {
 	id   string
 	left atomic.Int32
-}
-
-// othersAvailable reports whether a channel other than c could take t now.
-func (e *Engine) othersAvailable(c *channel, t *task) bool {
-	now := time.Now()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, o := range e.channels {
-		if o == c || !o.conf().Serves(t.msg.Carrier) {
-			continue
-		}
-		if ok, _ := o.available(now); ok {
-			return true
-		}
-	}
-	return false
 }

@@ -3,14 +3,13 @@ package dispatch_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/linxGnu/gosmpp/pdu"
 
 	"smsgw/app"
 	"smsgw/dispatch"
@@ -50,17 +49,7 @@ func startRogue(t *testing.T, silent bool) *rogueSMSC {
 func (r *rogueSMSC) serve(conn net.Conn) {
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(30 * time.Second))
-	p, err := pdu.Parse(conn)
-	if err != nil {
-		return
-	}
-	bind, ok := p.(*pdu.BindRequest)
-	if !ok {
-		return
-	}
-	buf := pdu.NewBuffer(nil)
-	pdu.NewBindResp(*bind).Marshal(buf)
-	if _, err := conn.Write(buf.Bytes()); err != nil {
+	if err := answerBind(conn); err != nil {
 		return
 	}
 	r.binds.Add(1)
@@ -81,6 +70,29 @@ func (r *rogueSMSC) serve(conn net.Conn) {
 			return
 		}
 	}
+}
+
+// answerBind reads a bind and accepts it, written out by hand (a header of
+// length, command id, status and sequence, then the system_id) so that only
+// dispatch/smpp and the simulator import the SMPP library.
+func answerBind(conn net.Conn) error {
+	var hdr [16]byte
+	if _, err := io.ReadFull(conn, hdr[:]); err != nil {
+		return err
+	}
+	n, id := binary.BigEndian.Uint32(hdr[0:]), binary.BigEndian.Uint32(hdr[4:])
+	if n < 16 || n > 1024 || id != 0x01 && id != 0x02 && id != 0x09 { // bind_receiver, _transmitter, _transceiver
+		return errors.New("not a bind")
+	}
+	if _, err := io.CopyN(io.Discard, conn, int64(n-16)); err != nil {
+		return err
+	}
+	resp := append(make([]byte, 16), "rogue\x00"...)
+	binary.BigEndian.PutUint32(resp[0:], uint32(len(resp)))
+	binary.BigEndian.PutUint32(resp[4:], id|0x80000000) // its response; status 0
+	copy(resp[12:], hdr[12:16])                         // same sequence number
+	_, err := conn.Write(resp)
+	return err
 }
 
 func TestEngine_MalformedPDUsDoNotCrashOrLoseMessages(t *testing.T) {

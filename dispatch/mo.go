@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"smsgw/app"
+	"smsgw/dispatch/smpp"
 )
 
 // assembler joins the parts of concatenated replies. A reply whose parts do
@@ -36,27 +37,28 @@ func newAssembler(ttl time.Duration) *assembler {
 }
 
 // add takes one part and returns the reply once it is complete.
-func (a *assembler) add(channel int64, p moPart, now time.Time) *app.Reply {
-	if p.total <= 1 {
-		return &app.Reply{ChannelID: channel, From: p.from, To: p.to, Content: p.text, ReceivedAt: now}
+func (a *assembler) add(channel int64, p smpp.ReplyPart) *app.Reply {
+	now := p.At
+	if p.Total <= 1 {
+		return &app.Reply{ChannelID: channel, From: p.From, To: p.To, Content: p.Text, ReceivedAt: now}
 	}
-	k := moKey{channel, p.from, p.to, p.ref, p.total}
+	k := moKey{channel, p.From, p.To, p.Ref, p.Total}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	part, ok := a.partial[k]
 	if !ok {
-		part = &moPartial{parts: make([]string, p.total), first: now}
+		part = &moPartial{parts: make([]string, p.Total), first: now}
 		a.partial[k] = part
 	}
-	if part.parts[p.seq-1] == "" {
+	if part.parts[p.Seq-1] == "" {
 		part.got++
 	}
-	part.parts[p.seq-1] = p.text
-	if part.got < p.total {
+	part.parts[p.Seq-1] = p.Text
+	if part.got < p.Total {
 		return nil
 	}
 	delete(a.partial, k)
-	return &app.Reply{ChannelID: channel, From: p.from, To: p.to, Content: strings.Join(part.parts, ""), ReceivedAt: part.first}
+	return &app.Reply{ChannelID: channel, From: p.From, To: p.To, Content: strings.Join(part.parts, ""), ReceivedAt: part.first}
 }
 
 // expire returns the replies whose missing parts waited longer than ttl.

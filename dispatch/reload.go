@@ -46,7 +46,7 @@ func (e *Engine) reload(ctx context.Context) {
 	for id, w := range want {
 		if _, ok := e.channels[id]; !ok {
 			e.log.Info("starting channel", "channel", w.ID, "name", w.Name, "smsc", w.Addr())
-			e.channels[id] = startChannel(w, e)
+			e.channels[id] = startChannel(w, channelOptions{sink: e, quit: e.quit, submitTimeout: e.opts.SubmitTimeout, log: e.log})
 			delete(e.retired, id)
 		}
 	}
@@ -75,4 +75,35 @@ func tuning(c *app.Channel) app.Channel {
 	x := *c
 	x.CreatedAt, x.UpdatedAt = time.Time{}, time.Time{}
 	return x
+}
+
+// ChannelStates reports every running channel's live state, and the last
+// state of channels stopped (disabled, say) since the engine started.
+func (e *Engine) ChannelStates() map[int64]app.ChannelState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[int64]app.ChannelState, len(e.channels)+len(e.retired))
+	for id, st := range e.retired {
+		out[id] = st
+	}
+	for id, c := range e.channels {
+		out[id] = c.state()
+	}
+	return out
+}
+
+// retire remembers a stopped channel's final state, unless it runs again.
+func (e *Engine) retire(c *channel) {
+	e.mu.Lock()
+	if _, running := e.channels[c.id]; !running {
+		e.retired[c.id] = retiredState(c)
+	}
+	e.mu.Unlock()
+}
+
+// retiredState is a stopped channel's state: its counters, not sending.
+func retiredState(c *channel) app.ChannelState {
+	st := c.state()
+	st.Bound, st.InFlight, st.Queued, st.SentPerS = false, 0, 0, 0
+	return st
 }

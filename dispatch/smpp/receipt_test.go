@@ -1,4 +1,4 @@
-package dispatch
+package smpp
 
 import (
 	"strings"
@@ -6,8 +6,6 @@ import (
 
 	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
-
-	"smsgw/app"
 )
 
 func TestReceiptField(t *testing.T) {
@@ -60,30 +58,5 @@ func TestParseReceipt(t *testing.T) {
 	mo := pdu.NewDeliverSM().(*pdu.DeliverSM)
 	if _, ok := parseReceipt(mo); ok {
 		t.Error("a plain deliver_sm (a reply) was read as a receipt")
-	}
-}
-
-func TestBuildParts(t *testing.T) {
-	m := &app.Message{To: "13800138000", Ext: "12", Content: "【单位】" + strings.Repeat("长", 200)}
-	parts, err := buildParts(m, "10690001")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(parts) != app.CountSegments(m.Content).Count {
-		t.Fatalf("%d parts, want %d", len(parts), app.CountSegments(m.Content).Count)
-	}
-	seqs := map[int32]bool{}
-	for i, p := range parts {
-		seqs[p.SequenceNumber] = true
-		total, seq, _, ok := p.Message.UDH().GetConcatInfo()
-		if !ok || int(total) != len(parts) || int(seq) != i+1 || p.EsmClass&data.SM_UDH_GSM == 0 {
-			t.Errorf("part %d: UDH total %d seq %d ok %v", i, total, seq, ok)
-		}
-		if p.SourceAddr.Address() != "1069000112" || p.RegisteredDelivery != 1 {
-			t.Errorf("part %d: source %q, registered delivery %d", i, p.SourceAddr.Address(), p.RegisteredDelivery)
-		}
-	}
-	if len(seqs) != len(parts) {
-		t.Errorf("parts share sequence numbers: %d distinct for %d parts", len(seqs), len(parts))
 	}
 }

@@ -1,0 +1,66 @@
+package dispatch
+
+import (
+	"context"
+	"time"
+
+	"smsgw/app"
+	"smsgw/dispatch/smpp"
+)
+
+// sink is all a channel needs from the engine: where outcomes, tasks it
+// hands back, receipts and replies go, and whether another channel could
+// take over. The Engine is the one sink; channels hold it as this
+// interface, not as the engine, so what they may do to it is on one screen.
+type sink interface {
+	// finish records a task's outcome.
+	finish(t *task, o app.Outcome)
+	// reroute takes back a task channel from cannot send, to place it
+	// on another channel or back on the queue.
+	reroute(t *task, from *channel)
+	// othersAvailable reports whether a channel other than c could take t
+	// now.
+	othersAvailable(c *channel, t *task) bool
+	// roomFreed says a channel took a task off its queue.
+	roomFreed()
+	// receipt stores a delivery receipt, then calls ack.
+	receipt(r app.Receipt, ack func())
+	// reply stores a reply once all its parts are in, then calls ack.
+	reply(channel int64, p smpp.ReplyPart, ack func())
+}
+
+var _ sink = (*Engine)(nil)
+
+// roomFreed wakes place, which may be waiting for a channel with room.
+func (e *Engine) roomFreed() {
+	select {
+	case e.room <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) receipt(r app.Receipt, ack func()) {
+	e.rec.receipts.add(acked[app.Receipt]{r, ack})
+}
+
+func (e *Engine) reply(channel int64, p smpp.ReplyPart, ack func()) {
+	r := e.mo.add(channel, p)
+	if r == nil {
+		// A part of a longer reply, held in memory until the rest arrive:
+		// answered at once, or an SMSC that sends one part at a time
+		// would wait for ever. A crash loses the parts held.
+		ack()
+		return
+	}
+	e.rec.replies.add(acked[*app.Reply]{r, ack})
+}
+
+// expireReplies stores, once a second, the replies whose missing parts
+// will not come any more, with the parts that did.
+func (e *Engine) expireReplies(ctx context.Context) {
+	every(ctx, time.Second, func() {
+		for _, r := range e.mo.expire(time.Now()) {
+			e.rec.replies.add(acked[*app.Reply]{v: r})
+		}
+	})
+}
