@@ -2,6 +2,7 @@ package dispatch_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"smsgw/app"
+	"smsgw/app/apptest"
 	"smsgw/dispatch"
 	"smsgw/dispatch/smscsim"
 	"smsgw/store"
@@ -163,10 +165,9 @@ func numbers(from, n int) []string {
 // waitFinal waits until every message of the ids is final and returns them.
 func (e *env) waitFinal(ids []int64, within time.Duration) map[int64]*app.Message {
 	e.t.Helper()
-	within *= slowdown
-	deadline := time.Now().Add(within)
-	for {
-		got := map[int64]*app.Message{}
+	var got map[int64]*app.Message
+	apptest.Eventually(e.t, within*slowdown, func() error {
+		got = map[int64]*app.Message{}
 		final := 0
 		for _, id := range ids {
 			m, err := e.db.FindMessageByID(context.Background(), e.p, id)
@@ -179,17 +180,15 @@ func (e *env) waitFinal(ids []int64, within time.Duration) map[int64]*app.Messag
 			}
 		}
 		if final == len(ids) {
-			return got
+			return nil
 		}
-		if time.Now().After(deadline) {
-			counts := map[app.Status]int{}
-			for _, m := range got {
-				counts[m.Status]++
-			}
-			e.t.Fatalf("after %v only %d of %d messages are final: %v; channels %v", within, final, len(ids), counts, e.engine.ChannelStates())
+		counts := map[app.Status]int{}
+		for _, m := range got {
+			counts[m.Status]++
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("only %d of %d messages are final: %v; channels %v", final, len(ids), counts, e.engine.ChannelStates())
+	})
+	return got
 }
 
 func countStatus(ms map[int64]*app.Message) map[app.Status]int {
@@ -361,15 +360,13 @@ func TestEngine(t *testing.T) {
 	})
 }
 
-// waitFor polls cond until it holds or the time is up.
+// waitFor waits until cond holds, within a deadline stretched under -race.
 func waitFor(t testing.TB, within time.Duration, cond func() bool) {
 	t.Helper()
-	within *= slowdown
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v", within)
+	apptest.Eventually(t, within*slowdown, func() error {
+		if !cond() {
+			return errors.New("condition not met")
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }

@@ -2,11 +2,14 @@ package dispatch
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
+
+	"smsgw/app/apptest"
 )
 
 // TestBatcherWritesEveryItemOnce adds from many goroutines while slow
@@ -38,16 +41,14 @@ func TestBatcherWritesEveryItemOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	apptest.Eventually(t, 20*time.Second, func() error {
 		mu.Lock()
-		n := len(seen)
-		mu.Unlock()
-		if n == workers*each || time.Now().After(deadline) {
-			break
+		defer mu.Unlock()
+		if n := len(seen); n != workers*each {
+			return fmt.Errorf("%d of %d items written", n, workers*each)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	cancel()
 	<-done
 	if len(seen) != workers*each {

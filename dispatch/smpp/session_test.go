@@ -2,6 +2,7 @@ package smpp_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"smsgw/app"
+	"smsgw/app/apptest"
 	"smsgw/dispatch/smpp"
 	"smsgw/dispatch/smscsim"
 )
@@ -67,13 +69,12 @@ func (e *events) read(f func(*events) bool) bool {
 
 func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", within, what)
+	apptest.Eventually(t, within, func() error {
+		if !cond() {
+			return fmt.Errorf("waiting for %s", what)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func startSim(t *testing.T, addr string, o smscsim.Options) *smscsim.Server {
