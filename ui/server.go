@@ -162,7 +162,13 @@ func (s *Server) Open() error {
 // Wait blocks until the server stops serving: nil after Close, else the
 // error that stopped it (the listener failed), so the program can stop
 // instead of running on without HTTP.
-func (s *Server) Wait() error { return <-s.served }
+// A server never opened has nothing to wait for.
+func (s *Server) Wait() error {
+	if s.served == nil {
+		return nil
+	}
+	return <-s.served
+}
 
 // URL is the base URL the server listens on.
 func (s *Server) URL() string {
