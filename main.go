@@ -294,12 +294,16 @@ func (p *program) closeAll() error {
 	for _, s := range p.sims {
 		errs = append(errs, s.Close())
 	}
+	// The lock outlives the replicator's last upload: no second server
+	// starts on the file while it is still read.
+	release := p.db.HandOverLock()
 	errs = append(errs, p.db.Close())
 	if p.rep != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		errs = append(errs, p.rep.Close(ctx))
 	}
+	errs = append(errs, release())
 	return errors.Join(errs...)
 }
 

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"maragu.dev/goqite"
@@ -56,7 +55,7 @@ type DB struct {
 	now    func() time.Time
 	wdb    *sql.DB // the one writer connection
 	rdb    *sql.DB // read-only pool
-	lock   *os.File
+	lock   *dataLock
 	queue  *goqite.Queue
 	writer *writer
 	box    *secretBox
@@ -71,13 +70,17 @@ type DB struct {
 	words      wordCache
 
 	gate   sync.RWMutex // held shared by every call, exclusively by Close
-	closed bool
+	lockMu sync.Mutex   // guards lock and lockHandedOver
+	// lockHandedOver: HandOverLock's caller releases the lock, not Close.
+	lockHandedOver bool
+	closed         bool
 }
 
 const sendQueue = "send"
 
-// Open opens (creating if needed) the database, takes the data folder's lock so
-// that a second process refuses to start, and applies pending migrations.
+// Open opens (creating if needed) the database, takes the database's lock
+// (Exclusive) so that a second server refuses to start, and applies pending
+// migrations.
 func Open(ctx context.Context, opts Options) (*DB, error) {
 	if opts.Path == "" {
 		return nil, errors.New("store: no database path")
@@ -105,7 +108,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	db := &DB{opts: opts, log: opts.Logger, now: opts.Now, notify: make(chan struct{}, 1)}
 	if opts.Exclusive {
-		lock, err := lockFile(opts.Path + ".lock")
+		lock, err := lockDatabase(opts.Path)
 		if err != nil {
 			return nil, err
 		}
@@ -195,24 +198,34 @@ func (db *DB) Close() error {
 }
 
 func (db *DB) closeFiles() {
-	if db.lock != nil {
-		_ = db.lock.Close() // closing releases the flock
+	db.lockMu.Lock()
+	defer db.lockMu.Unlock()
+	if db.lock != nil && !db.lockHandedOver {
+		_ = db.lock.release()
 		db.lock = nil
 	}
 }
 
-// lockFile takes an exclusive lock that the kernel drops when the process
-// dies, so a crashed server never blocks its own restart.
-func lockFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
+// HandOverLock makes the caller responsible for releasing the data folder's
+// lock: Close then leaves it held until release is called. The server calls
+// release after the replicator, which reads the file after Close, has
+// stopped: a second server must not start before then, and closing the
+// lock's descriptor of the database file would drop the replicator's SQLite
+// locks. Without Exclusive, release does nothing.
+func (db *DB) HandOverLock() (release func() error) {
+	db.lockMu.Lock()
+	defer db.lockMu.Unlock()
+	db.lockHandedOver = true
+	lock := db.lock
+	return func() error {
+		db.lockMu.Lock()
+		defer db.lockMu.Unlock()
+		if lock == nil || db.lock == nil {
+			return nil
+		}
+		db.lock = nil
+		return lock.release()
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("数据目录已被另一个 smsgw 进程使用 (data folder in use by another smsgw process: %s): %w", filepath.Dir(path), err)
-	}
-	return f, nil
 }
 
 // ms converts a time to the integer milliseconds stored in the database.
