@@ -145,7 +145,7 @@ func (db *DB) open(ctx context.Context) (err error) {
 	db.rdb.SetMaxOpenConns(4)
 	db.rdb.SetMaxIdleConns(4)
 	db.reads = &readStmts{db: db.rdb}
-	if db.box, err = openSecretBox(db.opts.KeyPath); err != nil {
+	if db.box, err = db.openKey(ctx); err != nil {
 		return err
 	}
 	if err := db.prepare(ctx); err != nil {

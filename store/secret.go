@@ -1,10 +1,12 @@
 package store
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -22,25 +24,113 @@ type secretBox struct {
 	key  []byte
 }
 
-// openSecretBox reads the key file, creating it with a fresh random key when
-// it does not exist.
-func openSecretBox(path string) (*secretBox, error) {
+// openKey loads the key that encrypts stored secrets and checks that it
+// opens every secret sealed in the database. A missing or foreign key used
+// to start the server with a fresh key: it then accepted messages its
+// channels could never send (their passwords unreadable). So a new key is
+// made only while nothing is sealed yet (a new data folder); otherwise a
+// missing or wrong key refuses, saying where the backed-up key goes.
+func (db *DB) openKey(ctx context.Context) (*secretBox, error) {
+	path := db.opts.KeyPath
+	channels, keys, err := sealedSecrets(ctx, db.wdb)
+	if err != nil {
+		return nil, err
+	}
+	total := len(channels) + len(keys)
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
+		if total > 0 {
+			return nil, fmt.Errorf("找不到密钥文件 secret.key，数据库中加密保存的 %d 个通道密码和 %d 个 API 密钥无法读取，不会生成新密钥 "+
+				"(the key file %s is missing, and this database holds secrets sealed with it: copy the secret.key backed up at install "+
+				"(for a restored copy: the primary's) to %s, then start again)", len(channels), len(keys), path, path)
 		}
-		raw = []byte(hex.EncodeToString(key) + "\n")
-		if err := os.WriteFile(path, raw, 0o600); err != nil {
-			return nil, err
-		}
+		return createSecretBox(path)
 	} else if err != nil {
 		return nil, err
 	}
+	box, err := newSecretBox(raw)
+	if err != nil {
+		return nil, fmt.Errorf("密钥文件 secret.key 已损坏 (the key file %s is damaged: %v; copy the secret.key backed up at install to %s, then start again)", path, err, path)
+	}
+	var badChannels, badKeys int
+	for _, s := range channels {
+		if _, err := box.open(s); err != nil {
+			badChannels++
+		}
+	}
+	for _, s := range keys {
+		if _, err := box.open(s); err != nil {
+			badKeys++
+		}
+	}
+	if badChannels+badKeys > 0 {
+		return nil, fmt.Errorf("密钥文件 secret.key 与数据库不符，%d 个通道密码和 %d 个 API 密钥无法解密 "+
+			"(the key file %s does not open %d of the %d secrets stored in this database: it is not the key they were sealed with; "+
+			"copy the secret.key backed up at install (for a restored copy: the primary's) to %s, then start again)",
+			badChannels, badKeys, path, badChannels+badKeys, total, path)
+	}
+	return box, nil
+}
+
+// sealedSecrets returns the secrets stored sealed with the key: channel
+// passwords and API keys' secrets (which also sign their callbacks).
+func sealedSecrets(ctx context.Context, q *sql.DB) (channels, keys []string, err error) {
+	if channels, err = selectStrings(ctx, q, `select password_enc from channels where password_enc != ''`); err != nil {
+		return nil, nil, err
+	}
+	keys, err = selectStrings(ctx, q, `select secret_enc from api_keys where secret_enc != ''`)
+	return channels, keys, err
+}
+
+// selectStrings returns the one text column query selects.
+func selectStrings(ctx context.Context, q *sql.DB, query string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// createSecretBox writes a new random key to path, for a new data folder.
+func createSecretBox(path string) (*secretBox, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	raw := []byte(hex.EncodeToString(key) + "\n")
+	// O_EXCL: never replace a key another process has just written.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(raw); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	return newSecretBox(raw)
+}
+
+// newSecretBox makes the box from the key file's contents.
+func newSecretBox(raw []byte) (*secretBox, error) {
 	key, err := hex.DecodeString(strings.TrimSpace(string(raw)))
 	if err != nil || len(key) != 32 {
-		return nil, fmt.Errorf("secret key file %s: want 64 hex digits", path)
+		return nil, errors.New("want 64 hex digits")
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
