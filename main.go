@@ -42,7 +42,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: false,
 	}
 	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd(), newChannelCmd(), newAuditCmd(), newUserCmd(),
-		newRestoreCmd(), newStandbyCmd(), newPromoteCmd())
+		newRestoreCmd(), newStandbyCmd(), newPromoteCmd(), newCheckCmd())
 	return root
 }
 
@@ -65,6 +65,7 @@ type config struct {
 	Litestream      string // litestream.yml: replicate the database
 	RetentionDays   int    // message detail kept (0: 180)
 	MaxDBMB         int    // cap on the database size (0: none)
+	CheckMB         int    // full quick_check at start up to this size (0: store's default)
 	PprofAddr       string // serve Go's profiler here (loopback only)
 	Logger          *slog.Logger
 	// Engine tuning, zero for defaults.
@@ -108,6 +109,7 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	cmd.Flags().IntVar(&cfg.RetentionDays, "retention-days", 180, "days message detail (messages, batches, replies) is kept")
 	cmd.Flags().IntVar(&cfg.MaxDBMB, "max-db-mb", 0, "refuse new messages (HTTP 507) once the database reaches this size, as on a full disk (0: no cap)")
+	cmd.Flags().IntVar(&cfg.CheckMB, "check-mb", store.DefaultFullCheckMB, "at start, a full quick check of a database up to this size; a larger one gets a bounded check (smsgw check does the full one)")
 	cmd.Flags().StringVar(&cfg.PprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, for performance work")
 	cmd.Flags().MarkHidden("pprof")
 	cmd.Flags().StringVar(&cfg.Litestream, "litestream", "", "litestream.yml: stream the database to its replica (file or S3)")
@@ -158,7 +160,7 @@ func start(ctx context.Context, cfg config) (*program, error) {
 		return nil, errors.New("--retention-days must be positive")
 	}
 	db, err := store.Open(ctx, store.Options{Path: dbPath(cfg.Data), Logger: cfg.Logger, Exclusive: true,
-		Retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour, MaxSizeMB: cfg.MaxDBMB})
+		Retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour, MaxSizeMB: cfg.MaxDBMB, FullCheckMB: cfg.CheckMB})
 	if err != nil {
 		return nil, err
 	}

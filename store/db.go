@@ -46,6 +46,11 @@ type Options struct {
 	// claimed before a crash claimable again. CLI commands open without it
 	// and may run beside the server.
 	Exclusive bool
+	// FullCheckMB: a server (Exclusive) opening a database up to this size
+	// runs SQLite's quick_check on it first; a larger one gets a bounded
+	// check (see quickCheck). Default DefaultFullCheckMB; negative: always
+	// the bounded check.
+	FullCheckMB int
 }
 
 // DB is the opened database with its writer, reader pool and queue.
@@ -135,6 +140,12 @@ func (db *DB) open(ctx context.Context) (err error) {
 	db.wdb.SetMaxIdleConns(1)
 	db.wdb.SetConnMaxLifetime(0)
 	db.wdb.SetConnMaxIdleTime(0)
+	// Checked before the migrations write to a damaged file.
+	if db.opts.Exclusive {
+		if err := db.quickCheck(ctx); err != nil {
+			return err
+		}
+	}
 	if err := db.migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

@@ -31,26 +31,38 @@ type secretBox struct {
 // made only while nothing is sealed yet (a new data folder); otherwise a
 // missing or wrong key refuses, saying where the backed-up key goes.
 func (db *DB) openKey(ctx context.Context) (*secretBox, error) {
-	path := db.opts.KeyPath
-	channels, keys, err := sealedSecrets(ctx, db.wdb)
+	box, _, err := loadKey(ctx, db.wdb, db.opts.KeyPath, true)
+	return box, err
+}
+
+// loadKey reads the key file at path and checks that it opens every secret
+// sealed in the database q, returning how many it opened. When the file is
+// missing and nothing is sealed, create says whether to make a new key (else
+// the box is nil).
+func loadKey(ctx context.Context, q *sql.DB, path string, create bool) (*secretBox, int, error) {
+	channels, keys, err := sealedSecrets(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	total := len(channels) + len(keys)
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if total > 0 {
-			return nil, fmt.Errorf("找不到密钥文件 secret.key，数据库中加密保存的 %d 个通道密码和 %d 个 API 密钥无法读取，不会生成新密钥 "+
+			return nil, 0, fmt.Errorf("找不到密钥文件 secret.key，数据库中加密保存的 %d 个通道密码和 %d 个 API 密钥无法读取，不会生成新密钥 "+
 				"(the key file %s is missing, and this database holds secrets sealed with it: copy the secret.key backed up at install "+
 				"(for a restored copy: the primary's) to %s, then start again)", len(channels), len(keys), path, path)
 		}
-		return createSecretBox(path)
+		if !create {
+			return nil, 0, nil
+		}
+		box, err := createSecretBox(path)
+		return box, 0, err
 	} else if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	box, err := newSecretBox(raw)
 	if err != nil {
-		return nil, fmt.Errorf("密钥文件 secret.key 已损坏 (the key file %s is damaged: %v; copy the secret.key backed up at install to %s, then start again)", path, err, path)
+		return nil, 0, fmt.Errorf("密钥文件 secret.key 已损坏 (the key file %s is damaged: %v; copy the secret.key backed up at install to %s, then start again)", path, err, path)
 	}
 	var badChannels, badKeys int
 	for _, s := range channels {
@@ -64,12 +76,12 @@ func (db *DB) openKey(ctx context.Context) (*secretBox, error) {
 		}
 	}
 	if badChannels+badKeys > 0 {
-		return nil, fmt.Errorf("密钥文件 secret.key 与数据库不符，%d 个通道密码和 %d 个 API 密钥无法解密 "+
+		return nil, 0, fmt.Errorf("密钥文件 secret.key 与数据库不符，%d 个通道密码和 %d 个 API 密钥无法解密 "+
 			"(the key file %s does not open %d of the %d secrets stored in this database: it is not the key they were sealed with; "+
 			"copy the secret.key backed up at install (for a restored copy: the primary's) to %s, then start again)",
 			badChannels, badKeys, path, badChannels+badKeys, total, path)
 	}
-	return box, nil
+	return box, total, nil
 }
 
 // sealedSecrets returns the secrets stored sealed with the key: channel
