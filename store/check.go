@@ -28,8 +28,8 @@ var bigTables = map[string]bool{"messages": true, "batches": true, "replies": tr
 
 // probes is how many rows of each big table the bounded check reads,
 // spread evenly over its ids: each read walks the table's tree from the
-// root to a leaf, so interior pages are all but certainly visited and a
-// sample of the leaves.
+// root to a leaf, so the upper levels of the tree are read and a sample of
+// its leaves; its indexes are not.
 const probes = 2000
 
 // quickCheck runs when a server opens the database, before anything writes
