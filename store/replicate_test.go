@@ -274,6 +274,10 @@ func TestStandbyFollowsThenPromoted(t *testing.T) {
 	if store.IsStandbyCopy(dir) {
 		t.Error("still a standby copy after promotion")
 	}
+	// The runbook's step 4: the primary's key, backed up at install.
+	if err := os.Link(filepath.Join(filepath.Dir(path), "secret.key"), filepath.Join(dir, "secret.key")); err != nil {
+		t.Fatal(err)
+	}
 	promoted := MustReopenDB(t, filepath.Join(dir, store.DBFile))
 	sa := MustAPIKey(t, promoted, app.RootDepartmentID, app.RoleSysadmin)
 	msgs, _, err := promoted.FindMessages(context.Background(), sa, app.MessageFilter{Limit: 100})
