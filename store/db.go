@@ -42,9 +42,10 @@ type Options struct {
 	// (0: no cap).
 	MaxSizeMB int
 	// Exclusive marks the process that runs the sending engine: it takes the
-	// data folder's lock (a second server refuses to start) and makes jobs
-	// claimed before a crash claimable again. CLI commands open without it
-	// and may run beside the server.
+	// database's lock (a second server refuses to start; see dataLock),
+	// checks the file for damage before using it (see quickCheck) and makes
+	// jobs claimed before a crash claimable again. CLI commands open without
+	// it and may run beside the server.
 	Exclusive bool
 	// FullCheckMB: a server (Exclusive) opening a database up to this size
 	// runs SQLite's quick_check on it first; a larger one gets a bounded
