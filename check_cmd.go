@@ -37,7 +37,11 @@ func newCheckCmd() *cobra.Command {
 			if r.KeyErr != nil {
 				return r.KeyErr
 			}
-			fmt.Fprintf(out, "密钥可用 (key ok): %s opens the %d stored secrets\n", filepath.Join(data, "secret.key"), r.Secrets)
+			if r.Secrets == 0 {
+				fmt.Fprintln(out, "密钥 (key): nothing is stored sealed yet")
+			} else {
+				fmt.Fprintf(out, "密钥可用 (key ok): %s opens the %d stored secrets\n", filepath.Join(data, "secret.key"), r.Secrets)
+			}
 			return nil
 		},
 	}

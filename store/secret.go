@@ -15,7 +15,8 @@ import (
 	"strings"
 )
 
-// secretBox encrypts secrets that must be read back (channel passwords) with
+// secretBox encrypts secrets that must be read back (channel passwords, API
+// secrets for signed requests and callbacks) with
 // AES-256-GCM. Its key lives in a file outside the database, so a copy of the
 // database alone does not reveal them; the restore runbook says to back the
 // key up once at install.
