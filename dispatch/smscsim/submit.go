@@ -46,7 +46,7 @@ func (c *session) submit(req *pdu.SubmitSM, frame []byte) {
 		At:                 now,
 	}
 	sub.DataCoding, sub.UDH, sub.Text = submitPart(req, frame)
-	unique, complete := srv.rec.add(&sub)
+	unique, complete, sameRef := srv.rec.add(&sub)
 	// Counters move before the response is queued, so a client that has
 	// its submit_sm_resp always finds them up to date.
 	srv.counters.accepted.Add(1)
@@ -54,6 +54,9 @@ func (c *session) submit(req *pdu.SubmitSM, frame []byte) {
 		srv.counters.unique.Add(1)
 	} else {
 		srv.counters.duplicates.Add(1)
+	}
+	if sameRef {
+		srv.counters.sameRef.Add(1)
 	}
 	if complete {
 		srv.counters.messages.Add(1)
