@@ -60,6 +60,26 @@ func TestLongMessageParts(t *testing.T) {
 		wantPartsOnce(t, e, got, n)
 	})
 
+	t.Run("PartsThrottledAgainAndAgainGoFromTheQueueUnderTheSameReference", func(t *testing.T) {
+		// Half the submits throttled: some parts are refused more often
+		// than the session retries them, and their messages go back to
+		// the queue with the parts accepted so far kept.
+		const n = 40
+		e := newEnv(t, 1, smscsim.Options{ThrottleRatio: 0.5, Keep: 5 * n * 2, ReceiptDelay: 5 * time.Millisecond})
+		ids := e.sendLong(3000, n)
+		got := e.waitFinal(ids, 90*time.Second)
+		var retried int
+		for _, m := range got {
+			if m.Attempts > 0 {
+				retried++
+			}
+		}
+		if retried == 0 {
+			t.Fatalf("no message went back to the queue: the test proves nothing")
+		}
+		wantPartsOnce(t, e, got, n)
+	})
+
 	t.Run("SessionDropBetweenPartsResendsNoPartUnderAnotherReference", func(t *testing.T) {
 		const n = 200
 		e := startEnv(t, setup{sims: []smscsim.Options{{TPS: 400, Keep: 5 * n * 2, ReceiptDelay: 5 * time.Millisecond}},

@@ -9,9 +9,10 @@ import (
 
 // inflight is one submit_sm waiting for its response.
 type inflight struct {
-	t    *task
-	part int
-	at   time.Time
+	t     *task
+	part  int
+	at    time.Time
+	tries int // times submitted again (see again)
 }
 
 // submit sends every part of one task, each within the rate and the window.
