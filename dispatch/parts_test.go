@@ -80,6 +80,34 @@ func TestLongMessageParts(t *testing.T) {
 		wantPartsOnce(t, e, got, n)
 	})
 
+	t.Run("MissingPartsGoFromTheSourceNumberOfThoseSent", func(t *testing.T) {
+		// Two channels with different source numbers, both throttling
+		// hard: a message back from the queue returns to the number its
+		// first parts carried, so a handset can join them.
+		const n = 40
+		o := smscsim.Options{ThrottleRatio: 0.5, Keep: 5 * n * 2, ReceiptDelay: 5 * time.Millisecond}
+		e := newEnv(t, 2, o)
+		ids := e.sendLong(4000, n)
+		got := e.waitFinal(ids, 90*time.Second)
+		if c := countStatus(got); c[app.StatusDelivered] != n {
+			t.Fatalf("statuses %v, want %d delivered", c, n)
+		}
+		sources := map[string]map[string]bool{} // destination -> source numbers
+		for _, sim := range e.sims {
+			for _, sub := range sim.Submitted() {
+				if sources[sub.Dest] == nil {
+					sources[sub.Dest] = map[string]bool{}
+				}
+				sources[sub.Dest][sub.Source] = true
+			}
+		}
+		for dest, srcs := range sources {
+			if len(srcs) != 1 {
+				t.Errorf("message to %s went out from %d source numbers %v, want one", dest, len(srcs), srcs)
+			}
+		}
+	})
+
 	t.Run("SessionDropBetweenPartsResendsNoPartUnderAnotherReference", func(t *testing.T) {
 		const n = 200
 		e := startEnv(t, setup{sims: []smscsim.Options{{TPS: 400, Keep: 5 * n * 2, ReceiptDelay: 5 * time.Millisecond}},
