@@ -3,6 +3,8 @@ package dispatch_test
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,6 +80,55 @@ func TestLongMessageParts(t *testing.T) {
 			t.Fatalf("no message went back to the queue: the test proves nothing")
 		}
 		wantPartsOnce(t, e, got, n)
+	})
+
+	t.Run("PartThrottledPastTheSessionRetriesGoesAloneFromTheQueue", func(t *testing.T) {
+		// Part 2 of every message is throttled 5 times: more than the
+		// session retries it, so each message goes back to the queue once
+		// with parts 1, 3, 4 and 5 accepted.
+		const n = 20
+		var refused sync.Map // destination -> *atomic.Int32
+		e := newEnv(t, 1, smscsim.Options{Keep: 5 * n * 2, ReceiptDelay: 5 * time.Millisecond,
+			PartStatus: func(dest string, udh *smscsim.UDHInfo) uint32 {
+				if udh == nil || udh.Seq != 2 {
+					return 0
+				}
+				v, _ := refused.LoadOrStore(dest, new(atomic.Int32))
+				if v.(*atomic.Int32).Add(1) <= 5 {
+					return 0x58 // ESME_RTHROTTLED
+				}
+				return 0
+			}})
+		ids := e.sendLong(5000, n)
+		got := e.waitFinal(ids, 60*time.Second)
+		for id, m := range got {
+			if m.Attempts == 0 {
+				t.Fatalf("message %d was never retried from the queue: the test proves nothing", id)
+			}
+		}
+		wantPartsOnce(t, e, got, n)
+	})
+
+	t.Run("PartRefusedForGoodFailsTheMessageAndNoPartGoesTwice", func(t *testing.T) {
+		// Part 3 refused for good: the message fails. The other parts,
+		// sent before the refusal came back, stay at the SMSC (the handset
+		// may show them as an incomplete message); none is sent again.
+		const n = 10
+		e := newEnv(t, 1, smscsim.Options{Keep: 5 * n * 2, ReceiptDelay: 5 * time.Millisecond,
+			PartStatus: func(_ string, udh *smscsim.UDHInfo) uint32 {
+				if udh != nil && udh.Seq == 3 {
+					return 0x0B // ESME_RINVDSTADR
+				}
+				return 0
+			}})
+		ids := e.sendLong(6000, n)
+		got := e.waitFinal(ids, 30*time.Second)
+		if c := countStatus(got); c[app.StatusFailed] != n {
+			t.Fatalf("statuses %v, want %d failed", c, n)
+		}
+		if st := e.sims[0].Stats(); st.Unique != 4*n || st.Duplicates != 0 {
+			t.Errorf("SMSC saw %d unique parts and %d duplicates, want %d and 0", st.Unique, st.Duplicates, 4*n)
+		}
 	})
 
 	t.Run("MissingPartsGoFromTheSourceNumberOfThoseSent", func(t *testing.T) {

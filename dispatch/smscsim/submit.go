@@ -35,6 +35,18 @@ func (c *session) submit(req *pdu.SubmitSM, frame []byte) {
 			return
 		}
 	}
+	if cfg.PartStatus != nil {
+		_, udh, _ := submitPart(req, frame)
+		if status := cfg.PartStatus(req.DestAddr.Address(), udh); status != 0 {
+			if status == uint32(data.ESME_RTHROTTLED) {
+				srv.counters.throttled.Add(1)
+			} else {
+				srv.counters.errors.Add(1)
+			}
+			c.send(marshal(resp, data.CommandStatusType(status)))
+			return
+		}
+	}
 
 	now := time.Now()
 	sub := Submitted{
