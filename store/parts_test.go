@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -62,6 +63,50 @@ func TestPartsSent(t *testing.T) {
 		mustApply(t, db, b2)
 		if m := MustFind(t, db, id); m.Status != app.StatusDelivered {
 			t.Fatalf("status %s once every part's receipt is in, want delivered", m.Status)
+		}
+	})
+
+	t.Run("PartsSentSurviveARestart", func(t *testing.T) {
+		db, path := MustOpenDBPath(t)
+		p := MustSysadmin(t, db)
+		res := MustSend(t, db, p, &app.SendRequest{To: numbers(0, 1), Content: text(strings.Repeat("好", 100))})
+		id := res.Messages[0].ID
+		job := MustClaimAll(t, db)[0]
+		mustRecord(t, db, []app.Outcome{{MessageID: id, ChannelID: 3, Kind: app.OutcomeRetry, ErrorCode: "ESME_RTHROTTLED",
+			SMSCIDs: []string{"", "r2"}, Concat: &app.Concat{Ref: 200}, RetryAfter: 0, At: at}}, job.ID)
+		db.Close()
+		db = MustReopenDB(t, path)
+		jobs := MustClaimAll(t, db)
+		if len(jobs) != 1 {
+			t.Fatalf("%d jobs after the restart, want 1", len(jobs))
+		}
+		sent := jobs[0].Messages[0].Sent
+		if sent == nil || sent.Ref != 200 || len(sent.Parts) != 2 || sent.Accepted(0) || sent.Parts[1] != (app.SentPart{ChannelID: 3, SMSCID: "r2"}) {
+			t.Fatalf("after a restart: sent %+v, want reference 200 and part 2 accepted on channel 3", sent)
+		}
+	})
+
+	t.Run("ResendAfterUndeliveredIsANewDeliveryUnderANewReference", func(t *testing.T) {
+		db := MustOpenDB(t)
+		ch := &app.Channel{Name: "补发", Host: "127.0.0.1", Port: 2775, SystemID: "s", SourceAddr: "10690001",
+			TPS: 10, Window: 1, Enabled: true, ResendUndelivered: true}
+		if err := db.CreateChannel(context.Background(), ch); err != nil || ch.ID != 1 {
+			t.Fatalf("channel %d: %v; the receipts come from channel 1", ch.ID, err)
+		}
+		p := MustSysadmin(t, db)
+		res := MustSend(t, db, p, &app.SendRequest{To: numbers(0, 1), Content: text(strings.Repeat("好", 100))})
+		id := res.Messages[0].ID
+		job := MustClaimAll(t, db)[0]
+		mustRecord(t, db, []app.Outcome{{MessageID: id, ChannelID: 1, Kind: app.OutcomeRetry, ErrorCode: "ESME_RTHROTTLED",
+			SMSCIDs: []string{"n1", ""}, Concat: &app.Concat{Ref: 9}, At: at}}, job.ID)
+		job = MustClaimAll(t, db)[0]
+		mustRecord(t, db, []app.Outcome{{MessageID: id, ChannelID: 1, Kind: app.OutcomeSubmitted,
+			SMSCIDs: []string{"", "n2"}, Concat: &app.Concat{Ref: 9}, Resumed: true, At: at}}, job.ID)
+		mustApply(t, db, receipt("n2", "UNDELIV"))
+		wantStatus(t, db, id, app.StatusQueued)
+		jobs := MustClaimAll(t, db)
+		if len(jobs) != 1 || jobs[0].Messages[0].Sent != nil {
+			t.Fatalf("the resend claimed with sent %+v: want a whole new delivery", jobs[0].Messages[0].Sent)
 		}
 	})
 
