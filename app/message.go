@@ -26,6 +26,10 @@ type Message struct {
 	CreatedAt    time.Time
 	SubmittedAt  time.Time
 	DoneAt       time.Time
+	// Sent is, for a long message claimed again, what its earlier attempts
+	// left at the SMSCs; nil when none of its parts has gone out yet (the
+	// usual case, and always for a one-part message).
+	Sent *PartsSent
 }
 
 // Batch is one send request as stored: one text for many numbers. Its

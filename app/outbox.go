@@ -26,13 +26,58 @@ const (
 
 // Outcome is the result of submitting one message (all its parts).
 type Outcome struct {
-	MessageID  int64
-	ChannelID  int64
-	Kind       OutcomeKind
-	SMSCIDs    []string      // one per part, in part order, for OutcomeSubmitted
+	MessageID int64
+	ChannelID int64
+	Kind      OutcomeKind
+	// SMSCIDs has one entry per part, in part order: the id the SMSC gave
+	// the part in this attempt, on ChannelID; "" for a part this attempt
+	// did not get accepted (refused, unanswered, or accepted in an earlier
+	// attempt, whose id is stored already). Set for OutcomeSubmitted, and
+	// for an OutcomeRetry of a long message so that its accepted parts are
+	// kept and not sent again.
+	SMSCIDs []string
+	// Concat is the concatenation of a long message whose parts (some or
+	// all) went out in this attempt: its reference, to be kept for the
+	// parts still to send. Nil for a one-part message.
+	Concat *Concat
+	// Resumed says some parts were accepted in earlier attempts (the
+	// message came with Message.Sent): the store counts their receipts in.
+	Resumed    bool
 	ErrorCode  string        // for OutcomeFailed, OutcomeRetry
 	RetryAfter time.Duration // for OutcomeRetry
 	At         time.Time
+}
+
+// Concat is how a long message is concatenated at the SMSC: every part of
+// it, in every attempt, carries this reference and its own fixed number, so
+// that a retry sends only the parts missing and the handset joins them with
+// those accepted before (the invariant: a long message's parts go out once
+// each, under one reference).
+type Concat struct {
+	Ref uint8 // the 8-bit UDH reference
+}
+
+// SentPart is a part of a long message an SMSC accepted in an earlier
+// attempt: where, and under which id (receipts match it by both).
+type SentPart struct {
+	ChannelID int64
+	SMSCID    string
+}
+
+// PartsSent is what earlier attempts of a long message left at the SMSCs:
+// the reference they used and, per part (in part order), the part accepted,
+// or the zero SentPart for a part still to send. A part whose outcome was
+// unknown (sent, then the session went) counts as still to send and goes
+// again under the same reference and number: at worst the handset gets
+// the same part twice, which it joins as one.
+type PartsSent struct {
+	Concat
+	Parts []SentPart
+}
+
+// Accepted reports whether part i (from 0) was accepted already.
+func (p *PartsSent) Accepted(i int) bool {
+	return p != nil && i < len(p.Parts) && p.Parts[i].ChannelID != 0
 }
 
 // Receipt is a delivery report (DLR) for one part, as the SMSC sent it.

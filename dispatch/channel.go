@@ -47,6 +47,10 @@ type channel struct {
 	rateNow      float64 // the limiter's rate, lowered while the SMSC throttles
 	lastThrottle time.Time
 	downAt       time.Time // when the session was lost (or the channel started)
+	waiting      int       // parts waiting to be submitted again (see again)
+	stopping     bool      // stop has begun: no part waits to go again
+
+	retries sync.WaitGroup // the goroutines of again
 
 	submitted atomic.Int64 // parts accepted by the SMSC
 	errors    atomic.Int64
@@ -117,6 +121,9 @@ func (c *channel) stop(grace, linger time.Duration) {
 	c.inMu.Lock()
 	c.closed = true
 	c.inMu.Unlock()
+	c.mu.Lock()
+	c.stopping = true
+	c.mu.Unlock()
 	close(c.stopSend)
 	deadline := time.NewTimer(grace)
 	defer deadline.Stop()
@@ -148,6 +155,7 @@ func (c *channel) stop(grace, linger time.Duration) {
 		c.linger(linger)
 	}
 	c.cancel()
+	c.retries.Wait()
 	<-c.sess.Done()
 }
 

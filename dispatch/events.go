@@ -62,10 +62,14 @@ func (e *events) Response(seq int32, st smpp.Status, smscID string) {
 		c.answer(inf, smscID, app.OutcomeSubmitted, "")
 	case st.Throttled():
 		c.onThrottle()
-		c.answer(inf, "", app.OutcomeRetry, st.Code())
+		if !c.again(inf) {
+			c.answer(inf, "", app.OutcomeRetry, st.Code())
+		}
 	case st.Transient():
 		c.judge(now, false)
-		c.answer(inf, "", app.OutcomeRetry, st.Code())
+		if !c.again(inf) {
+			c.answer(inf, "", app.OutcomeRetry, st.Code())
+		}
 	default:
 		c.judge(now, false)
 		c.answer(inf, "", app.OutcomeFailed, st.Code())

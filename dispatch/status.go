@@ -28,7 +28,7 @@ func (c *channel) rebinding(now time.Time) bool {
 func (c *channel) inFlight() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.pending)
+	return len(c.pending) + c.waiting
 }
 
 // backlog is the channel's work in hand in seconds at its TPS.

@@ -9,22 +9,41 @@ import (
 
 // inflight is one submit_sm waiting for its response.
 type inflight struct {
-	t    *task
-	part int
-	at   time.Time
+	t     *task
+	part  int
+	at    time.Time
+	tries int // times submitted again (see again)
 }
 
 // submit sends every part of one task, each within the rate and the window.
+// A long message that earlier attempts sent in part keeps their reference
+// and sends only the parts not accepted yet, with their same numbers.
 func (c *channel) submit(t *task) {
 	cfg := c.conf()
-	parts, err := smpp.Parts(t.msg, cfg.SourceAddr)
+	sent := t.msg.Sent
+	var cc app.Concat
+	if sent != nil {
+		cc = sent.Concat
+	} else {
+		cc = smpp.NewConcat()
+	}
+	parts, err := smpp.Parts(t.msg, cfg.SourceAddr, cc)
 	if err != nil {
 		c.log.Error("cannot encode message", "message", t.msg.ID, "error", err)
 		c.sink.finish(t, app.Outcome{MessageID: t.msg.ID, ChannelID: c.id, Kind: app.OutcomeFailed, ErrorCode: app.EENCODE})
 		return
 	}
-	t.begin(len(parts))
+	todo := len(parts)
+	for i := range parts {
+		if sent.Accepted(i) {
+			todo--
+		}
+	}
+	t.begin(len(parts), todo, cc)
 	for i, p := range parts {
+		if sent.Accepted(i) {
+			continue
+		}
 		if c.limiter.Wait(c.ctx) != nil || c.win.acquire(c.ctx) != nil {
 			break
 		}
@@ -89,14 +108,26 @@ func (c *channel) unknown(inf *inflight, code string) {
 	c.answer(inf, "", app.OutcomeRetry, code)
 }
 
-// complete turns a task's part results into its outcome.
+// complete turns a task's part results into its outcome. A long message
+// reports its reference and the parts accepted, on a retry too: the retry
+// sends only the others, under the same reference.
 func (c *channel) complete(t *task) {
-	o := app.Outcome{MessageID: t.msg.ID, ChannelID: c.id, At: time.Now()}
+	o := app.Outcome{MessageID: t.msg.ID, ChannelID: c.id, At: time.Now(), Resumed: t.msg.Sent != nil}
+	if t.parts > 1 && (t.sent > 0 || t.msg.Sent != nil) {
+		o.Concat = &t.cc
+	}
 	switch {
 	case t.failCode != "":
+		// Refused for good: the message fails. Parts accepted before (in
+		// this attempt or earlier ones) still reach the handset, which
+		// shows them as an incomplete message or not at all, depending on
+		// the handset; they are not recalled.
 		o.Kind, o.ErrorCode = app.OutcomeFailed, t.failCode
 	case t.retryCode != "":
 		o.Kind, o.ErrorCode, o.RetryAfter = app.OutcomeRetry, t.retryCode, retryDelay(t)
+		if o.Concat != nil {
+			o.SMSCIDs = t.ids
+		}
 		if t.unknown {
 			c.resent.Add(1)
 		}

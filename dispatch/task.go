@@ -14,6 +14,8 @@ type task struct {
 
 	mu        sync.Mutex
 	parts     int
+	todo      int // parts to send in this attempt: those not accepted before
+	cc        app.Concat
 	sent      int
 	answered  int
 	open      bool // the sender may still submit parts
@@ -25,10 +27,10 @@ type task struct {
 	avoid     *channel // the channel that handed it back last
 }
 
-// begin prepares for n parts.
-func (t *task) begin(n int) {
+// begin prepares for n parts under cc, todo of them to send now.
+func (t *task) begin(n, todo int, cc app.Concat) {
 	t.mu.Lock()
-	t.parts, t.open, t.ids = n, true, make([]string, n)
+	t.parts, t.todo, t.cc, t.open, t.ids = n, todo, cc, true, make([]string, n)
 	t.mu.Unlock()
 }
 
@@ -65,7 +67,7 @@ func (t *task) close() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.open = false
-	if t.sent < t.parts && t.retryCode == "" && t.failCode == "" {
+	if t.sent < t.todo && t.retryCode == "" && t.failCode == "" {
 		t.retryCode = app.ENOTBOUND
 	}
 	return t.answered == t.sent

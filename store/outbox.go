@@ -116,7 +116,8 @@ func (db *DB) Claim(ctx context.Context, max int) ([]*app.Job, error) {
 func (db *DB) claimMessages(ctx context.Context, tx *sql.Tx, body jobBody) ([]*app.Message, error) {
 	where, args := body.where()
 	rows, err := tx.QueryContext(ctx, `select m.id, m.batch_id, m.department_id, m.phone, m.carrier,
-			coalesce(m.content, b.content), m.segments, m.status, m.ext, m.attempts, m.channel_id, m.created_at, b.send_at
+			coalesce(m.content, b.content), m.segments, m.status, m.ext, m.attempts, m.channel_id, m.created_at, b.send_at,
+			m.concat_ref, m.parts_from
 		from messages m join batches b on b.id = m.batch_id
 		where `+where+` and m.status in ('accepted', 'queued') order by m.id`, args...)
 	if err != nil {
@@ -124,18 +125,29 @@ func (db *DB) claimMessages(ctx context.Context, tx *sql.Tx, body jobBody) ([]*a
 	}
 	defer rows.Close()
 	var out []*app.Message
+	var refs map[int64][2]int64 // long messages sent in part before
 	for rows.Next() {
 		var m app.Message
 		var carrier, status string
 		var created, sendAt int64
+		var ref, from sql.NullInt64
 		if err := rows.Scan(&m.ID, &m.BatchID, &m.DepartmentID, &m.To, &carrier, &m.Content, &m.Segments,
-			&status, &m.Ext, &m.Attempts, &m.ChannelID, &created, &sendAt); err != nil {
+			&status, &m.Ext, &m.Attempts, &m.ChannelID, &created, &sendAt, &ref, &from); err != nil {
 			return nil, err
 		}
 		m.Carrier, m.Status, m.CreatedAt, m.SendAt = app.Carrier(carrier), app.StatusSubmitting, fromMS(created), fromMS(sendAt)
 		out = append(out, &m)
+		if ref.Valid {
+			if refs == nil {
+				refs = map[int64][2]int64{}
+			}
+			refs[m.ID] = [2]int64{ref.Int64, from.Int64}
+		}
 	}
 	if err := rows.Err(); err != nil || len(out) == 0 {
+		return nil, err
+	}
+	if err := loadPartsSent(ctx, tx, out, refs); err != nil {
 		return nil, err
 	}
 	where = strings.ReplaceAll(where, "m.id", "id")
@@ -172,6 +184,11 @@ func (db *DB) Record(ctx context.Context, outcomes []app.Outcome, done []string)
 				if n, _ := r.RowsAffected(); n == 1 {
 					d := o.RetryAfter.Round(100 * time.Millisecond)
 					retries[d] = append(retries[d], o.MessageID)
+					if o.Concat != nil {
+						if err := db.keepPartsSent(ctx, tx, o, early); err != nil {
+							return err
+						}
+					}
 				}
 			case app.OutcomeFailed, app.OutcomeExpired:
 				status := app.StatusFailed
@@ -233,6 +250,13 @@ func (db *DB) recordSubmitted(ctx context.Context, tx *sql.Tx, outcomes []*app.O
 	}
 	if _, err := db.exec(ctx, tx, qSubmitted, list); err != nil {
 		return err
+	}
+	for _, o := range outcomes {
+		if o.Resumed {
+			if err := db.countEarlierParts(ctx, tx, o); err != nil {
+				return err
+			}
+		}
 	}
 	if !early {
 		return nil

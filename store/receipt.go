@@ -161,7 +161,10 @@ func (db *DB) partFailed(ctx context.Context, tx *sql.Tx, r *app.Receipt, msgID 
 
 // resendUndelivered queues a message again, once, when the channel that sent
 // it is set to resend undelivered messages. Its channel_id stays, so the
-// engine picks another channel.
+// engine picks another channel. The resend is a new delivery of the whole
+// message: every part goes again, under a new concatenation reference
+// (concat_ref cleared), as the carrier gave up on the first delivery's parts
+// and a handset must not join stale fragments of it with the new ones.
 func (db *DB) resendUndelivered(ctx context.Context, tx *sql.Tx, channelID, msgID int64, attempt int, code string) (bool, error) {
 	var resend bool
 	err := tx.QueryRowContext(ctx, `select resend_undelivered from channels where id = ?`, channelID).Scan(&resend)
@@ -170,7 +173,8 @@ func (db *DB) resendUndelivered(ctx context.Context, tx *sql.Tx, channelID, msgI
 	} else if err != nil {
 		return false, err
 	}
-	r, err := tx.ExecContext(ctx, `update messages set status = 'queued', attempts = attempts + 1, resent = 1, parts_delivered = 0, error_code = ?
+	r, err := tx.ExecContext(ctx, `update messages set status = 'queued', attempts = attempts + 1, resent = 1, parts_delivered = 0, error_code = ?,
+		concat_ref = null, parts_from = null
 		where id = ? and status = 'submitted' and attempts = ? and resent = 0`, code, msgID, attempt)
 	if err != nil {
 		return false, err

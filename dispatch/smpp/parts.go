@@ -24,12 +24,17 @@ type Part struct{ p *pdu.SubmitSM }
 // Handler.SubmitFailed name the part by it.
 func (p Part) Seq() int32 { return p.p.SequenceNumber }
 
+// NewConcat picks the reference for a long message's first attempt.
+func NewConcat() app.Concat { return app.Concat{Ref: byte(concatRef.Add(1))} }
+
 // Parts turns a message into its submit_sm PDUs: one, or several carrying
-// a concatenation UDH under one reference. Splitting uses app.SplitText,
+// a concatenation UDH under the reference cc (ignored for one part). The
+// same message and reference always give the same parts, numbered alike, so
+// a retry can send just the parts missing. Splitting uses app.SplitText,
 // which counts UTF-16 units and never cuts a surrogate pair (gosmpp's own
 // Split counts runes), so parts agree with the segment count the caller was
 // charged for. Every part has its own sequence number.
-func Parts(m *app.Message, source string) ([]Part, error) {
+func Parts(m *app.Message, source string, cc app.Concat) ([]Part, error) {
 	enc := data.Encoding(data.UCS2)
 	if app.CountSegments(m.Content).Encoding == app.GSM7 {
 		enc = data.GSM7BIT
@@ -38,7 +43,7 @@ func Parts(m *app.Message, source string) ([]Part, error) {
 	if len(texts) == 0 || len(texts) > 255 {
 		return nil, errors.New("message has no text or too many parts")
 	}
-	ref := byte(concatRef.Add(1))
+	ref := cc.Ref
 	out := make([]Part, len(texts))
 	for i, text := range texts {
 		p := pdu.NewSubmitSM().(*pdu.SubmitSM)

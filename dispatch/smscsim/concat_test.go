@@ -169,3 +169,51 @@ func TestDecodeText(t *testing.T) {
 		}
 	}
 }
+
+func TestConcatCounts(t *testing.T) {
+	t.Run("TellsSameReferenceResendsFromOtherReferencesAndCountsIncompleteSets", func(t *testing.T) {
+		s := startServer(t, Options{ReceiptDelay: -1})
+		c := dial(t, s.Addr())
+		c.mustBind(pdu.Transceiver)
+		parts := []*pdu.SubmitSM{
+			partSM(t, "13800138000", []byte{5, 0, 3, 0x2a, 2, 1}, data.GSM7BITCoding, []byte("one ")),
+			partSM(t, "13800138000", []byte{5, 0, 3, 0x2a, 2, 2}, data.GSM7BITCoding, []byte("two")),
+			// Part 2 again under its reference: the handset keeps one.
+			partSM(t, "13800138000", []byte{5, 0, 3, 0x2a, 2, 2}, data.GSM7BITCoding, []byte("two")),
+			// Part 1 again under another: a fragment the handset shows.
+			partSM(t, "13800138000", []byte{5, 0, 3, 0x2b, 2, 1}, data.GSM7BITCoding, []byte("one ")),
+		}
+		for _, p := range parts {
+			c.send(p)
+		}
+		for range 2 * len(parts) {
+			c.next()
+		}
+		st := s.Stats()
+		if st.Unique != 2 || st.Duplicates != 2 || st.SameRefDuplicates != 1 || st.Incomplete != 2 || st.Messages != 1 {
+			t.Fatalf("stats %+v: want 2 unique, 2 duplicates (1 under the same reference), 2 incomplete sets, 1 message", st)
+		}
+	})
+
+	t.Run("PartStatusRefusesTheChosenPart", func(t *testing.T) {
+		s := startServer(t, Options{ReceiptDelay: -1, PartStatus: func(dest string, udh *UDHInfo) uint32 {
+			if udh != nil && udh.Seq == 2 {
+				return uint32(data.ESME_RTHROTTLED)
+			}
+			return 0
+		}})
+		c := dial(t, s.Addr())
+		c.mustBind(pdu.Transceiver)
+		c.send(partSM(t, "13800138000", []byte{5, 0, 3, 0x2a, 2, 1}, data.GSM7BITCoding, []byte("one ")))
+		c.send(partSM(t, "13800138000", []byte{5, 0, 3, 0x2a, 2, 2}, data.GSM7BITCoding, []byte("two")))
+		var throttled int
+		for range 3 { // two responses, one receipt
+			if r, ok := c.next().(*pdu.SubmitSMResp); ok && r.CommandStatus == data.ESME_RTHROTTLED {
+				throttled++
+			}
+		}
+		if st := s.Stats(); throttled != 1 || st.Throttled != 1 || st.Accepted != 1 || st.Incomplete != 1 {
+			t.Fatalf("%d throttled answers, stats %+v: want part 2 alone throttled", throttled, st)
+		}
+	})
+}

@@ -44,6 +44,12 @@ type Options struct {
 	// an SMPP command status (0x0B invalid destination, say); 0 accepts.
 	// It is called from many goroutines at once.
 	SubmitStatus func(dest string) uint32
+	// PartStatus, when set, may refuse one part of a message: it gets the
+	// destination and the part's concatenation header (nil for a one-part
+	// message) and returns an SMPP command status (0x58 throttled, 0x08
+	// system error, 0x0B invalid destination, say); 0 accepts. It is called
+	// from many goroutines at once, after the ratios and SubmitStatus.
+	PartStatus func(dest string, udh *UDHInfo) uint32
 	// Keep is how many accepted parts Submitted returns (a ring buffer;
 	// default 10000, negative keeps none). Stats are always complete.
 	Keep int

@@ -21,6 +21,16 @@ type Stats struct {
 	// Duplicates counts accepted parts seen before: same destination,
 	// concatenation total and sequence, and text.
 	Duplicates int64 `json:"duplicates"`
+	// SameRefDuplicates counts accepted parts of concatenated messages
+	// seen before under the same source, destination, reference, total
+	// and number: a part sent again whose first answer was lost, which a
+	// handset joins as one. Duplicates minus these were sent again under
+	// another reference: the handset shows them twice.
+	SameRefDuplicates int64 `json:"same_ref_duplicates"`
+	// Incomplete is the number of concatenated sets with parts missing
+	// now: once traffic has settled, orphan fragments a handset cannot
+	// complete.
+	Incomplete int `json:"incomplete"`
 	// Messages counts accepted complete messages: every single-part submit
 	// plus one for each concatenated set when its last missing part arrives.
 	Messages int64 `json:"messages"`
@@ -38,7 +48,7 @@ type Stats struct {
 type counters struct {
 	binds, bound                          atomic.Int64
 	submitSM, accepted, throttled, errors atomic.Int64
-	unique, duplicates, messages          atomic.Int64
+	unique, duplicates, messages, sameRef atomic.Int64
 	receiptsSent, moSent                  atomic.Int64
 }
 
@@ -46,17 +56,19 @@ type counters struct {
 func (s *Server) Stats() Stats {
 	c := &s.counters
 	return Stats{
-		Binds:           c.binds.Load(),
-		Bound:           int(c.bound.Load()),
-		SubmitSM:        c.submitSM.Load(),
-		Accepted:        c.accepted.Load(),
-		Throttled:       c.throttled.Load(),
-		Errors:          c.errors.Load(),
-		Unique:          c.unique.Load(),
-		Duplicates:      c.duplicates.Load(),
-		Messages:        c.messages.Load(),
-		ReceiptsSent:    c.receiptsSent.Load(),
-		ReceiptsPending: s.dl.pendingReceipts(),
-		MOSent:          c.moSent.Load(),
+		Binds:             c.binds.Load(),
+		Bound:             int(c.bound.Load()),
+		SubmitSM:          c.submitSM.Load(),
+		Accepted:          c.accepted.Load(),
+		Throttled:         c.throttled.Load(),
+		Errors:            c.errors.Load(),
+		Unique:            c.unique.Load(),
+		Duplicates:        c.duplicates.Load(),
+		SameRefDuplicates: c.sameRef.Load(),
+		Incomplete:        s.rec.incomplete(),
+		Messages:          c.messages.Load(),
+		ReceiptsSent:      c.receiptsSent.Load(),
+		ReceiptsPending:   s.dl.pendingReceipts(),
+		MOSent:            c.moSent.Load(),
 	}
 }

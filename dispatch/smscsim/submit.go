@@ -35,6 +35,18 @@ func (c *session) submit(req *pdu.SubmitSM, frame []byte) {
 			return
 		}
 	}
+	if cfg.PartStatus != nil {
+		_, udh, _ := submitPart(req, frame)
+		if status := cfg.PartStatus(req.DestAddr.Address(), udh); status != 0 {
+			if status == uint32(data.ESME_RTHROTTLED) {
+				srv.counters.throttled.Add(1)
+			} else {
+				srv.counters.errors.Add(1)
+			}
+			c.send(marshal(resp, data.CommandStatusType(status)))
+			return
+		}
+	}
 
 	now := time.Now()
 	sub := Submitted{
@@ -46,7 +58,7 @@ func (c *session) submit(req *pdu.SubmitSM, frame []byte) {
 		At:                 now,
 	}
 	sub.DataCoding, sub.UDH, sub.Text = submitPart(req, frame)
-	unique, complete := srv.rec.add(&sub)
+	unique, complete, sameRef := srv.rec.add(&sub)
 	// Counters move before the response is queued, so a client that has
 	// its submit_sm_resp always finds them up to date.
 	srv.counters.accepted.Add(1)
@@ -54,6 +66,9 @@ func (c *session) submit(req *pdu.SubmitSM, frame []byte) {
 		srv.counters.unique.Add(1)
 	} else {
 		srv.counters.duplicates.Add(1)
+	}
+	if sameRef {
+		srv.counters.sameRef.Add(1)
 	}
 	if complete {
 		srv.counters.messages.Add(1)

@@ -48,6 +48,10 @@ type recorder struct {
 	// seen holds a hash of every accepted part's duplicate key: 8 bytes a
 	// part, so millions of parts stay small.
 	seen map[uint64]struct{}
+	// seenRef is seen with the concatenation reference and source in the
+	// key: a part sent again under the same reference is one a handset
+	// keeps once; under another reference it shows twice.
+	seenRef map[uint64]struct{}
 	// sets holds the parts seen of concatenated messages not complete yet.
 	sets map[uint64]*partSet
 }
@@ -57,24 +61,27 @@ type partSet [4]uint64
 
 func newRecorder(keep int) *recorder {
 	return &recorder{
-		ring: make([]Submitted, max(keep, 0)),
-		seen: make(map[uint64]struct{}),
-		sets: make(map[uint64]*partSet),
+		ring:    make([]Submitted, max(keep, 0)),
+		seen:    make(map[uint64]struct{}),
+		seenRef: make(map[uint64]struct{}),
+		sets:    make(map[uint64]*partSet),
 	}
 }
 
-// add records an accepted part and reports whether its duplicate key is new
-// and whether it completed a message.
+// add records an accepted part and reports whether its duplicate key is new,
+// whether it completed a message, and whether it is a concatenated part
+// seen before under the same reference.
 //
 // A set is identified by source, destination, reference and total, and
 // forgotten once complete, so that the reference can be reused; a set that
 // never completes stays in memory.
-func (r *recorder) add(sub *Submitted) (unique, complete bool) {
-	var key, set uint64
+func (r *recorder) add(sub *Submitted) (unique, complete, sameRef bool) {
+	var key, set, refKey uint64
 	total, seq := 0, 0
 	if u := sub.UDH; u != nil {
 		total, seq = u.Total, u.Seq
 		set = newHash().str(sub.Source).str(sub.Dest).int(u.Ref).int(u.Total).sum()
+		refKey = newHash().str(sub.Source).str(sub.Dest).int(u.Ref).int(u.Total).int(seq).str(sub.Text).sum()
 	}
 	key = newHash().str(sub.Dest).int(total).int(seq).str(sub.Text).sum()
 
@@ -90,10 +97,15 @@ func (r *recorder) add(sub *Submitted) (unique, complete bool) {
 		unique = true
 	}
 	if sub.UDH == nil {
-		return unique, true
+		return unique, true, false
+	}
+	if _, ok := r.seenRef[refKey]; ok {
+		sameRef = true
+	} else {
+		r.seenRef[refKey] = struct{}{}
 	}
 	if seq < 1 || seq > 255 || total < 1 {
-		return unique, false // not a valid part number: never completes a set
+		return unique, false, sameRef // not a valid part number: never completes a set
 	}
 	ps := r.sets[set]
 	if ps == nil {
@@ -102,10 +114,17 @@ func (r *recorder) add(sub *Submitted) (unique, complete bool) {
 	}
 	ps[seq/64] |= 1 << (seq % 64)
 	if ps.count() < total {
-		return unique, false
+		return unique, false, sameRef
 	}
 	delete(r.sets, set)
-	return unique, true
+	return unique, true, sameRef
+}
+
+// incomplete counts the concatenated sets with parts still missing.
+func (r *recorder) incomplete() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.sets)
 }
 
 func (p *partSet) count() int {
