@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -154,4 +155,61 @@ func TestReplicaConfigMustNameThisDatabase(t *testing.T) {
 	if _, err := loadReplicaConfig(cfg, filepath.Join(dir, "data")); err != nil {
 		t.Errorf("a config naming this database, relative to the config: %v", err)
 	}
+}
+
+// Item 3 of issue 13: a server started on an emptied data folder with
+// --litestream refuses to replace the replica's data, says how to restore,
+// and starts a new history only when told to.
+func TestReplicaServeRefusesEmptyDatabaseOverReplica(t *testing.T) {
+	bin := buildBinary(t)
+	work := t.TempDir()
+	dir, cfgPath := filepath.Join(work, "data"), filepath.Join(work, "litestream.yml")
+	if err := os.WriteFile(cfgPath, []byte("dbs:\n  - replica:\n      type: file\n      path: replica\n      sync-interval: 100ms\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := serveProcess(t, bin, dir, freeAddr(t), "--litestream", cfgPath)
+	info := readDemo(t, dir)
+	c := &client{t: t, base: info.BaseURL, key: info.APIKey}
+	for i := range 10 {
+		c.send(fmt.Sprintf("1380013%04d", i), "【示例单位】会议通知")
+	}
+	apptest.Eventually(t, 20*time.Second, func() error { return replicaHolds(t, bin, cfgPath, work, 10) })
+	srv.Process.Kill()
+	srv.Wait()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(filepath.Join(dir, store.DBFile+suffix))
+	}
+
+	out, err := exec.Command(bin, "serve", "--data", dir, "--listen", freeAddr(t), "--litestream", cfgPath).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "smsgw restore") || !strings.Contains(string(out), "--new-replica") {
+		t.Fatalf("serve on an emptied folder over a replica with 10 messages: %v\n%s\nwant a refusal naming smsgw restore and --new-replica", err, out)
+	}
+	if err := replicaHolds(t, bin, cfgPath, work, 10); err != nil {
+		t.Errorf("after the refusal: %v", err)
+	}
+	addr := freeAddr(t)
+	startProcess(t, bin, "http://"+addr+"/healthz", "", "serve", "--data", dir, "--listen", addr, "--litestream", cfgPath, "--new-replica")
+}
+
+// replicaHolds restores the replica into a new folder under work and
+// checks it holds n messages.
+func replicaHolds(t *testing.T, bin, cfgPath, work string, n int) error {
+	t.Helper()
+	to, err := os.MkdirTemp(work, "check-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "restore", "--config", cfgPath, "--to", to, "--skip-check").CombinedOutput(); err != nil {
+		return fmt.Errorf("restore: %v %s", err, out)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(to, store.DBFile)+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got int
+	if err := db.QueryRow(`select count(*) from messages`).Scan(&got); err != nil || got != n {
+		return fmt.Errorf("the replica holds %d messages (%v); want %d", got, err, n)
+	}
+	return nil
 }
