@@ -64,6 +64,9 @@ func newRestoreCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "restored %s into %s in %s\n", cfg, dbPath(to), time.Since(started).Round(time.Millisecond))
+			if ep, err := store.ReadEpoch(cmd.Context(), to); err == nil {
+				fmt.Fprintf(out, "new id epoch %d: message ids continue from %d (ids the old primary gave after the restored moment are never reused)\n", ep.Epoch, ep.NextMessageID)
+			}
 			if _, err := os.Stat(filepath.Join(to, "secret.key")); err != nil {
 				fmt.Fprintf(out, "next: copy the primary's secret.key (kept since install) into %s, then: smsgw serve --data %s\n", to, to)
 			}
