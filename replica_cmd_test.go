@@ -213,3 +213,69 @@ func replicaHolds(t *testing.T, bin, cfgPath, work string, n int) error {
 	}
 	return nil
 }
+
+// Items 2 and 4 of issue 13, the failover drill: a standby as far behind
+// the replica as it gets, a burst on the primary, kill -9, promote. The
+// promoted copy holds everything the replica held, and the new primary
+// never hands out an id the old one did.
+func TestReplicaPromoteCatchesUpAndReissuesNoIDs(t *testing.T) {
+	bin := buildBinary(t)
+	work := t.TempDir()
+	dir, cfgPath := filepath.Join(work, "data"), filepath.Join(work, "litestream.yml")
+	if err := os.WriteFile(cfgPath, []byte("dbs:\n  - replica:\n      type: file\n      path: replica\n      sync-interval: 100ms\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	primary := serveProcess(t, bin, dir, freeAddr(t), "--litestream", cfgPath)
+	info := readDemo(t, dir)
+	c := &client{t: t, base: info.BaseURL, key: info.APIKey}
+	old := map[string]bool{} // every message and batch id the old primary gave
+	send := func(i int, text string) string {
+		a := c.send(fmt.Sprintf("1380013%04d", i), "【示例单位】"+text)
+		old["b"+a.BatchID], old["m"+a.Messages[0].ID] = true, true
+		return a.Messages[0].ID
+	}
+	var last string
+	for i := range 5 {
+		last = send(i, "会议通知")
+	}
+	apptest.Eventually(t, 20*time.Second, func() error { return replicaHolds(t, bin, cfgPath, work, 5) })
+
+	standbyDir, statusAddr := filepath.Join(work, "standby"), freeAddr(t)
+	standby := startProcess(t, bin, "http://"+statusAddr+"/", "",
+		"standby", "--config", cfgPath, "--data", standbyDir, "--listen", statusAddr, "--interval", "1h")
+	apptest.Eventually(t, 20*time.Second, func() error {
+		if page := httpGet(t, "http://"+statusAddr+"/"); !strings.Contains(page, "<td>"+last+"</td>") {
+			return fmt.Errorf("the standby page does not show message %s", last)
+		}
+		return nil
+	})
+	var burst []string
+	for i := range 20 {
+		burst = append(burst, send(100+i, "紧急通知"))
+	}
+	apptest.Eventually(t, 20*time.Second, func() error { return replicaHolds(t, bin, cfgPath, work, 25) })
+	primary.Process.Kill()
+	primary.Wait()
+
+	out, err := exec.Command(bin, "promote", "--data", standbyDir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "caught up") || !strings.Contains(string(out), "new id epoch 1") {
+		t.Fatalf("promote: %v\n%s\nwant it to say it caught up and started id epoch 1", err, out)
+	}
+	standby.Wait()
+	os.Link(filepath.Join(dir, "secret.key"), filepath.Join(standbyDir, "secret.key"))
+	addr := freeAddr(t)
+	startProcess(t, bin, "http://"+addr+"/healthz", "", "serve", "--data", standbyDir, "--listen", addr)
+	c.base = "http://" + addr
+	for _, id := range burst {
+		var m messageAnswer
+		if code := c.do("GET", "/api/v1/messages/"+id, nil, &m); code != 200 || m.ID != id {
+			t.Errorf("burst message %s on the promoted primary: HTTP %d %+v; the replica held it", id, code, m)
+		}
+	}
+	for i := range 5 {
+		a := c.send(fmt.Sprintf("1390013%04d", i), "【示例单位】切换后")
+		if old["b"+a.BatchID] || old["m"+a.Messages[0].ID] {
+			t.Errorf("the promoted primary handed out batch %s / message %s again", a.BatchID, a.Messages[0].ID)
+		}
+	}
+}

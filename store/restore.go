@@ -189,35 +189,11 @@ func IsStandbyCopy(dir string) bool {
 	return err == nil
 }
 
-// Promote makes a standby's copy a primary's database: it checks the copy
-// and drops the follow marker. The standby must be stopped.
+// Promote makes a standby's copy a primary's database, without asking the
+// replica for what the copy lacks: PromoteCopy with no options.
 func Promote(ctx context.Context, dir string) error {
-	out := filepath.Join(dir, DBFile)
-	lock, err := lockFile(out + ".lock")
-	if err != nil {
-		return err
-	}
-	defer lock.Close()
-	if err := checkSmsgwDB(ctx, out); err != nil {
-		return err
-	}
-	db, err := sql.Open("sqlite", "file:"+out+"?mode=ro")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	var verdict string
-	if err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&verdict); err != nil || verdict != "ok" {
-		return fmt.Errorf("备用库检查未通过 (standby copy failed its check): %s %v", verdict, err)
-	}
-	db.Close()
-	// The copy lacks the old primary's last moments: their ids must not
-	// be handed out again. A crash before the marker goes only means one
-	// more epoch at the next promote.
-	if _, err := startEpoch(ctx, out, "promote"); err != nil {
-		return fmt.Errorf("promoted copy: new id epoch: %w", err)
-	}
-	return os.Remove(litestream.TXIDPath(out))
+	_, err := PromoteCopy(ctx, dir, PromoteOptions{})
+	return err
 }
 
 // CopySummary describes a database file without opening it for writing: what
