@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -28,6 +29,10 @@ type restoreDrillResult struct {
 	OldestMissingMS float64 `json:"oldest_missing_before_kill_ms"`
 	RestoreMS       float64 `json:"restore_ms"`
 	RestoredMB      float64 `json:"restored_mb"`
+	// IDsReissued counts the ids the restored copy gave to new messages
+	// (as many as were acknowledged, plus 100) that the old primary had
+	// already acknowledged: must be 0.
+	IDsReissued int `json:"ids_reissued"`
 }
 
 func newRestoreDrillCmd() *cobra.Command {
@@ -149,11 +154,49 @@ func restoreDrill(ctx context.Context, o benchOptions, load time.Duration, clien
 	if err != nil {
 		return nil, err
 	}
+	given := map[int64]bool{}
 	for _, a := range acked {
+		given[a.id] = true
 		if !have[a.id] {
 			res.Missing++
 			res.OldestMissingMS = max(res.OldestMissingMS, ms(killedAt.Sub(a.at)))
 		}
 	}
+	fresh, err := sendOnCopy(ctx, restored, filepath.Join(o.Data, "secret.key"), len(acked)+100)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range fresh {
+		if given[id] {
+			res.IDsReissued++
+		}
+	}
 	return res, nil
+}
+
+// sendOnCopy accepts n new messages on a restored or promoted copy, through
+// store as the server would, and answers their ids.
+func sendOnCopy(ctx context.Context, dir, keyPath string, n int) ([]int64, error) {
+	db, err := store.Open(ctx, store.Options{Path: filepath.Join(dir, store.DBFile), KeyPath: keyPath,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	p := &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID, Scopes: []string{app.ScopeSend}, AllowFreeText: true}
+	var ids []int64
+	for len(ids) < n {
+		to := make([]string, min(1000, n-len(ids)))
+		for i := range to {
+			to[i] = fmt.Sprintf("1390%07d", len(ids)+i)
+		}
+		res, err := db.Send(ctx, p, &app.SendRequest{To: to, Content: benchShort})
+		if err != nil {
+			return nil, fmt.Errorf("sending on the restored copy: %w", err)
+		}
+		for _, m := range res.Messages {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids, nil
 }
