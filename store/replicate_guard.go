@@ -64,8 +64,16 @@ func guardReplica(ctx context.Context, path string, lsdb *litestream.DB, client 
 		local = pos.TXID
 	}
 	remote, err := replicaMaxTXID(ctx, client)
-	if err != nil {
-		return fmt.Errorf("replica %s: %w", cfg, err)
+	switch {
+	case err == nil:
+	case local > 0 || cfg.NewReplica:
+		// This database's own positions (a primary restarting while the
+		// replica is out): sending goes on, replication catches up later.
+		log.Warn("replica unreachable at start: replicating once it answers", "replica", cfg.String(), "error", err)
+	default:
+		return fmt.Errorf("副本 %s 无法访问，无法确认它是否有更新的数据 (replica unreachable: %v). "+
+			"This database is %s; starting could overwrite the replica's data once it answers. "+
+			"Start again when the replica answers, or add --new-replica if it holds nothing you need", cfg, err, whyBehind(local, stale, maxLocal))
 	}
 	if remote > local && !cfg.NewReplica {
 		return fmt.Errorf("%w: 副本 %s 的数据比本数据库新 (replica at transaction %d, this database at %d: %s), 拒绝覆盖。"+

@@ -123,3 +123,25 @@ func TestReplicaPrimaryRestartsAndReplicates(t *testing.T) {
 		}
 	}
 }
+
+// A primary restarting while its replica is unreachable starts (sending
+// goes on); an empty database cannot tell whether it would overwrite
+// anything, so it does not.
+func TestReplicaUnreachableAtStart(t *testing.T) {
+	cfg, down := fakeS3(t)
+	path := primaryWithReplica(t, cfg)
+	down.Store(true)
+	db := MustReopenDB(t, path)
+	rep, err := store.Replicate(context.Background(), path, cfg, nil)
+	if err != nil {
+		t.Fatalf("the primary's restart with the replica down: %v", err)
+	}
+	db.Close()
+	rep.Close(context.Background())
+
+	fresh := filepath.Join(t.TempDir(), store.DBFile)
+	db = MustReopenDB(t, fresh)
+	if _, err := store.Replicate(context.Background(), fresh, cfg, nil); err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Errorf("an empty database with the replica down: %v; want a refusal", err)
+	}
+}
