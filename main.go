@@ -63,6 +63,7 @@ type config struct {
 	Demo            bool
 	TLSCert, TLSKey string
 	Litestream      string // litestream.yml: replicate the database
+	NewReplica      bool   // replicate even over a replica holding a later state
 	RetentionDays   int    // message detail kept (0: 180)
 	MaxDBMB         int    // cap on the database size (0: none)
 	CheckMB         int    // full quick_check at start up to this size (0: store's default)
@@ -113,6 +114,7 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.PprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, for performance work")
 	cmd.Flags().MarkHidden("pprof")
 	cmd.Flags().StringVar(&cfg.Litestream, "litestream", "", "litestream.yml: stream the database to its replica (file or S3)")
+	cmd.Flags().BoolVar(&cfg.NewReplica, "new-replica", false, "with --litestream: start a new replica history even if the replica holds a later state than this database (overwrites its latest state)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	return cmd
 }
@@ -149,6 +151,7 @@ func start(ctx context.Context, cfg config) (*program, error) {
 		if repCfg, err = loadReplicaConfig(cfg.Litestream, cfg.Data); err != nil {
 			return nil, err
 		}
+		repCfg.NewReplica = cfg.NewReplica
 	}
 	if store.IsStandbyCopy(cfg.Data) {
 		if err := store.Promote(ctx, cfg.Data); err != nil {

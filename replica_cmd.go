@@ -64,6 +64,9 @@ func newRestoreCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "restored %s into %s in %s\n", cfg, dbPath(to), time.Since(started).Round(time.Millisecond))
+			if ep, err := store.ReadEpoch(cmd.Context(), to); err == nil {
+				fmt.Fprintf(out, "new id epoch %d: message ids continue from %d (ids the old primary gave after the restored moment are never reused)\n", ep.Epoch, ep.NextMessageID)
+			}
 			if _, err := os.Stat(filepath.Join(to, "secret.key")); err != nil {
 				fmt.Fprintf(out, "next: copy the primary's secret.key (kept since install) into %s, then: smsgw serve --data %s\n", to, to)
 			}
@@ -101,6 +104,12 @@ func newStandbyCmd() *cobra.Command {
 			}
 			defer lock.Close()
 			defer os.Remove(standbyPIDPath(data))
+			// promote catches up from the replica this standby follows.
+			if abs, err := filepath.Abs(config); err == nil {
+				if err := os.WriteFile(standbyConfigPath(data), []byte(abs+"\n"), 0o600); err != nil {
+					return err
+				}
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			ln, err := net.Listen("tcp", listen)
@@ -142,6 +151,10 @@ func takeStandbyLock(data string) (*os.File, error) {
 
 func standbyPIDPath(data string) string { return filepath.Join(data, "standby.pid") }
 
+// standbyConfigPath names the file where a standby keeps the path of the
+// litestream.yml it follows, for promote.
+func standbyConfigPath(data string) string { return filepath.Join(data, "standby.config") }
+
 var standbyTmpl = template.Must(template.New("standby").Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
 <title>smsgw 备用节点 (standby)</title></head>
@@ -174,26 +187,60 @@ func standbyPage(data, replica string) http.Handler {
 }
 
 func newPromoteCmd() *cobra.Command {
-	var data string
-	var wait time.Duration
+	var data, config string
+	var wait, catchUp time.Duration
+	var skipCatchUp bool
 	cmd := &cobra.Command{
 		Use:   "promote",
-		Short: "Stop a standby and make its copy the primary's database",
+		Short: "Stop a standby, apply what the replica holds beyond its copy, and make the copy the primary's database",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !store.IsStandbyCopy(data) {
 				return fmt.Errorf("%s 不是备用库 (holds no standby copy)", dbPath(data))
 			}
+			opts := store.PromoteOptions{CatchUpTimeout: catchUp,
+				Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+			out := cmd.OutOrStdout()
+			if !skipCatchUp {
+				if config == "" {
+					raw, _ := os.ReadFile(standbyConfigPath(data))
+					config = strings.TrimSpace(string(raw))
+				}
+				if config == "" {
+					fmt.Fprintf(out, "warning: no replica to catch up from (give --config litestream.yml): the copy is promoted as the standby left it\n")
+				} else {
+					cfg, err := loadReplicaConfig(config, "")
+					if err != nil {
+						return err
+					}
+					opts.Replica = &cfg
+				}
+			}
 			if err := stopStandby(cmd.Context(), data, wait); err != nil {
 				return err
 			}
-			if err := store.Promote(cmd.Context(), data); err != nil {
+			res, err := store.PromoteCopy(cmd.Context(), data, opts)
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "promoted %s; next: smsgw serve --data %s\n", dbPath(data), data)
+			switch {
+			case opts.Replica == nil:
+			case res.ReplicaErr != nil:
+				fmt.Fprintf(out, "warning: could not read the replica (%v): promoted the copy as of transaction %d; what the replica holds beyond it is not here\n", res.ReplicaErr, res.TXID)
+			case res.TXID > res.CopyTXID:
+				fmt.Fprintf(out, "caught up from %s: applied transactions %d to %d (all the replica holds)\n", opts.Replica, res.CopyTXID+1, res.TXID)
+			default:
+				fmt.Fprintf(out, "the copy already held all the replica holds (transaction %d)\n", res.TXID)
+			}
+			os.Remove(standbyConfigPath(data))
+			fmt.Fprintf(out, "new id epoch %d: message ids continue from %d\n", res.Epoch.Epoch, res.Epoch.NextMessageID)
+			fmt.Fprintf(out, "promoted %s; next: smsgw serve --data %s\n", dbPath(data), data)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&data, "data", "./standby", "data folder of the standby copy")
+	cmd.Flags().StringVar(&config, "config", "", "litestream.yml naming the replica to catch up from (default: the one the standby followed)")
+	cmd.Flags().BoolVar(&skipCatchUp, "skip-catch-up", false, "promote the copy as it is, without applying what the replica holds beyond it")
+	cmd.Flags().DurationVar(&catchUp, "catch-up-timeout", 2*time.Minute, "how long catching up from the replica may take")
 	cmd.Flags().DurationVar(&wait, "wait", 15*time.Second, "how long to wait for the standby to stop")
 	return cmd
 }

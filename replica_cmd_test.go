@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -153,5 +154,128 @@ func TestReplicaConfigMustNameThisDatabase(t *testing.T) {
 	os.WriteFile(cfg, []byte("dbs:\n  - path: data/smsgw.db\n    replica:\n      type: file\n      path: replica\n"), 0o600)
 	if _, err := loadReplicaConfig(cfg, filepath.Join(dir, "data")); err != nil {
 		t.Errorf("a config naming this database, relative to the config: %v", err)
+	}
+}
+
+// Item 3 of issue 13: a server started on an emptied data folder with
+// --litestream refuses to replace the replica's data, says how to restore,
+// and starts a new history only when told to.
+func TestReplicaServeRefusesEmptyDatabaseOverReplica(t *testing.T) {
+	bin := buildBinary(t)
+	work := t.TempDir()
+	dir, cfgPath := filepath.Join(work, "data"), filepath.Join(work, "litestream.yml")
+	if err := os.WriteFile(cfgPath, []byte("dbs:\n  - replica:\n      type: file\n      path: replica\n      sync-interval: 100ms\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := serveProcess(t, bin, dir, freeAddr(t), "--litestream", cfgPath)
+	info := readDemo(t, dir)
+	c := &client{t: t, base: info.BaseURL, key: info.APIKey}
+	for i := range 10 {
+		c.send(fmt.Sprintf("1380013%04d", i), "【示例单位】会议通知")
+	}
+	apptest.Eventually(t, 20*time.Second, func() error { return replicaHolds(t, bin, cfgPath, work, 10) })
+	srv.Process.Kill()
+	srv.Wait()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(filepath.Join(dir, store.DBFile+suffix))
+	}
+
+	out, err := exec.Command(bin, "serve", "--data", dir, "--listen", freeAddr(t), "--litestream", cfgPath).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "smsgw restore") || !strings.Contains(string(out), "--new-replica") {
+		t.Fatalf("serve on an emptied folder over a replica with 10 messages: %v\n%s\nwant a refusal naming smsgw restore and --new-replica", err, out)
+	}
+	if err := replicaHolds(t, bin, cfgPath, work, 10); err != nil {
+		t.Errorf("after the refusal: %v", err)
+	}
+	addr := freeAddr(t)
+	startProcess(t, bin, "http://"+addr+"/healthz", "", "serve", "--data", dir, "--listen", addr, "--litestream", cfgPath, "--new-replica")
+}
+
+// replicaHolds restores the replica into a new folder under work and
+// checks it holds n messages.
+func replicaHolds(t *testing.T, bin, cfgPath, work string, n int) error {
+	t.Helper()
+	to, err := os.MkdirTemp(work, "check-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "restore", "--config", cfgPath, "--to", to, "--skip-check").CombinedOutput(); err != nil {
+		return fmt.Errorf("restore: %v %s", err, out)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(to, store.DBFile)+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got int
+	if err := db.QueryRow(`select count(*) from messages`).Scan(&got); err != nil || got != n {
+		return fmt.Errorf("the replica holds %d messages (%v); want %d", got, err, n)
+	}
+	return nil
+}
+
+// Items 2 and 4 of issue 13, the failover drill: a standby as far behind
+// the replica as it gets, a burst on the primary, kill -9, promote. The
+// promoted copy holds everything the replica held, and the new primary
+// never hands out an id the old one did.
+func TestReplicaPromoteCatchesUpAndReissuesNoIDs(t *testing.T) {
+	bin := buildBinary(t)
+	work := t.TempDir()
+	dir, cfgPath := filepath.Join(work, "data"), filepath.Join(work, "litestream.yml")
+	if err := os.WriteFile(cfgPath, []byte("dbs:\n  - replica:\n      type: file\n      path: replica\n      sync-interval: 100ms\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	primary := serveProcess(t, bin, dir, freeAddr(t), "--litestream", cfgPath)
+	info := readDemo(t, dir)
+	c := &client{t: t, base: info.BaseURL, key: info.APIKey}
+	old := map[string]bool{} // every message and batch id the old primary gave
+	send := func(i int, text string) string {
+		a := c.send(fmt.Sprintf("1380013%04d", i), "【示例单位】"+text)
+		old["b"+a.BatchID], old["m"+a.Messages[0].ID] = true, true
+		return a.Messages[0].ID
+	}
+	var last string
+	for i := range 5 {
+		last = send(i, "会议通知")
+	}
+	apptest.Eventually(t, 20*time.Second, func() error { return replicaHolds(t, bin, cfgPath, work, 5) })
+
+	standbyDir, statusAddr := filepath.Join(work, "standby"), freeAddr(t)
+	standby := startProcess(t, bin, "http://"+statusAddr+"/", "",
+		"standby", "--config", cfgPath, "--data", standbyDir, "--listen", statusAddr, "--interval", "1h")
+	apptest.Eventually(t, 20*time.Second, func() error {
+		if page := httpGet(t, "http://"+statusAddr+"/"); !strings.Contains(page, "<td>"+last+"</td>") {
+			return fmt.Errorf("the standby page does not show message %s", last)
+		}
+		return nil
+	})
+	var burst []string
+	for i := range 20 {
+		burst = append(burst, send(100+i, "紧急通知"))
+	}
+	apptest.Eventually(t, 20*time.Second, func() error { return replicaHolds(t, bin, cfgPath, work, 25) })
+	primary.Process.Kill()
+	primary.Wait()
+
+	out, err := exec.Command(bin, "promote", "--data", standbyDir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "caught up") || !strings.Contains(string(out), "new id epoch 1") {
+		t.Fatalf("promote: %v\n%s\nwant it to say it caught up and started id epoch 1", err, out)
+	}
+	standby.Wait()
+	os.Link(filepath.Join(dir, "secret.key"), filepath.Join(standbyDir, "secret.key"))
+	addr := freeAddr(t)
+	startProcess(t, bin, "http://"+addr+"/healthz", "", "serve", "--data", standbyDir, "--listen", addr)
+	c.base = "http://" + addr
+	for _, id := range burst {
+		var m messageAnswer
+		if code := c.do("GET", "/api/v1/messages/"+id, nil, &m); code != 200 || m.ID != id {
+			t.Errorf("burst message %s on the promoted primary: HTTP %d %+v; the replica held it", id, code, m)
+		}
+	}
+	for i := range 5 {
+		a := c.send(fmt.Sprintf("1390013%04d", i), "【示例单位】切换后")
+		if old["b"+a.BatchID] || old["m"+a.Messages[0].ID] {
+			t.Errorf("the promoted primary handed out batch %s / message %s again", a.BatchID, a.Messages[0].ID)
+		}
 	}
 }

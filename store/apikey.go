@@ -47,14 +47,18 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *app.APIKey) (string, error) {
 		if err := extFree(ctx, tx, k.Ext, 0, 0); err != nil {
 			return err
 		}
-		r, err := tx.ExecContext(ctx, `insert into api_keys (name, key, secret_hash, secret_enc, department_id, user_id, role, scopes, allow_free_text, ext, rate_limit, ip_allowlist, callback_url, enabled, created_at)
-			values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`, k.Name, k.Key, hashToken(secret), sealed, k.DepartmentID, nullID(k.UserID),
+		id, err := db.nextID(ctx, tx, "api_keys")
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `insert into api_keys (id, name, key, secret_hash, secret_enc, department_id, user_id, role, scopes, allow_free_text, ext, rate_limit, ip_allowlist, callback_url, enabled, created_at)
+			values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`, id, k.Name, k.Key, hashToken(secret), sealed, k.DepartmentID, nullID(k.UserID),
 			string(k.Role), strings.Join(k.Scopes, ","), k.AllowFreeText, k.Ext, k.RateLimit, strings.Join(k.IPAllowlist, ","), k.CallbackURL, ms(k.CreatedAt))
 		if err != nil {
 			return err
 		}
-		k.ID, err = r.LastInsertId()
-		return err
+		k.ID = id
+		return nil
 	})
 	if err != nil {
 		return "", err

@@ -33,8 +33,12 @@ func (db *DB) owedCallback(ctx context.Context, tx *sql.Tx, apiKeyID int64, n re
 		return err
 	}
 	now := ms(db.now())
-	_, err = tx.ExecContext(ctx, `insert into callbacks (api_key_id, event, body, next_at, created_at)
-		select id, ?, ?, ?, ? from api_keys where id = ? and callback_url != '' and secret_enc != ''`, n.Event, string(body), now, now, apiKeyID)
+	id, err := db.nextID(ctx, tx, "callbacks")
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `insert into callbacks (id, api_key_id, event, body, next_at, created_at)
+		select ?, id, ?, ?, ?, ? from api_keys where id = ? and callback_url != '' and secret_enc != ''`, id, n.Event, string(body), now, now, apiKeyID)
 	return err
 }
 

@@ -84,15 +84,21 @@ func (db *DB) CreateChannel(ctx context.Context, c *app.Channel) error {
 	c.CreatedAt = db.now()
 	c.UpdatedAt = c.CreatedAt
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `insert into channels (name, host, port, system_id, password_enc, source_addr, tps, window, weight,
-			carriers, standby, enabled, resend_undelivered, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.Name, c.Host, c.Port, c.SystemID, pw, c.SourceAddr, c.TPS, c.Window, c.Weight, joinCarriers(c.Carriers),
+		// A deleted channel's id is never given again: the engine keys a
+		// channel's live state (bound, in flight) by its id.
+		id, err := db.nextID(ctx, tx, "channels")
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `insert into channels (id, name, host, port, system_id, password_enc, source_addr, tps, window, weight,
+			carriers, standby, enabled, resend_undelivered, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, c.Name, c.Host, c.Port, c.SystemID, pw, c.SourceAddr, c.TPS, c.Window, c.Weight, joinCarriers(c.Carriers),
 			c.Standby, c.Enabled, c.ResendUndelivered, ms(c.CreatedAt), ms(c.UpdatedAt))
 		if err != nil {
 			return err
 		}
-		c.ID, err = r.LastInsertId()
-		return err
+		c.ID = id
+		return nil
 	})
 }
 

@@ -36,13 +36,16 @@ func (db *DB) CreateDepartment(ctx context.Context, p *app.Principal, d *app.Dep
 		if err := extFree(ctx, tx, d.Ext, 0, 0); err != nil {
 			return err
 		}
-		r, err := tx.ExecContext(ctx, `insert into departments (parent_id, name, ext, templates_only, created_at) values (?, ?, ?, ?, ?)`,
-			d.ParentID, d.Name, d.Ext, d.TemplatesOnly, ms(d.CreatedAt))
+		id, err := db.nextID(ctx, tx, "departments")
 		if err != nil {
 			return err
 		}
-		d.ID, err = r.LastInsertId()
-		return err
+		if _, err := tx.ExecContext(ctx, `insert into departments (id, parent_id, name, ext, templates_only, created_at) values (?, ?, ?, ?, ?, ?)`,
+			id, d.ParentID, d.Name, d.Ext, d.TemplatesOnly, ms(d.CreatedAt)); err != nil {
+			return err
+		}
+		d.ID = id
+		return nil
 	})
 }
 

@@ -67,29 +67,35 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, plan *app.SendPlan) (*app.SendResult, error) {
 	b, rows, status, delay := &plan.Batch, plan.Messages, plan.Status, plan.Delay
 	rej := []byte("[]")
+	var err error
 	if len(b.Rejected) > 0 {
-		var err error
 		if rej, err = json.Marshal(b.Rejected); err != nil {
 			return nil, err
 		}
 	}
-	r, err := db.exec(ctx, tx, qInsertBatch,
-		nullID(b.APIKeyID), nullID(b.UserID), b.DepartmentID, b.ClientRef, b.Content, b.Ext, ms(b.SendAt),
-		b.Total, b.Accepted, b.Segments, string(rej), b.ResendOf, plan.TemplateID, string(b.Review), b.ReviewNote, ms(b.CreatedAt))
-	if err != nil {
+	if b.ID, err = db.nextID(ctx, tx, "batches"); err != nil {
 		return nil, err
 	}
-	if b.ID, err = r.LastInsertId(); err != nil {
+	if _, err := db.exec(ctx, tx, qInsertBatch, b.ID,
+		nullID(b.APIKeyID), nullID(b.UserID), b.DepartmentID, b.ClientRef, b.Content, b.Ext, ms(b.SendAt),
+		b.Total, b.Accepted, b.Segments, string(rej), b.ResendOf, plan.TemplateID, string(b.Review), b.ReviewNote, ms(b.CreatedAt)); err != nil {
 		return nil, err
 	}
 	res := &app.SendResult{BatchID: b.ID, Rejected: b.Rejected, Messages: make([]app.SentMessage, 0, len(rows)), Review: b.Review}
 
 	args := make([]any, 0, min(len(rows), insertChunk)*messageColCount)
 	queued := false
+	// One writer: nothing else inserts messages between here and the
+	// commit, so the rows take next, next+1, ...
+	next, err := db.nextID(ctx, tx, "messages")
+	if err != nil {
+		return nil, err
+	}
 	for start := 0; start < len(rows); start += insertChunk {
 		part := rows[start:min(start+insertChunk, len(rows))]
 		args = args[:0]
-		for _, m := range part {
+		first := next
+		for i, m := range part {
 			st, done := status, int64(0)
 			if m.Code != "" {
 				st, done = app.StatusRejected, ms(b.CreatedAt)
@@ -98,26 +104,19 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, plan *app.SendPlan) (
 			if m.Content != "" {
 				content = m.Content
 			}
-			args = append(args, b.ID, b.DepartmentID, b.UserID, b.APIKeyID, m.To, string(m.Carrier), m.Segments, string(st), b.Ext,
+			args = append(args, first+int64(i), b.ID, b.DepartmentID, b.UserID, b.APIKeyID, m.To, string(m.Carrier), m.Segments, string(st), b.Ext,
 				ms(b.CreatedAt), content, m.Code, done)
 		}
 		q := qInsertMessages
 		if len(part) == 1 {
 			q = qInsertMessage
 		} else if len(part) < insertChunk {
-			q = `insert into messages ` + messageCols + ` values ` + placeholders(len(part), messageColCount)
+			q = `insert into messages ` + messageInsertCols + ` values ` + placeholders(len(part), messageColCount)
 		}
-		r, err := db.exec(ctx, tx, q, args...)
-		if err != nil {
+		if _, err := db.exec(ctx, tx, q, args...); err != nil {
 			return nil, err
 		}
-		// One writer connection: a multi-row insert takes consecutive rowids,
-		// so the last id gives them all.
-		last, err := r.LastInsertId()
-		if err != nil {
-			return nil, err
-		}
-		first := last - int64(len(part)) + 1
+		next += int64(len(part))
 		for i, m := range part {
 			sm := app.SentMessage{ID: first + int64(i), To: m.To, Segments: m.Segments, Status: status}
 			if m.Code != "" {

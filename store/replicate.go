@@ -36,7 +36,9 @@ type Replicator struct {
 }
 
 // Replicate starts streaming the database at path (which must exist: open the
-// store first) to the replica cfg names.
+// store first) to the replica cfg names. It refuses (ErrReplicaAhead) when
+// the replica holds a later state than this database, unless
+// cfg.NewReplica: see guardReplica.
 func Replicate(ctx context.Context, path string, cfg ReplicaConfig, log *slog.Logger) (*Replicator, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -68,6 +70,9 @@ func Replicate(ctx context.Context, path string, cfg ReplicaConfig, log *slog.Lo
 	// and goes up on the next start.
 	ls.ShutdownSyncTimeout, ls.ShutdownSyncInterval = 3*time.Second, 500*time.Millisecond
 	lsdb.ShutdownSyncTimeout, lsdb.ShutdownSyncInterval = ls.ShutdownSyncTimeout, ls.ShutdownSyncInterval
+	if err := guardReplica(ctx, path, lsdb, client, cfg, log); err != nil {
+		return nil, err
+	}
 	if err := ls.Open(ctx); err != nil {
 		return nil, fmt.Errorf("litestream: %w", err)
 	}

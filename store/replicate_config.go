@@ -26,6 +26,11 @@ type ReplicaConfig struct {
 	SyncInterval      time.Duration // upload every (default 500ms)
 	SnapshotInterval  time.Duration // full snapshot every (default 24h)
 	SnapshotRetention time.Duration // keep history for point-in-time restore (default 72h)
+
+	// NewReplica lets Replicate start a new history over a replica that
+	// holds a later state than the database (or another database's): not
+	// from litestream.yml, from serve's --new-replica.
+	NewReplica bool
 }
 
 type yamlReplica struct {

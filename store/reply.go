@@ -56,12 +56,12 @@ func (db *DB) SaveReplies(ctx context.Context, replies []*app.Reply) error {
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			res, err := tx.ExecContext(ctx, `insert into replies (channel_id, from_number, to_number, ext, content, received_at, message_id, department_id)
-				values (?, ?, ?, ?, ?, ?, ?, ?)`, r.ChannelID, r.From, r.To, r.Ext, r.Content, ms(r.ReceivedAt), r.MessageID, r.DepartmentID)
-			if err != nil {
+			if r.ID, err = db.nextID(ctx, tx, "replies"); err != nil {
 				return err
 			}
-			if r.ID, err = res.LastInsertId(); err != nil {
+			_, err = tx.ExecContext(ctx, `insert into replies (id, channel_id, from_number, to_number, ext, content, received_at, message_id, department_id)
+				values (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.ChannelID, r.From, r.To, r.Ext, r.Content, ms(r.ReceivedAt), r.MessageID, r.DepartmentID)
+			if err != nil {
 				return err
 			}
 			if app.IsUnsubscribe(r.Content, unsub) {

@@ -30,8 +30,16 @@ type RestoreOptions struct {
 
 // Restore writes the replica's database into opts.Dir/smsgw.db. It refuses
 // to overwrite, and on any failure (an empty replica, one that holds another
-// program's database, a damaged file) it leaves nothing behind.
-func Restore(ctx context.Context, cfg ReplicaConfig, opts RestoreOptions) (err error) {
+// program's database, a damaged file) it leaves nothing behind. The copy
+// starts a new id epoch (see ids.go): it lacks the old primary's last
+// moments, whose ids must not be handed out again.
+func Restore(ctx context.Context, cfg ReplicaConfig, opts RestoreOptions) error {
+	return restore(ctx, cfg, opts, true)
+}
+
+// restore is Restore; a standby's first copy (newEpoch false) stays exactly
+// the replica's, since following writes the replica's pages over it.
+func restore(ctx context.Context, cfg ReplicaConfig, opts RestoreOptions, newEpoch bool) (err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -76,6 +84,11 @@ func Restore(ctx context.Context, cfg ReplicaConfig, opts RestoreOptions) (err e
 	}
 	if err := checkSmsgwDB(ctx, tmp); err != nil {
 		return err
+	}
+	if newEpoch {
+		if _, err := startEpoch(ctx, tmp, "restore"); err != nil {
+			return fmt.Errorf("restored copy: new id epoch: %w", err)
+		}
 	}
 	return os.Rename(tmp, out)
 }
@@ -134,7 +147,7 @@ func Follow(ctx context.Context, cfg ReplicaConfig, dir string, interval time.Du
 		if err != nil {
 			return err
 		}
-		if err := Restore(ctx, cfg, RestoreOptions{Dir: dir, Logger: log}); err != nil {
+		if err := restore(ctx, cfg, RestoreOptions{Dir: dir, Logger: log}, false); err != nil {
 			return err
 		}
 		if err := litestream.WriteTXIDFile(out, plan[len(plan)-1].MaxTXID); err != nil {
@@ -176,28 +189,11 @@ func IsStandbyCopy(dir string) bool {
 	return err == nil
 }
 
-// Promote makes a standby's copy a primary's database: it checks the copy
-// and drops the follow marker. The standby must be stopped.
+// Promote makes a standby's copy a primary's database, without asking the
+// replica for what the copy lacks: PromoteCopy with no options.
 func Promote(ctx context.Context, dir string) error {
-	out := filepath.Join(dir, DBFile)
-	lock, err := lockFile(out + ".lock")
-	if err != nil {
-		return err
-	}
-	defer lock.Close()
-	if err := checkSmsgwDB(ctx, out); err != nil {
-		return err
-	}
-	db, err := sql.Open("sqlite", "file:"+out+"?mode=ro")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	var verdict string
-	if err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&verdict); err != nil || verdict != "ok" {
-		return fmt.Errorf("备用库检查未通过 (standby copy failed its check): %s %v", verdict, err)
-	}
-	return os.Remove(litestream.TXIDPath(out))
+	_, err := PromoteCopy(ctx, dir, PromoteOptions{})
+	return err
 }
 
 // CopySummary describes a database file without opening it for writing: what

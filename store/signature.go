@@ -32,13 +32,17 @@ func (db *DB) CreateSignature(ctx context.Context, s *app.Signature) error {
 
 func (db *DB) insertSignature(ctx context.Context, tx *sql.Tx, s *app.Signature) error {
 	s.CreatedAt = db.now()
-	r, err := tx.ExecContext(ctx, `insert into signatures (department_id, name, approved, status, is_default, api_key_id, created_at)
-		values (?, ?, ?, ?, ?, ?, ?)`, s.DepartmentID, s.Name, s.Status == app.ReviewApproved, string(s.Status), s.Default, s.APIKeyID, ms(s.CreatedAt))
+	id, err := db.nextID(ctx, tx, "signatures")
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `insert into signatures (id, department_id, name, approved, status, is_default, api_key_id, created_at)
+		values (?, ?, ?, ?, ?, ?, ?, ?)`, id, s.DepartmentID, s.Name, s.Status == app.ReviewApproved, string(s.Status), s.Default, s.APIKeyID, ms(s.CreatedAt))
 	if err != nil {
 		return uniqueError(foreignKeyError(err, "department_id", "部门不存在"), "该部门已有同名签名")
 	}
-	s.ID, err = r.LastInsertId()
-	return err
+	s.ID = id
+	return nil
 }
 
 // SubmitSignature stores a signature for a department p reaches, pending.

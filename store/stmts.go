@@ -52,19 +52,22 @@ const (
 // The accept path's inserts: the batch, and its messages one or a full
 // chunk at a time.
 const (
-	qInsertBatch = `insert into batches (api_key_id, user_id, department_id, client_ref, content, ext, send_at, total, accepted, segments, rejected, resend_of, template_id, review, review_note, created_at)
-		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	messageCols     = `(batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at, content, error_code, done_at)`
-	messageColCount = 13
-	insertChunk     = 100
+	// Ids are given, never left to SQLite: see ids.go.
+	qInsertBatch = `insert into batches (id, api_key_id, user_id, department_id, client_ref, content, ext, send_at, total, accepted, segments, rejected, resend_of, template_id, review, review_note, created_at)
+		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	messageCols = `(batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at, content, error_code, done_at)`
+	// messageInsertCols is messageCols with the id first.
+	messageInsertCols = `(id, batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at, content, error_code, done_at)`
+	messageColCount   = 14
+	insertChunk       = 100
 )
 
 var (
-	qInsertMessage  = `insert into messages ` + messageCols + ` values ` + placeholders(1, messageColCount)
-	qInsertMessages = `insert into messages ` + messageCols + ` values ` + placeholders(insertChunk, messageColCount)
+	qInsertMessage  = `insert into messages ` + messageInsertCols + ` values ` + placeholders(1, messageColCount)
+	qInsertMessages = `insert into messages ` + messageInsertCols + ` values ` + placeholders(insertChunk, messageColCount)
 )
 
-var hotQueries = []string{qInsertBatch, qInsertMessage, qInsertMessages, qSubmitted, qSMSCIDs, qRetry, qFailed, qAnyEarly, qReceiptClaim, qReceiptsClaim, qPartsDelivered, qReceiptKnown, qPartDelivered, qNotDelivered}
+var hotQueries = []string{qNextBatchID, qNextMessageID, qInsertBatch, qInsertMessage, qInsertMessages, qSubmitted, qSMSCIDs, qRetry, qFailed, qAnyEarly, qReceiptClaim, qReceiptsClaim, qPartsDelivered, qReceiptKnown, qPartDelivered, qNotDelivered}
 
 // prepare prepares the hot statements on the writer's one connection; it
 // runs before the writer starts, while the connection is free.

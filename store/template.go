@@ -59,15 +59,17 @@ func (db *DB) CreateTemplate(ctx context.Context, p *app.Principal, t *app.Templ
 		if err := reachable(ctx, tx, p, t.DepartmentID, true); err != nil {
 			return app.FieldError("department_id", "部门不存在或无权为其提交模板")
 		}
-		r, err := tx.ExecContext(ctx, `insert into templates (department_id, user_id, api_key_id, name, kind, content, vars, version,
-			status, notes, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, 1, 'pending', ?, ?, ?)`,
-			t.DepartmentID, t.UserID, t.APIKeyID, t.Name, string(t.Kind), t.Content, string(vars), string(notes), ms(now), ms(now))
+		id, err := db.nextID(ctx, tx, "templates")
 		if err != nil {
 			return err
 		}
-		if t.ID, err = r.LastInsertId(); err != nil {
+		_, err = tx.ExecContext(ctx, `insert into templates (id, department_id, user_id, api_key_id, name, kind, content, vars, version,
+			status, notes, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, 1, 'pending', ?, ?, ?)`,
+			id, t.DepartmentID, t.UserID, t.APIKeyID, t.Name, string(t.Kind), t.Content, string(vars), string(notes), ms(now), ms(now))
+		if err != nil {
 			return err
 		}
+		t.ID = id
 		return addTemplateVersion(ctx, tx, t, p)
 	})
 }

@@ -48,13 +48,17 @@ func (db *DB) CreateUser(ctx context.Context, p *app.Principal, u *app.User, pas
 	}
 	u.Enabled, u.CreatedAt = true, db.now()
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `insert into users (department_id, username, display_name, password_hash, role, enabled, must_change_password, created_at)
-			values (?, ?, ?, ?, ?, 1, ?, ?)`, u.DepartmentID, u.Username, u.DisplayName, string(hash), string(u.Role), u.MustChangePassword, ms(u.CreatedAt))
+		id, err := db.nextID(ctx, tx, "users")
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `insert into users (id, department_id, username, display_name, password_hash, role, enabled, must_change_password, created_at)
+			values (?, ?, ?, ?, ?, ?, 1, ?, ?)`, id, u.DepartmentID, u.Username, u.DisplayName, string(hash), string(u.Role), u.MustChangePassword, ms(u.CreatedAt))
 		if err != nil {
 			return uniqueError(foreignKeyError(err, "department_id", "部门不存在"), "用户名已存在")
 		}
-		u.ID, err = r.LastInsertId()
-		return err
+		u.ID = id
+		return nil
 	})
 }
 

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -28,12 +30,28 @@ type restoreDrillResult struct {
 	OldestMissingMS float64 `json:"oldest_missing_before_kill_ms"`
 	RestoreMS       float64 `json:"restore_ms"`
 	RestoredMB      float64 `json:"restored_mb"`
+	// IDsReissued counts the ids the restored copy gave to new messages
+	// (as many as were acknowledged, plus 100) that the old primary had
+	// already acknowledged: must be 0.
+	IDsReissued int `json:"ids_reissued"`
+	// With --failover: a standby followed the replica the whole time and
+	// was promoted after the kill. Its missing count is to be read against
+	// Missing above (the replica's own lag).
+	Promote *promoteDrillResult `json:"promote,omitempty"`
+}
+
+// promoteDrillResult is what the promoted standby held.
+type promoteDrillResult struct {
+	Missing     int     `json:"missing"`
+	PromoteMS   float64 `json:"promote_ms"`
+	IDsReissued int     `json:"ids_reissued"`
 }
 
 func newRestoreDrillCmd() *cobra.Command {
 	o := benchOptions{Channels: 2, TPS: 5000, Window: 256, ReceiptDelay: 50 * time.Millisecond}
 	var load time.Duration
 	var clients int
+	var failover bool
 	cmd := &cobra.Command{
 		Use:   "restore-drill",
 		Short: "Replicate under load, kill -9 the primary, restore the replica and count acknowledged messages missing",
@@ -45,7 +63,7 @@ func newRestoreDrillCmd() *cobra.Command {
 			if o.ServerBin, err = serverBinary(cmd.Context(), o.ServerBin, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
-			res, err := restoreDrill(cmd.Context(), o, load, clients, cmd.ErrOrStderr())
+			res, err := restoreDrill(cmd.Context(), o, load, clients, failover, cmd.ErrOrStderr())
 			if res != nil {
 				b, _ := json.Marshal(res)
 				fmt.Fprintln(cmd.OutOrStdout(), string(b))
@@ -56,13 +74,14 @@ func newRestoreDrillCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.DurationVar(&load, "load", 10*time.Second, "how long to send before the kill")
 	f.IntVar(&clients, "clients", 8, "concurrent API clients")
+	f.BoolVar(&failover, "failover", false, "also run a standby (smsgw standby) and promote it after the kill")
 	f.IntVar(&o.Rate, "rate", 2000, "messages per second offered")
 	f.StringVar(&o.Data, "data", "", "work folder (default: temporary)")
 	binFlags(f, &o.ServerBin)
 	return cmd
 }
 
-func restoreDrill(ctx context.Context, o benchOptions, load time.Duration, clients int, progress io.Writer) (*restoreDrillResult, error) {
+func restoreDrill(ctx context.Context, o benchOptions, load time.Duration, clients int, failover bool, progress io.Writer) (*restoreDrillResult, error) {
 	work := o.Data
 	if work == "" {
 		tmp, err := os.MkdirTemp("", "smsgw-restore-drill-")
@@ -85,6 +104,15 @@ func restoreDrill(ctx context.Context, o benchOptions, load time.Duration, clien
 		return nil, err
 	}
 	defer t.close()
+	standbyDir := filepath.Join(work, "standby")
+	var standby *exec.Cmd
+	if failover {
+		standby = exec.CommandContext(ctx, o.ServerBin, "standby", "--config", cfgPath, "--data", standbyDir, "--listen", "127.0.0.1:0")
+		if err := standby.Start(); err != nil {
+			return nil, err
+		}
+		defer func() { standby.Process.Kill(); standby.Wait() }()
+	}
 
 	type ack struct {
 		id int64
@@ -129,6 +157,18 @@ func restoreDrill(ctx context.Context, o benchOptions, load time.Duration, clien
 	defer mu.Unlock()
 	fmt.Fprintf(progress, "restore-drill: killed after %s with %d acknowledged; restoring\n", load, len(acked))
 
+	// A failover promotes at once: the standby is then as far behind the
+	// replica as it happens to be.
+	var promoted *promoteDrillResult
+	if failover {
+		began := time.Now()
+		out, err := exec.CommandContext(ctx, o.ServerBin, "promote", "--data", standbyDir).CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("promote: %v\n%s", err, out)
+		}
+		fmt.Fprintf(progress, "restore-drill: %s", out)
+		promoted = &promoteDrillResult{PromoteMS: ms(time.Since(began))}
+	}
 	cfg, err := store.LoadReplicaConfig(cfgPath)
 	if err != nil {
 		return nil, err
@@ -149,11 +189,70 @@ func restoreDrill(ctx context.Context, o benchOptions, load time.Duration, clien
 	if err != nil {
 		return nil, err
 	}
+	given := map[int64]bool{}
 	for _, a := range acked {
+		given[a.id] = true
 		if !have[a.id] {
 			res.Missing++
 			res.OldestMissingMS = max(res.OldestMissingMS, ms(killedAt.Sub(a.at)))
 		}
 	}
+	fresh, err := sendOnCopy(ctx, restored, filepath.Join(o.Data, "secret.key"), len(acked)+100)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range fresh {
+		if given[id] {
+			res.IDsReissued++
+		}
+	}
+	if !failover {
+		return res, nil
+	}
+	res.Promote = promoted
+	have = map[int64]bool{}
+	if err := eachMessage(ctx, standbyDir, filepath.Join(o.Data, "secret.key"), func(m *app.Message) { have[m.ID] = true }); err != nil {
+		return res, err
+	}
+	for _, a := range acked {
+		if !have[a.id] {
+			res.Promote.Missing++
+		}
+	}
+	if fresh, err = sendOnCopy(ctx, standbyDir, filepath.Join(o.Data, "secret.key"), len(acked)+100); err != nil {
+		return res, err
+	}
+	for _, id := range fresh {
+		if given[id] {
+			res.Promote.IDsReissued++
+		}
+	}
 	return res, nil
+}
+
+// sendOnCopy accepts n new messages on a restored or promoted copy, through
+// store as the server would, and answers their ids.
+func sendOnCopy(ctx context.Context, dir, keyPath string, n int) ([]int64, error) {
+	db, err := store.Open(ctx, store.Options{Path: filepath.Join(dir, store.DBFile), KeyPath: keyPath,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	p := &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID, Scopes: []string{app.ScopeSend}, AllowFreeText: true}
+	var ids []int64
+	for len(ids) < n {
+		to := make([]string, min(1000, n-len(ids)))
+		for i := range to {
+			to[i] = fmt.Sprintf("1390%07d", len(ids)+i)
+		}
+		res, err := db.Send(ctx, p, &app.SendRequest{To: to, Content: benchShort})
+		if err != nil {
+			return nil, fmt.Errorf("sending on the restored copy: %w", err)
+		}
+		for _, m := range res.Messages {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids, nil
 }
