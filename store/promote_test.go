@@ -102,6 +102,3 @@ func TestPromoteReplicaUnreachable(t *testing.T) {
 		t.Errorf("promoted copy holds %v", got)
 	}
 }
-
-// stopFollowing ends the test's standby now (its cleanup, run early).
-func stopFollowing(t *testing.T) {}

@@ -101,11 +101,12 @@ func TestReplicaNotOverwrittenByEmptyDatabase(t *testing.T) {
 
 func TestReplicaNotOverwrittenByRestoredCopy(t *testing.T) {
 	cfg := fileReplica(t)
-	primaryWithReplica(t, cfg)
+	primary := primaryWithReplica(t, cfg)
 	dir := filepath.Join(t.TempDir(), "restored")
 	if err := store.Restore(context.Background(), cfg, store.RestoreOptions{Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
+	copyKey(t, filepath.Dir(primary), dir) // the runbook's step: the primary's secret.key
 	path := filepath.Join(dir, store.DBFile)
 	wantRefused(t, replicateOnce(t, path, cfg), "a restored copy over its own replica")
 	next := fileReplica(t) // the runbook's new replica path
@@ -140,8 +141,21 @@ func TestReplicaUnreachableAtStart(t *testing.T) {
 	rep.Close(context.Background())
 
 	fresh := filepath.Join(t.TempDir(), store.DBFile)
-	db = MustReopenDB(t, fresh)
+	MustReopenDB(t, fresh)
 	if _, err := store.Replicate(context.Background(), fresh, cfg, nil); err == nil || !strings.Contains(err.Error(), "unreachable") {
 		t.Errorf("an empty database with the replica down: %v; want a refusal", err)
+	}
+}
+
+// copyKey copies the secret.key of one data folder into another, as the
+// restore runbook says to.
+func copyKey(t *testing.T, from, to string) {
+	t.Helper()
+	key, err := os.ReadFile(filepath.Join(from, "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(to, "secret.key"), key, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -147,10 +147,16 @@ func Follow(ctx context.Context, cfg ReplicaConfig, dir string, interval time.Du
 		if err != nil {
 			return err
 		}
-		if err := restore(ctx, cfg, RestoreOptions{Dir: dir, Logger: log}, false); err != nil {
+		// The marker goes first: the copy must never be seen without it, or
+		// a serve on this folder would take it for a primary's database.
+		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return err
 		}
 		if err := litestream.WriteTXIDFile(out, plan[len(plan)-1].MaxTXID); err != nil {
+			return err
+		}
+		if err := restore(ctx, cfg, RestoreOptions{Dir: dir, Logger: log}, false); err != nil {
+			_ = os.Remove(litestream.TXIDPath(out))
 			return err
 		}
 	}
