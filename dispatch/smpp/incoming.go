@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/linxGnu/gosmpp"
+	"github.com/linxGnu/gosmpp/data"
 	"github.com/linxGnu/gosmpp/pdu"
 )
 
@@ -31,7 +32,13 @@ func (s *Session) onPDU(l *link, p pdu.PDU) (resp pdu.PDU, closeBind bool) {
 	case *pdu.SubmitSMResp:
 		s.h.Response(p.SequenceNumber, Status(p.CommandStatus), p.MessageID)
 		return nil, false
+	case *pdu.QuerySMResp:
+		s.answerQuery(p.SequenceNumber, queryAnswer{status: Status(p.CommandStatus), state: p.MessageState, err: p.ErrorCode})
+		return nil, false
 	case *pdu.GenericNack:
+		if s.answerQuery(p.SequenceNumber, queryAnswer{status: Status(data.ESME_RINVCMDID)}) {
+			return nil, false // an SMSC that does not know query_sm
+		}
 		s.h.Response(p.SequenceNumber, Status(p.CommandStatus), "")
 		return nil, false
 	case *pdu.DeliverSM:

@@ -74,6 +74,7 @@ type Session struct {
 
 	cur         atomic.Pointer[gosmpp.Session] // nil while unbound
 	lastDeliver atomic.Int64                   // unix ns of the last deliver_sm
+	q           queries                        // query_sm awaiting an answer
 
 	mu    sync.Mutex
 	fault string // the last Fault, for the log when the session is lost

@@ -98,6 +98,8 @@ type knobs struct {
 	TPS               int     `json:"tps"`
 	ReceiptDelayMS    int64   `json:"receipt_delay_ms"`
 	ReceiptBeforeResp bool    `json:"receipt_before_resp"`
+	DropReceipts      bool    `json:"drop_receipts"`
+	RefuseQuery       bool    `json:"refuse_query"`
 }
 
 func knobsOf(c *config) knobs {
@@ -108,6 +110,8 @@ func knobsOf(c *config) knobs {
 		TPS:               c.TPS,
 		ReceiptDelayMS:    c.ReceiptDelay.Milliseconds(),
 		ReceiptBeforeResp: c.ReceiptBeforeResp,
+		DropReceipts:      c.DropReceipts,
+		RefuseQuery:       c.RefuseQuery,
 	}
 }
 
@@ -150,13 +154,23 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
 		}
 		edits = append(edits, func(o *Options) { o.ReceiptDelay = time.Duration(v) * time.Millisecond })
 	}
-	if q.Has("receipt_before_resp") {
-		v, err := strconv.ParseBool(q.Get("receipt_before_resp"))
+	for _, p := range []struct {
+		name string
+		set  func(*Options, bool)
+	}{
+		{"receipt_before_resp", func(o *Options, v bool) { o.ReceiptBeforeResp = v }},
+		{"drop_receipts", func(o *Options, v bool) { o.DropReceipts = v }},
+		{"refuse_query", func(o *Options, v bool) { o.RefuseQuery = v }},
+	} {
+		if !q.Has(p.name) {
+			continue
+		}
+		v, err := strconv.ParseBool(q.Get(p.name))
 		if err != nil {
-			writeError(w, http.StatusBadRequest, "receipt_before_resp must be true or false")
+			writeError(w, http.StatusBadRequest, p.name+" must be true or false")
 			return
 		}
-		edits = append(edits, func(o *Options) { o.ReceiptBeforeResp = v })
+		edits = append(edits, func(o *Options) { p.set(o, v) })
 	}
 	s.SetOptions(func(o *Options) {
 		for _, e := range edits {

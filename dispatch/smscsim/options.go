@@ -50,6 +50,12 @@ type Options struct {
 	// system error, 0x0B invalid destination, say); 0 accepts. It is called
 	// from many goroutines at once, after the ratios and SubmitStatus.
 	PartStatus func(dest string, udh *UDHInfo) uint32
+	// DropReceipts decides every part's outcome as usual (query_sm answers
+	// it once due) but never sends its receipt: receipts lost on the way.
+	DropReceipts bool
+	// RefuseQuery answers query_sm with generic_nack ESME_RINVCMDID, as an
+	// SMSC that does not implement it.
+	RefuseQuery bool
 	// Keep is how many accepted parts Submitted returns (a ring buffer;
 	// default 10000, negative keeps none). Stats are always complete.
 	Keep int

@@ -39,6 +39,7 @@ type Server struct {
 
 	counters counters
 	rec      *recorder
+	states   states // for query_sm
 	dl       deliveries
 	sched    scheduler
 }

@@ -190,6 +190,8 @@ func (c *session) handle(frame []byte) bool {
 	switch p := p.(type) {
 	case *pdu.SubmitSM:
 		c.submit(p, frame)
+	case *pdu.QuerySM:
+		c.query(p)
 	case *pdu.DeliverSMResp:
 		c.srv.acknowledge(c, uint32(p.SequenceNumber), p.CommandStatus == data.ESME_ROK)
 	case *pdu.GenericNack:

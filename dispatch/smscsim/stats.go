@@ -41,6 +41,8 @@ type Stats struct {
 	ReceiptsPending int `json:"receipts_pending"`
 	// MOSent counts injected MO deliver_sm acknowledged by a client.
 	MOSent int64 `json:"mo_sent"`
+	// Queries counts query_sm received, answered or refused.
+	Queries int64 `json:"queries"`
 }
 
 // counters are the atomics behind Stats; the pending count lives with the
@@ -49,7 +51,7 @@ type counters struct {
 	binds, bound                          atomic.Int64
 	submitSM, accepted, throttled, errors atomic.Int64
 	unique, duplicates, messages, sameRef atomic.Int64
-	receiptsSent, moSent                  atomic.Int64
+	receiptsSent, moSent, queries         atomic.Int64
 }
 
 // Stats returns a snapshot of the counters.
@@ -70,5 +72,6 @@ func (s *Server) Stats() Stats {
 		ReceiptsSent:      c.receiptsSent.Load(),
 		ReceiptsPending:   s.dl.pendingReceipts(),
 		MOSent:            c.moSent.Load(),
+		Queries:           c.queries.Load(),
 	}
 }

@@ -76,12 +76,19 @@ func (c *session) submit(req *pdu.SubmitSM, frame []byte) {
 	resp.MessageID = sub.MessageID
 	raw := marshal(resp, data.ESME_ROK)
 
+	delay := max(cfg.ReceiptDelay, 0)
+	if cfg.ReceiptBeforeResp {
+		delay = 0
+	}
 	if sub.RegisteredDelivery&0x03 == 0 {
+		srv.states.put(sub.MessageID, partState{data.SM_STATE_DELIVERED, now.Add(delay)})
 		c.send(raw)
 		return
 	}
 	stat := c.receiptStatus(cfg, sub)
-	if !wantsReceipt(sub.RegisteredDelivery, stat) {
+	_, state, _ := receiptCodes(stat)
+	srv.states.put(sub.MessageID, partState{state, now.Add(delay)})
+	if cfg.DropReceipts || !wantsReceipt(sub.RegisteredDelivery, stat) {
 		c.send(raw)
 		return
 	}
