@@ -23,7 +23,7 @@ func TestControl(t *testing.T) {
 		{"MOMustBePosted", "GET", "/mo?from=1&to=2&text=x", 405, ""},
 		{"StatsHaveSnakeCaseKeys", "GET", "/stats", 200, `"receipts_pending":0`},
 		{"ConfigSetsGivenKnobs", "POST", "/config?undelivered=0.1&throttle=0&error=0&tps=500&receipt_delay_ms=20", 200,
-			`{"undelivered":0.1,"throttle":0,"error":0,"tps":500,"receipt_delay_ms":20,"receipt_before_resp":false}`},
+			`{"undelivered":0.1,"throttle":0,"error":0,"tps":500,"receipt_delay_ms":20,"receipt_before_resp":false,"drop_receipts":false,"refuse_query":false}`},
 		{"ConfigKeepsOthers", "POST", "/config?receipt_before_resp=true", 200, `"receipt_delay_ms":50,"receipt_before_resp":true`},
 		{"ConfigRejectsRatioAboveOne", "POST", "/config?undelivered=2", 400, "undelivered"},
 		{"ConfigRejectsNegativeTPS", "POST", "/config?tps=-1", 400, "tps"},
