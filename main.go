@@ -182,6 +182,7 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	}
 	eopts := cfg.Engine
 	eopts.Outbox, eopts.Channels, eopts.Notify, eopts.Logger = db, db, db.Notifications(), cfg.Logger
+	eopts.Reconcile = db // messages an earlier run left submitted: ask the SMSCs (issue 13, item 5)
 	p.engine = dispatch.New(eopts)
 	authKey, encKey := db.SessionKeys()
 	var replication app.ReplicationMonitor

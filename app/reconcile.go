@@ -76,3 +76,20 @@ type ReconcileStore interface {
 	// Unreconciled counts the messages still submitted and marked.
 	Unreconciled(ctx context.Context) (int, error)
 }
+
+// ReconcileState is how the reconciliation of messages left submitted by
+// an earlier run went, as the engine reports it.
+type ReconcileState struct {
+	Running    bool      `json:"running"`
+	Before     time.Time `json:"before"`     // messages submitted before this are checked
+	Checked    int       `json:"checked"`    // messages looked at
+	Reconciled int       `json:"reconciled"` // given their final status from query_sm
+	Pending    int       `json:"pending"`    // the SMSC says still on its way: the receipt will come
+	Reported   int       `json:"reported"`   // marked awaiting reconciliation (no query_sm, unknown part)
+	Left       int       `json:"left"`       // not checked this time (channel down, no answer)
+}
+
+// ReconcileMonitor reports the reconciliation of the current run.
+type ReconcileMonitor interface {
+	Reconciliation() ReconcileState
+}

@@ -33,6 +33,15 @@ type Options struct {
 	// ReceiptLinger is how long a disabled or removed channel stays bound,
 	// sending nothing, to take the receipts still owed for what it sent (30s).
 	ReceiptLinger time.Duration
+	// Reconcile, when set, has the engine ask the SMSCs with query_sm, after
+	// each start, about messages left submitted by an earlier run (see
+	// reconcile.go): ReconcileAfter after the start (30s), ReconcileRate
+	// queries per second per channel (10), waiting up to ReconcileWait for
+	// a channel to bind (1m).
+	Reconcile      app.ReconcileStore
+	ReconcileAfter time.Duration
+	ReconcileRate  float64
+	ReconcileWait  time.Duration
 }
 
 // Engine sends queued messages through the channels.
@@ -52,6 +61,9 @@ type Engine struct {
 	channels map[int64]*channel
 	retired  map[int64]app.ChannelState // last state of channels stopped since
 	stopping sync.WaitGroup             // channels removed or changed, still winding down
+
+	rmu    sync.Mutex
+	rstate app.ReconcileState // this run's reconciliation (reconcile.go)
 }
 
 // New builds an engine; Run starts it.
@@ -71,6 +83,11 @@ func New(opts Options) *Engine {
 	def(&opts.Grace, 3*time.Second)
 	def(&opts.MaintainEvery, time.Minute)
 	def(&opts.ReceiptLinger, 30*time.Second)
+	def(&opts.ReconcileAfter, 30*time.Second)
+	def(&opts.ReconcileWait, time.Minute)
+	if opts.ReconcileRate <= 0 {
+		opts.ReconcileRate = 10
+	}
 	if opts.MaxHeld == 0 {
 		opts.MaxHeld = 4000
 	}
@@ -107,7 +124,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	}()
 
 	var wg sync.WaitGroup
-	for _, f := range []func(context.Context){e.watchChannels, e.maintain, e.dispatch, e.expireReplies} {
+	for _, f := range []func(context.Context){e.watchChannels, e.maintain, e.dispatch, e.expireReplies, e.reconcile} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
