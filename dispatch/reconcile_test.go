@@ -123,4 +123,3 @@ func TestReconcile_WithoutQuerySMMessagesAreReported(t *testing.T) {
 	}
 	waitStatus(t, e, ids, app.StatusSubmitted)
 }
-
