@@ -141,6 +141,10 @@ type MessageFilter struct {
 	Until   time.Time
 	Cursor  string
 	Limit   int
+	// Unreconciled keeps only messages still submitted that await
+	// reconciliation: their receipt may be lost and their SMSC cannot be
+	// asked (see ReconcileStore).
+	Unreconciled bool
 }
 
 // MessageService accepts messages and answers questions about them. Every

@@ -87,6 +87,9 @@ type ReconcileState struct {
 	Pending    int       `json:"pending"`    // the SMSC says still on its way: the receipt will come
 	Reported   int       `json:"reported"`   // marked awaiting reconciliation (no query_sm, unknown part)
 	Left       int       `json:"left"`       // not checked this time (channel down, no answer)
+	// Awaiting counts the messages still submitted and marked awaiting
+	// reconciliation, this run's and earlier runs', when the pass ended.
+	Awaiting int `json:"awaiting"`
 }
 
 // ReconcileMonitor reports the reconciliation of the current run.

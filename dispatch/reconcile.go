@@ -67,6 +67,7 @@ func (e *Engine) reconcile(ctx context.Context) {
 	st := e.Reconciliation()
 	e.log.Info("reconciliation done", "checked", st.Checked, "reconciled", st.Reconciled, "pending", st.Pending, "reported", st.Reported, "left", st.Left)
 	if n, err := rs.Unreconciled(ctx); err == nil && n > 0 {
+		e.setReconcile(func(s *app.ReconcileState) { s.Awaiting = n })
 		e.log.Warn("messages await reconciliation: their receipts may be lost and their SMSC cannot be asked", "messages", n)
 	}
 }

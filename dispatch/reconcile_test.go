@@ -116,6 +116,16 @@ func TestReconcile_WithoutQuerySMMessagesAreReported(t *testing.T) {
 	if n, err := e.db.Unreconciled(context.Background()); err != nil || n != len(ids) {
 		t.Errorf("Unreconciled = %d, %v; want %d", n, err, len(ids))
 	}
+	apptest.Eventually(t, slowdown*5*time.Second, func() error {
+		if st := e.engine.Reconciliation(); st.Awaiting != len(ids) {
+			return fmt.Errorf("reconciliation %+v, want %d awaiting", st, len(ids))
+		}
+		return nil
+	})
+	listed, _, err := e.db.FindMessages(context.Background(), e.p, app.MessageFilter{Unreconciled: true, Limit: 100})
+	if err != nil || len(listed) != len(ids) {
+		t.Errorf("listing awaiting reconciliation = %d messages, %v; want %d", len(listed), err, len(ids))
+	}
 	// One refusal tells the channel does not support query_sm: the rest
 	// are not asked.
 	if q := e.sims[0].Stats().Queries; q != 1 {

@@ -310,6 +310,9 @@ func (db *DB) FindMessages(ctx context.Context, p *app.Principal, f app.MessageF
 		}
 		where, args = append(where, `m.status = ?`), append(args, string(f.Status))
 	}
+	if f.Unreconciled {
+		where = append(where, `m.status = 'submitted' and m.id in (select message_id from unreconciled)`)
+	}
 	if !f.Since.IsZero() {
 		where, args = append(where, `m.created_at >= ?`), append(args, ms(f.Since))
 	}

@@ -50,6 +50,15 @@ func (s *Server) health(c echo.Context) error {
 	if bound == 0 {
 		body["warning"] = "没有可用通道：短信将排队等待 (no channel bound: messages wait queued)"
 	}
+	// Messages whose receipt a crash, restore or promote may have lost and
+	// whose SMSC cannot be asked with query_sm (issue 13, item 5).
+	if rm, ok := s.opts.Monitor.(app.ReconcileMonitor); ok {
+		st := rm.Reconciliation()
+		body["reconciliation"] = st
+		if st.Awaiting > 0 {
+			body["warning"] = fmt.Sprintf("%d 条已提交短信待对账，状态报告可能已丢失 (awaiting reconciliation: GET /api/v1/messages?awaiting=reconciliation)", st.Awaiting)
+		}
+	}
 	if s.opts.Replication != nil {
 		st := s.opts.Replication.ReplicationState()
 		body["replication"] = st

@@ -193,6 +193,8 @@ func (s *Server) listMessages(c echo.Context) error {
 		}
 	}
 	f.To, f.Status, f.Cursor = c.QueryParam("to"), app.Status(c.QueryParam("status")), c.QueryParam("cursor")
+	// awaiting=reconciliation: submitted, receipt maybe lost, SMSC not askable.
+	f.Unreconciled = c.QueryParam("awaiting") == "reconciliation"
 	if f.Since, err = queryTime(c, "since"); err != nil {
 		return err
 	}
