@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"smsgw/app"
+	"smsgw/dispatch/smscsim"
 	"smsgw/store"
 )
 
@@ -38,6 +39,10 @@ type restoreDrillResult struct {
 	// was promoted after the kill. Its missing count is to be read against
 	// Missing above (the replica's own lag).
 	Promote *promoteDrillResult `json:"promote,omitempty"`
+	// Reconcile is what the copy that serves (the promoted one with
+	// --failover, else the restored one) made of the messages it held as
+	// submitted: its left_submitted is what still waits for a receipt.
+	Reconcile *reconcileDrillResult `json:"reconcile,omitempty"`
 }
 
 // promoteDrillResult is what the promoted standby held.
@@ -51,7 +56,7 @@ func newRestoreDrillCmd() *cobra.Command {
 	o := benchOptions{Channels: 2, TPS: 5000, Window: 256, ReceiptDelay: 50 * time.Millisecond}
 	var load time.Duration
 	var clients int
-	var failover bool
+	var failover, noQuery bool
 	cmd := &cobra.Command{
 		Use:   "restore-drill",
 		Short: "Replicate under load, kill -9 the primary, restore the replica and count acknowledged messages missing",
@@ -63,7 +68,7 @@ func newRestoreDrillCmd() *cobra.Command {
 			if o.ServerBin, err = serverBinary(cmd.Context(), o.ServerBin, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
-			res, err := restoreDrill(cmd.Context(), o, load, clients, failover, cmd.ErrOrStderr())
+			res, err := restoreDrill(cmd.Context(), o, load, clients, failover, noQuery, cmd.ErrOrStderr())
 			if res != nil {
 				b, _ := json.Marshal(res)
 				fmt.Fprintln(cmd.OutOrStdout(), string(b))
@@ -75,13 +80,14 @@ func newRestoreDrillCmd() *cobra.Command {
 	f.DurationVar(&load, "load", 10*time.Second, "how long to send before the kill")
 	f.IntVar(&clients, "clients", 8, "concurrent API clients")
 	f.BoolVar(&failover, "failover", false, "also run a standby (smsgw standby) and promote it after the kill")
+	f.BoolVar(&noQuery, "no-query-sm", false, "the simulators refuse query_sm after the kill: messages left submitted are reported, not reconciled")
 	f.IntVar(&o.Rate, "rate", 2000, "messages per second offered")
 	f.StringVar(&o.Data, "data", "", "work folder (default: temporary)")
 	binFlags(f, &o.ServerBin)
 	return cmd
 }
 
-func restoreDrill(ctx context.Context, o benchOptions, load time.Duration, clients int, failover bool, progress io.Writer) (*restoreDrillResult, error) {
+func restoreDrill(ctx context.Context, o benchOptions, load time.Duration, clients int, failover, noQuery bool, progress io.Writer) (*restoreDrillResult, error) {
 	work := o.Data
 	if work == "" {
 		tmp, err := os.MkdirTemp("", "smsgw-restore-drill-")
@@ -153,6 +159,9 @@ func restoreDrill(ctx context.Context, o benchOptions, load time.Duration, clien
 	}
 	stop.Store(true)
 	wg.Wait()
+	for _, s := range t.own.sims {
+		s.SetOptions(func(so *smscsim.Options) { so.RefuseQuery = noQuery })
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	fmt.Fprintf(progress, "restore-drill: killed after %s with %d acknowledged; restoring\n", load, len(acked))
@@ -197,6 +206,12 @@ func restoreDrill(ctx context.Context, o benchOptions, load time.Duration, clien
 			res.OldestMissingMS = max(res.OldestMissingMS, ms(killedAt.Sub(a.at)))
 		}
 	}
+	if !failover {
+		// Before new messages go on it: the engine would send them.
+		if res.Reconcile, err = reconcileCopy(ctx, "restored", restored, filepath.Join(o.Data, "secret.key"), killedAt); err != nil {
+			return res, err
+		}
+	}
 	fresh, err := sendOnCopy(ctx, restored, filepath.Join(o.Data, "secret.key"), len(acked)+100)
 	if err != nil {
 		return nil, err
@@ -218,6 +233,9 @@ func restoreDrill(ctx context.Context, o benchOptions, load time.Duration, clien
 		if !have[a.id] {
 			res.Promote.Missing++
 		}
+	}
+	if res.Reconcile, err = reconcileCopy(ctx, "promoted", standbyDir, filepath.Join(o.Data, "secret.key"), killedAt); err != nil {
+		return res, err
 	}
 	if fresh, err = sendOnCopy(ctx, standbyDir, filepath.Join(o.Data, "secret.key"), len(acked)+100); err != nil {
 		return res, err

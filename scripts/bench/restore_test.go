@@ -23,4 +23,10 @@ func TestRestoreDrill(t *testing.T) {
 	if res.Acked == 0 || res.Missing > res.Acked || res.RestoredMB <= 0 {
 		t.Errorf("restore drill result %+v; want messages acknowledged and a restored database", res)
 	}
+	// The restored copy reconciles what it holds as submitted; how many
+	// depends on timing, so only that it ran and adds up.
+	if r := res.Reconcile; r == nil || r.Copy != "restored" || r.LeftSubmitted > r.Submitted ||
+		r.Reconciled+r.Pending+r.Reported > r.Submitted {
+		t.Errorf("reconciliation %+v; want the restored copy's, adding up", r)
+	}
 }
