@@ -99,10 +99,6 @@ func (db *DB) ExpireReplyParts(ctx context.Context) error {
 		return err
 	}
 	defer db.leave()
-	unsub, err := db.UnsubscribeWords(ctx)
-	if err != nil {
-		return err
-	}
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		now := db.now()
 		if _, err := tx.ExecContext(ctx, `delete from reply_parts where done_at > 0 and done_at < ?`,
@@ -128,7 +124,8 @@ func (db *DB) ExpireReplyParts(ctx context.Context) error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		s := &replySaver{db: db, tx: tx, unsub: unsub, sources: map[int64]string{}}
+		// No unsubscribe words: an incomplete reply never unsubscribes.
+		s := &replySaver{db: db, tx: tx, sources: map[int64]string{}}
 		for _, r := range sets {
 			key := []any{r.ChannelID, r.From, r.To, r.Part.Ref, r.Part.Total}
 			if err := s.join(ctx, key, r, true); err != nil {
