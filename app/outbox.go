@@ -116,8 +116,18 @@ type Outbox interface {
 	// receipt changes nothing.
 	ApplyReceipts(ctx context.Context, receipts []Receipt) error
 	// SaveReplies stores replies (MO), attributing them to the message they
-	// answer where it can be found.
+	// answer where it can be found. A reply with Part set is stored as a
+	// part; the part completing a set stores the joined reply in the same
+	// transaction. Nil means every reply and part is durable, so each may
+	// be answered (deliver_sm_resp) then. It is idempotent within
+	// ReplyResendWindow: a reply or part the SMSC sends again is not stored
+	// twice (it comes back with Duplicate set), so an unsubscribe blacklists
+	// and audits once.
 	SaveReplies(ctx context.Context, replies []*Reply) error
+	// ExpireReplyParts stores, marked Incomplete, the concatenated replies
+	// whose missing parts were awaited ReplyPartsWait, and forgets the parts
+	// of stored replies once a copy of them could no longer be told apart.
+	ExpireReplyParts(ctx context.Context) error
 	// Maintain does periodic upkeep: expires messages whose receipt never
 	// came, drops stale unmatched receipts, fails jobs claimed too often.
 	Maintain(ctx context.Context) error

@@ -49,7 +49,6 @@ type Engine struct {
 	opts Options
 	log  *slog.Logger
 	rec  *recorder
-	mo   *assembler
 
 	held    atomic.Int64  // messages claimed whose outcome is not stored yet
 	freed   chan struct{} // signalled when outcomes were stored
@@ -97,7 +96,6 @@ func New(opts Options) *Engine {
 	e := &Engine{
 		opts:     opts,
 		log:      opts.Logger,
-		mo:       newAssembler(time.Minute),
 		channels: map[int64]*channel{},
 		retired:  map[int64]app.ChannelState{},
 		freed:    make(chan struct{}, 1),

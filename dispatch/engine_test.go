@@ -30,6 +30,7 @@ func TestMain(m *testing.M) {
 type env struct {
 	t      testing.TB
 	db     *store.DB
+	sopts  store.Options // how db was opened, to open it again
 	sims   []*smscsim.Server
 	chans  []*app.Channel
 	p      *app.Principal
@@ -68,13 +69,13 @@ func startEnv(t testing.TB, s setup) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: db, tune: s.engine, p: &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID}}
+	e := &env{t: t, db: db, sopts: sopts, tune: s.engine, p: &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID}}
 	t.Cleanup(func() {
 		e.stopEngine()
 		for _, s := range e.sims {
 			s.Close()
 		}
-		db.Close()
+		e.db.Close() // the one open now: a test may have reopened it
 	})
 	if err := db.CreateSignature(ctx, &app.Signature{DepartmentID: app.RootDepartmentID, Name: "测试单位", Approved: true}); err != nil {
 		t.Fatal(err)

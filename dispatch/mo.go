@@ -1,76 +1,38 @@
 package dispatch
 
 import (
-	"strings"
-	"sync"
+	"context"
 	"time"
 
 	"smsgw/app"
 	"smsgw/dispatch/smpp"
 )
 
-// assembler joins the parts of concatenated replies. A reply whose parts do
-// not all arrive within ttl is stored with the parts that did, rather than
-// lost.
-type assembler struct {
-	ttl time.Duration
-
-	mu      sync.Mutex
-	partial map[moKey]*moPartial
-}
-
-type moKey struct {
-	channel  int64
-	from, to string
-	ref      int
-	total    int
-}
-
-type moPartial struct {
-	parts []string
-	got   int
-	first time.Time
-}
-
-func newAssembler(ttl time.Duration) *assembler {
-	return &assembler{ttl: ttl, partial: map[moKey]*moPartial{}}
-}
-
-// add takes one part and returns the reply once it is complete.
-func (a *assembler) add(channel int64, p smpp.ReplyPart) *app.Reply {
-	now := p.At
-	if p.Total <= 1 {
-		return &app.Reply{ChannelID: channel, From: p.From, To: p.To, Content: p.Text, ReceivedAt: now}
+// moReply is the reply (or part of one) a deliver_sm carried, as the store
+// takes it. Parts are not joined here but stored one by one as they come,
+// so that each can be answered once durable and none is lost in a crash;
+// the store joins a set when its last part is in, on whichever session or
+// after whichever restart it comes.
+func moReply(channel int64, p smpp.ReplyPart) *app.Reply {
+	r := &app.Reply{ChannelID: channel, From: p.From, To: p.To, Content: p.Text, ReceivedAt: p.At}
+	if p.Total > 1 {
+		r.Part = &app.ReplyPart{Ref: p.Ref, Total: p.Total, Seq: p.Seq}
 	}
-	k := moKey{channel, p.From, p.To, p.Ref, p.Total}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	part, ok := a.partial[k]
-	if !ok {
-		part = &moPartial{parts: make([]string, p.Total), first: now}
-		a.partial[k] = part
-	}
-	if part.parts[p.Seq-1] == "" {
-		part.got++
-	}
-	part.parts[p.Seq-1] = p.Text
-	if part.got < p.Total {
-		return nil
-	}
-	delete(a.partial, k)
-	return &app.Reply{ChannelID: channel, From: p.From, To: p.To, Content: strings.Join(part.parts, ""), ReceivedAt: part.first}
+	return r
 }
 
-// expire returns the replies whose missing parts waited longer than ttl.
-func (a *assembler) expire(now time.Time) []*app.Reply {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var out []*app.Reply
-	for k, p := range a.partial {
-		if now.Sub(p.first) > a.ttl {
-			delete(a.partial, k)
-			out = append(out, &app.Reply{ChannelID: k.channel, From: k.from, To: k.to, Content: strings.Join(p.parts, ""), ReceivedAt: p.first})
+// replySweep is how often the engine looks for replies whose missing parts
+// waited app.ReplyPartsWait. The first look comes a sweep after the start,
+// by which time the sessions have rebound and the SMSC has sent again the
+// parts unanswered before a restart.
+const replySweep = time.Minute
+
+// expireReplies stores, now and then, the replies whose missing parts will
+// not come any more, with the parts that did.
+func (e *Engine) expireReplies(ctx context.Context) {
+	every(ctx, replySweep, func() {
+		if err := e.opts.Outbox.ExpireReplyParts(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("expiring reply parts failed", "error", err)
 		}
-	}
-	return out
+	})
 }

@@ -1,9 +1,6 @@
 package dispatch
 
 import (
-	"context"
-	"time"
-
 	"smsgw/app"
 	"smsgw/dispatch/smpp"
 )
@@ -25,7 +22,7 @@ type sink interface {
 	roomFreed()
 	// receipt stores a delivery receipt, then calls ack.
 	receipt(r app.Receipt, ack func())
-	// reply stores a reply once all its parts are in, then calls ack.
+	// reply stores a reply, or a part of one, then calls ack.
 	reply(channel int64, p smpp.ReplyPart, ack func())
 }
 
@@ -44,23 +41,5 @@ func (e *Engine) receipt(r app.Receipt, ack func()) {
 }
 
 func (e *Engine) reply(channel int64, p smpp.ReplyPart, ack func()) {
-	r := e.mo.add(channel, p)
-	if r == nil {
-		// A part of a longer reply, held in memory until the rest arrive:
-		// answered at once, or an SMSC that sends one part at a time
-		// would wait for ever. A crash loses the parts held.
-		ack()
-		return
-	}
-	e.rec.replies.add(acked[*app.Reply]{r, ack})
-}
-
-// expireReplies stores, once a second, the replies whose missing parts
-// will not come any more, with the parts that did.
-func (e *Engine) expireReplies(ctx context.Context) {
-	every(ctx, time.Second, func() {
-		for _, r := range e.mo.expire(time.Now()) {
-			e.rec.replies.add(acked[*app.Reply]{v: r})
-		}
-	})
+	e.rec.replies.add(acked[*app.Reply]{moReply(channel, p), ack})
 }

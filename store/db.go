@@ -34,6 +34,9 @@ type Options struct {
 	// ReceiptTimeout is how long a submitted message waits for its receipt
 	// before Maintain expires it (default 72h).
 	ReceiptTimeout time.Duration
+	// ReplyResendWindow is how close together copies of a reply must come
+	// to be stored once (default app.ReplyResendWindow).
+	ReplyResendWindow time.Duration
 	// Retention is how long message detail (messages, their batches,
 	// replies) is kept (default 180 days).
 	Retention time.Duration
@@ -105,6 +108,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	if opts.ReceiptTimeout == 0 {
 		opts.ReceiptTimeout = 72 * time.Hour
+	}
+	if opts.ReplyResendWindow == 0 {
+		opts.ReplyResendWindow = app.ReplyResendWindow
 	}
 	if opts.Retention == 0 {
 		opts.Retention = 180 * 24 * time.Hour

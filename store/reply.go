@@ -12,7 +12,11 @@ import (
 
 // SaveReplies stores replies, working out the extension code from the number
 // they were sent to and the message they answer: the latest one sent to that
-// number with that extension code.
+// number with that extension code. A part of a concatenated reply is kept
+// in reply_parts until its set is complete (see savePart). A reply the SMSC
+// sends again within the resend window is not stored twice (see
+// app.ReplyResendWindow): it is marked Duplicate and given the first
+// copy's id, and its unsubscribe is not applied again.
 func (db *DB) SaveReplies(ctx context.Context, replies []*app.Reply) error {
 	if err := db.enter(); err != nil {
 		return err
@@ -23,55 +27,99 @@ func (db *DB) SaveReplies(ctx context.Context, replies []*app.Reply) error {
 		return err
 	}
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		sources := map[int64]string{}
+		s := &replySaver{db: db, tx: tx, unsub: unsub, sources: map[int64]string{}}
 		for _, r := range replies {
-			src, ok := sources[r.ChannelID]
-			if !ok {
-				err := tx.QueryRowContext(ctx, `select source_addr from channels where id = ?`, r.ChannelID).Scan(&src)
-				if err != nil && !errors.Is(err, sql.ErrNoRows) {
-					return err
-				}
-				sources[r.ChannelID] = src
+			r.ID, r.Duplicate = 0, false // fn may run again after a failed batch
+			if r.ReceivedAt.IsZero() {
+				r.ReceivedAt = db.now()
 			}
-			if src != "" {
-				if ext, ok := strings.CutPrefix(r.To, src); ok {
-					r.Ext = ext
-				}
+			var err error
+			if r.Part != nil && r.Part.Total > 1 {
+				err = s.savePart(ctx, r)
+			} else {
+				err = s.saveWhole(ctx, r)
 			}
-			r.DepartmentID = app.RootDepartmentID
-			from := r.From // SMSCs often put 86 in front
-			if n, err := app.NormalizeNumber(r.From); err == nil {
-				from = n
-			}
-			err := tx.QueryRowContext(ctx, `select id, department_id from messages where phone = ? and ext = ? order by id desc limit 1`,
-				from, r.Ext).Scan(&r.MessageID, &r.DepartmentID)
-			if errors.Is(err, sql.ErrNoRows) && r.Ext != "" {
-				// Not an answer to a message we know: the extension code
-				// alone says whose it is, the longest one that fits.
-				err = tx.QueryRowContext(ctx, `select department_id from (
-						select department_id, ext from api_keys where ext != ''
-						union all select id, ext from departments where ext != '')
-					where substr(?, 1, length(ext)) = ext order by length(ext) desc limit 1`, r.Ext).Scan(&r.DepartmentID)
-			}
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			if r.ID, err = db.nextID(ctx, tx, "replies"); err != nil {
-				return err
-			}
-			_, err = tx.ExecContext(ctx, `insert into replies (id, channel_id, from_number, to_number, ext, content, received_at, message_id, department_id)
-				values (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.ChannelID, r.From, r.To, r.Ext, r.Content, ms(r.ReceivedAt), r.MessageID, r.DepartmentID)
 			if err != nil {
 				return err
-			}
-			if app.IsUnsubscribe(r.Content, unsub) {
-				if err := db.unsubscribe(ctx, tx, r); err != nil {
-					return err
-				}
 			}
 		}
 		return nil
 	})
+}
+
+// replySaver stores replies inside one writer transaction.
+type replySaver struct {
+	db      *DB
+	tx      *sql.Tx
+	unsub   []string
+	sources map[int64]string // channel -> source_addr, looked up once
+}
+
+// saveWhole stores a reply unless it is a copy of one stored within the
+// resend window.
+func (s *replySaver) saveWhole(ctx context.Context, r *app.Reply) error {
+	at, w := ms(r.ReceivedAt), s.db.opts.ReplyResendWindow.Milliseconds()
+	err := s.tx.QueryRowContext(ctx, `select id from replies where from_number = ? and received_at between ? and ?
+		and channel_id = ? and to_number = ? and content = ? limit 1`,
+		r.From, at-w, at+w, r.ChannelID, r.To, r.Content).Scan(&r.ID)
+	switch {
+	case err == nil:
+		r.Duplicate = true
+		return nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	return s.insert(ctx, r)
+}
+
+// insert attributes a reply, stores it, and applies an unsubscribe.
+func (s *replySaver) insert(ctx context.Context, r *app.Reply) error {
+	tx := s.tx
+	src, ok := s.sources[r.ChannelID]
+	if !ok {
+		err := tx.QueryRowContext(ctx, `select source_addr from channels where id = ?`, r.ChannelID).Scan(&src)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		s.sources[r.ChannelID] = src
+	}
+	if src != "" {
+		if ext, ok := strings.CutPrefix(r.To, src); ok {
+			r.Ext = ext
+		}
+	}
+	r.DepartmentID = app.RootDepartmentID
+	from := r.From // SMSCs often put 86 in front
+	if n, err := app.NormalizeNumber(r.From); err == nil {
+		from = n
+	}
+	err := tx.QueryRowContext(ctx, `select id, department_id from messages where phone = ? and ext = ? order by id desc limit 1`,
+		from, r.Ext).Scan(&r.MessageID, &r.DepartmentID)
+	if errors.Is(err, sql.ErrNoRows) && r.Ext != "" {
+		// Not an answer to a message we know: the extension code
+		// alone says whose it is, the longest one that fits.
+		err = tx.QueryRowContext(ctx, `select department_id from (
+				select department_id, ext from api_keys where ext != ''
+				union all select id, ext from departments where ext != '')
+			where substr(?, 1, length(ext)) = ext order by length(ext) desc limit 1`, r.Ext).Scan(&r.DepartmentID)
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if r.ID, err = s.db.nextID(ctx, tx, "replies"); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `insert into replies (id, channel_id, from_number, to_number, ext, content, received_at, message_id, department_id, incomplete)
+		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.ChannelID, r.From, r.To, r.Ext, r.Content, ms(r.ReceivedAt), r.MessageID, r.DepartmentID, r.Incomplete)
+	if err != nil {
+		return err
+	}
+	// A fragment is not what its sender wrote: a last part that happens to
+	// read "TD" must not put a number on the blacklist.
+	if !r.Incomplete && app.IsUnsubscribe(r.Content, s.unsub) {
+		return s.db.unsubscribe(ctx, tx, r)
+	}
+	return nil
 }
 
 // unsubscribe puts the sender of an unsubscribe reply on the blacklist of
@@ -135,7 +183,7 @@ func (db *DB) FindReplies(ctx context.Context, p *app.Principal, f app.ReplyFilt
 		order = `r.id desc`
 	}
 	limit := clampLimit(f.Limit)
-	rows, err := db.rdb.QueryContext(ctx, `select r.id, r.channel_id, r.from_number, r.to_number, r.ext, r.content, r.received_at, r.message_id, r.department_id
+	rows, err := db.rdb.QueryContext(ctx, `select r.id, r.channel_id, r.from_number, r.to_number, r.ext, r.content, r.received_at, r.message_id, r.department_id, r.incomplete
 		from replies r where `+strings.Join(where, ` and `)+` order by `+order+` limit ?`, append(args, limit+1)...)
 	if err != nil {
 		return nil, "", err
@@ -145,7 +193,7 @@ func (db *DB) FindReplies(ctx context.Context, p *app.Principal, f app.ReplyFilt
 	for rows.Next() {
 		var r app.Reply
 		var at int64
-		if err := rows.Scan(&r.ID, &r.ChannelID, &r.From, &r.To, &r.Ext, &r.Content, &at, &r.MessageID, &r.DepartmentID); err != nil {
+		if err := rows.Scan(&r.ID, &r.ChannelID, &r.From, &r.To, &r.Ext, &r.Content, &at, &r.MessageID, &r.DepartmentID, &r.Incomplete); err != nil {
 			return nil, "", err
 		}
 		r.ReceivedAt = fromMS(at)

@@ -17,6 +17,9 @@ type reply struct {
 	Content    string `json:"content"`
 	ReceivedAt string `json:"received_at"`
 	MessageID  string `json:"message_id"`
+	// Incomplete: a long reply some of whose parts never came, stored
+	// with those that did.
+	Incomplete bool `json:"incomplete,omitempty"`
 }
 
 func (s *Server) listReplies(c echo.Context) error {
@@ -36,7 +39,7 @@ func (s *Server) listReplies(c echo.Context) error {
 	out := listing[reply]{Items: make([]reply, len(rs)), NextCursor: next}
 	for i, r := range rs {
 		out.Items[i] = reply{ID: formatID(r.ID), From: r.From, To: r.To, Ext: r.Ext, Content: r.Content,
-			ReceivedAt: s.formatTime(r.ReceivedAt)}
+			ReceivedAt: s.formatTime(r.ReceivedAt), Incomplete: r.Incomplete}
 		if r.MessageID != 0 {
 			out.Items[i].MessageID = formatID(r.MessageID)
 		}

@@ -82,8 +82,9 @@ func (s *Session) onDeliver(l *link, p *pdu.DeliverSM) {
 
 // answerLater returns the function that sends p's response on the
 // connection p came in on. If that connection is gone by then, the SMSC
-// sends p again on the next one, and storing it again changes nothing for
-// a receipt.
+// sends p again on the next one, and storing it again changes nothing: a
+// receipt is applied once, and a reply or reply part the store holds
+// already is taken for the copy it is (app.ReplyResendWindow).
 func answerLater(l *link, p *pdu.DeliverSM) func() {
 	resp := p.GetResponse()
 	return func() {

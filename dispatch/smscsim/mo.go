@@ -21,19 +21,40 @@ var ErrNoReceiver = errors.New("smscsim: no receiver or transceiver session is b
 // client acknowledged. If that session drops first, the parts are delivered
 // after the next bind.
 func (s *Server) InjectMO(from, to, text string) error {
+	mo, err := s.NewMO(from, to, text)
+	if err != nil {
+		return err
+	}
+	return s.SendMO(mo)
+}
+
+// MO is a mobile-originated message encoded as the deliver_sm PDUs that
+// carry it (several for long text, under one concatenation reference).
+// Sending it again with SendMO sends the same PDUs (only their sequence
+// numbers change), as an SMSC does when it got no deliver_sm_resp.
+type MO struct {
+	parts [][]byte // encoded deliver_sm, one per part
+}
+
+// Parts returns how many deliver_sm carry the message.
+func (m *MO) Parts() int { return len(m.parts) }
+
+// NewMO encodes a mobile-originated message for SendMO, splitting long
+// text into concatenated parts under a reference of its own.
+func (s *Server) NewMO(from, to, text string) (*MO, error) {
 	var src, dst pdu.Address
 	if err := src.SetAddress(from); err != nil {
-		return fmt.Errorf("smscsim: from: %w", err)
+		return nil, fmt.Errorf("smscsim: from: %w", err)
 	}
 	if err := dst.SetAddress(to); err != nil {
-		return fmt.Errorf("smscsim: to: %w", err)
+		return nil, fmt.Errorf("smscsim: to: %w", err)
 	}
 	ucs2, parts := splitMO(text)
 	if len(parts) > 255 {
-		return fmt.Errorf("smscsim: MO text needs %d parts, more than 255", len(parts))
+		return nil, fmt.Errorf("smscsim: MO text needs %d parts, more than 255", len(parts))
 	}
 	ref := byte(s.moRef.Add(1))
-	ds := make([]*delivery, len(parts))
+	mo := &MO{parts: make([][]byte, len(parts))}
 	for i, part := range parts {
 		p := pdu.NewDeliverSM().(*pdu.DeliverSM)
 		p.SourceAddr, p.DestAddr = src, dst
@@ -42,15 +63,34 @@ func (s *Server) InjectMO(from, to, text string) error {
 			enc = data.UCS2
 		}
 		if err := p.Message.SetMessageDataWithEncoding(part, enc); err != nil {
-			return fmt.Errorf("smscsim: MO part: %w", err)
+			return nil, fmt.Errorf("smscsim: MO part: %w", err)
 		}
 		if len(parts) > 1 {
 			p.EsmClass = data.SM_UDH_GSM
 			p.Message.SetUDH(pdu.UDH{pdu.NewIEConcatMessage(byte(len(parts)), byte(i+1), ref)})
 		}
-		ds[i] = &delivery{raw: marshal(p, data.ESME_ROK)}
+		mo.parts[i] = marshal(p, data.ESME_ROK)
 	}
+	return mo, nil
+}
 
+// SendMO queues parts of mo (numbered from 1; none: all of them), in that
+// order, on the least busy bound receiver or transceiver session, as
+// InjectMO does. Sending parts again is what an SMSC does with deliver_sm
+// it got no answer to.
+func (s *Server) SendMO(mo *MO, parts ...int) error {
+	if len(parts) == 0 {
+		for i := range mo.parts {
+			parts = append(parts, i+1)
+		}
+	}
+	ds := make([]*delivery, len(parts))
+	for i, n := range parts {
+		if n < 1 || n > len(mo.parts) {
+			return fmt.Errorf("smscsim: MO has no part %d", n)
+		}
+		ds[i] = &delivery{raw: mo.parts[n-1]}
+	}
 	s.dl.mu.Lock()
 	c := s.dl.pick(ds[0])
 	if c != nil {

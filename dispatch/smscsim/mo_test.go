@@ -115,6 +115,39 @@ func TestInjectMO(t *testing.T) {
 	})
 }
 
+// TestSendMO pins how a test sends some parts of an MO, and the same PDUs
+// again as an SMSC does with deliver_sm it got no answer to.
+func TestSendMO(t *testing.T) {
+	s := startServer(t, Options{})
+	c := dial(t, s.Addr())
+	c.mustBind(pdu.Transceiver)
+	mo, err := s.NewMO("13800138000", "10690001", strings.Repeat("好", 100))
+	if err != nil || mo.Parts() != 2 {
+		t.Fatalf("%d parts, %v; want 2", mo.Parts(), err)
+	}
+	if err := s.SendMO(mo, 3); err == nil {
+		t.Fatal("sent a part the MO does not have")
+	}
+	seqs := map[int32]bool{}
+	for _, parts := range [][]int{{2}, nil} {
+		if err := s.SendMO(mo, parts...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []int
+	var refs []byte
+	for range 3 {
+		d := c.deliverSM()
+		_, seq, ref, _ := d.Message.UDH().GetConcatInfo()
+		got, refs = append(got, int(seq)), append(refs, ref)
+		seqs[d.SequenceNumber] = true
+	}
+	if got[0] != 2 || got[1] != 1 || got[2] != 2 || refs[0] != refs[1] || refs[1] != refs[2] || len(seqs) != 3 {
+		t.Fatalf("parts %v refs %v, %d sequence numbers: want 2, 1, 2 under one reference, each its own number", got, refs, len(seqs))
+	}
+	waitFor(t, "parts acknowledged", func() bool { return s.Stats().MOSent == 3 })
+}
+
 func units(b []byte) []uint16 {
 	u := make([]uint16, len(b)/2)
 	for i := range u {
