@@ -231,7 +231,6 @@ func (p *program) run(ctx context.Context) {
 	// The engine's context outlives the group's until HTTP has closed.
 	engCtx, stopEngine := context.WithCancel(context.WithoutCancel(gctx))
 	g.Go(func() error {
-		defer stopEngine()
 		<-gctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -239,8 +238,11 @@ func (p *program) run(ctx context.Context) {
 		if err := p.server.Close(shutdown); err != nil {
 			errs = append(errs, fmt.Errorf("http: %w", err))
 		}
+		stopEngine() // HTTP takes no more sends: the engine drains now
 		if p.pprof != nil {
-			errs = append(errs, p.pprof.close(shutdown))
+			// A developer's tool: a profile still being taken is cut, it
+			// neither delays the engine's drain nor fails the exit.
+			p.pprof.close()
 		}
 		return errors.Join(errs...)
 	})

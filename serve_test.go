@@ -64,3 +64,34 @@ func TestServeStopsWhenAListenerFails(t *testing.T) {
 		t.Errorf("the API still answers after the program stopped")
 	}
 }
+
+// A clean stop exits cleanly even while a profile is being taken: the
+// profiler is cut, it neither fails the exit nor holds the engine's drain.
+func TestServeStopsCleanlyDuringAProfile(t *testing.T) {
+	p, err := start(context.Background(), config{Data: t.TempDir(), Listen: "127.0.0.1:0", PprofAddr: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile := make(chan struct{})
+	go func() {
+		defer close(profile)
+		if resp, err := http.Get("http://" + p.pprof.ln.Addr().String() + "/debug/pprof/profile?seconds=20"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	time.Sleep(200 * time.Millisecond) // let the profile start; its end is not awaited
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.wait(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("a clean stop during a profile: %v; want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the program still runs 30 s after it was told to stop")
+	}
+	<-profile
+}
