@@ -84,7 +84,7 @@ type ChannelState struct {
 	InFlight      int     `json:"in_flight"`
 	Queued        int     `json:"queued"` // handed to this channel, not yet sent
 	SentPerS      float64 `json:"sent_per_s"`
-	RateLimit     float64 `json:"rate_limit"` // current TPS limit, lowered while throttled
+	RateLimit     float64 `json:"rate_limit"` // the rate learned from the SMSC's throttling, at most the TPS
 	Submitted     int64   `json:"submitted"`
 	Errors        int64   `json:"errors"`
 	Throttled     int64   `json:"throttled"`

@@ -39,16 +39,15 @@ type channel struct {
 	stopSend chan struct{}
 	sendDone chan struct{}
 
-	mu           sync.Mutex
-	bound        bool
-	pending      map[int32]*inflight
-	lastErr      string
-	brk          *breaker
-	rateNow      float64 // the limiter's rate, lowered while the SMSC throttles
-	lastThrottle time.Time
-	downAt       time.Time // when the session was lost (or the channel started)
-	waiting      int       // parts waiting to be submitted again (see again)
-	stopping     bool      // stop has begun: no part waits to go again
+	mu       sync.Mutex
+	bound    bool
+	pending  map[int32]*inflight
+	lastErr  string
+	brk      *breaker
+	rateNow  float64   // the limiter's rate: the SMSC's rate as learned (throttle.go)
+	downAt   time.Time // when the session was lost (or the channel started)
+	waiting  int       // parts waiting to be submitted again (see again)
+	stopping bool      // stop has begun: no part waits to go again
 
 	retries sync.WaitGroup // the goroutines of again
 
@@ -74,7 +73,7 @@ func startChannel(cfg *app.Channel, o channelOptions) *channel {
 		quit:          o.quit,
 		submitTimeout: o.submitTimeout,
 		log:           o.log.With("channel", cfg.ID),
-		limiter:       rate.NewLimiter(rate.Limit(cfg.TPS), burst(cfg.TPS)),
+		limiter:       rate.NewLimiter(rate.Limit(cfg.TPS), burst(float64(cfg.TPS))),
 		win:           newWindow(cfg.Window),
 		in:            make(chan *task, 1024+100000/5), // full() caps the queue well below
 		stopSend:      make(chan struct{}),
@@ -106,7 +105,7 @@ func (c *channel) retune(cfg *app.Channel) {
 		c.rateNow = float64(cfg.TPS)
 		c.mu.Unlock()
 		c.limiter.SetLimit(rate.Limit(cfg.TPS))
-		c.limiter.SetBurst(burst(cfg.TPS))
+		c.limiter.SetBurst(burst(float64(cfg.TPS)))
 	}
 	if old.Window != cfg.Window {
 		c.win.setLimit(cfg.Window)

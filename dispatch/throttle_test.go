@@ -1,0 +1,36 @@
+package dispatch_test
+
+import (
+	"testing"
+	"time"
+
+	"smsgw/app"
+	"smsgw/dispatch/smscsim"
+)
+
+// TestThrottleLearnsTheSMSCRate pins that a channel configured far above
+// what its SMSC takes learns the real rate: once it has learned, throttled
+// answers are a small fraction of the parts accepted (counted, not timed).
+func TestThrottleLearnsTheSMSCRate(t *testing.T) {
+	const smscTPS, learned = 100, 300
+	e := startEnv(t, setup{sims: []smscsim.Options{{TPS: smscTPS, ReceiptDelay: 10 * time.Millisecond}},
+		channel: func(_ int, c *app.Channel) { c.TPS, c.Window = 5000, 64 }})
+	ids := e.send("【测试单位】学习速率", numbers(0, 1500)...)
+	sim := e.sims[0]
+	waitFor(t, 60*time.Second, func() bool { return sim.Stats().Accepted >= learned })
+	before := sim.Stats()
+	if c := countStatus(e.waitFinal(ids, 120*time.Second)); c[app.StatusDelivered] != 1500 {
+		t.Fatalf("statuses %v", c)
+	}
+	after := sim.Stats()
+	acc, thr := after.Accepted-before.Accepted, after.Throttled-before.Throttled
+	st := e.state(e.chans[0])
+	t.Logf("after learning: %d accepted, %d throttled (%.1f%%); learned rate %.0f/s (SMSC %d/s, channel 5000/s); %d throttled while learning",
+		acc, thr, 100*float64(thr)/float64(acc), st.RateLimit, smscTPS, before.Throttled)
+	if thr*10 > acc {
+		t.Errorf("%d throttled answers for %d accepted parts after learning: want under 10%%", thr, acc)
+	}
+	if st.RateLimit >= 5000 || st.RateLimit < 1 {
+		t.Errorf("live rate_limit %.0f: want the learned rate, below the configured 5000", st.RateLimit)
+	}
+}
