@@ -71,7 +71,7 @@ func (c *channel) resubmit(inf *inflight) string {
 	// The part is built again rather than its first PDU reused: gosmpp's
 	// writer goroutine wrote to that one, and nothing the race detector
 	// can see orders that write before this.
-	parts, err := smpp.Parts(inf.t.msg, c.conf().SourceAddr, inf.t.cc)
+	parts, err := smpp.Parts(inf.t.msg, smpp.AddressingOf(c.conf()), inf.t.cc)
 	if err != nil || inf.part >= len(parts) {
 		c.win.release()
 		return app.EENCODE

@@ -27,7 +27,7 @@ func (c *channel) submit(t *task) {
 	} else {
 		cc = smpp.NewConcat()
 	}
-	parts, err := smpp.Parts(t.msg, cfg.SourceAddr, cc)
+	parts, err := smpp.Parts(t.msg, smpp.AddressingOf(cfg), cc)
 	if err != nil {
 		c.log.Error("cannot encode message", "message", t.msg.ID, "error", err)
 		c.sink.finish(t, app.Outcome{MessageID: t.msg.ID, ChannelID: c.id, Kind: app.OutcomeFailed, ErrorCode: app.EENCODE})

@@ -34,3 +34,22 @@ func TestThrottleLearnsTheSMSCRate(t *testing.T) {
 		t.Errorf("live rate_limit %.0f: want the learned rate, below the configured 5000", st.RateLimit)
 	}
 }
+
+// TestChannelTONNPIReachTheSMSC pins that a channel's TON/NPI settings are
+// what its submit_sm PDUs carry.
+func TestChannelTONNPIReachTheSMSC(t *testing.T) {
+	e := startEnv(t, setup{sims: []smscsim.Options{{}}, channel: func(_ int, c *app.Channel) {
+		c.SourceTON, c.SourceNPI, c.DestTON, c.DestNPI = 5, 0, 1, 1
+	}})
+	ids := e.send("【测试单位】地址类型", numbers(0, 3)...)
+	e.waitFinal(ids, 20*time.Second)
+	subs := e.sims[0].Submitted()
+	if len(subs) != 3 {
+		t.Fatalf("the SMSC saw %d parts, want 3", len(subs))
+	}
+	for _, s := range subs {
+		if s.SourceTON != 5 || s.SourceNPI != 0 || s.DestTON != 1 || s.DestNPI != 1 {
+			t.Errorf("part to %s: source %d/%d, dest %d/%d; want source 5/0, dest 1/1", s.Dest, s.SourceTON, s.SourceNPI, s.DestTON, s.DestNPI)
+		}
+	}
+}

@@ -24,12 +24,18 @@ type channelBody struct {
 	Standby           *bool          `json:"standby"`
 	Enabled           *bool          `json:"enabled"`
 	ResendUndelivered *bool          `json:"resend_undelivered"`
+	SourceTON         *int           `json:"source_ton"`
+	SourceNPI         *int           `json:"source_npi"`
+	DestTON           *int           `json:"dest_ton"`
+	DestNPI           *int           `json:"dest_npi"`
+	OnCrash           *app.OnCrash   `json:"on_crash"`
 }
 
 func (b *channelBody) update() *app.ChannelUpdate {
 	return &app.ChannelUpdate{Name: b.Name, Host: b.Host, Port: b.Port, SystemID: b.SystemID, Password: b.Password,
 		SourceAddr: b.SourceAddr, TPS: b.TPS, Window: b.Window, Weight: b.Weight, Carriers: b.Carriers,
-		Standby: b.Standby, Enabled: b.Enabled, ResendUndelivered: b.ResendUndelivered}
+		Standby: b.Standby, Enabled: b.Enabled, ResendUndelivered: b.ResendUndelivered,
+		SourceTON: b.SourceTON, SourceNPI: b.SourceNPI, DestTON: b.DestTON, DestNPI: b.DestNPI, OnCrash: b.OnCrash}
 }
 
 // channel is a channel as the API shows it: never its password.
@@ -47,6 +53,11 @@ type channel struct {
 	Standby           bool             `json:"standby"`
 	Enabled           bool             `json:"enabled"`
 	ResendUndelivered bool             `json:"resend_undelivered"`
+	SourceTON         int              `json:"source_ton"`
+	SourceNPI         int              `json:"source_npi"`
+	DestTON           int              `json:"dest_ton"`
+	DestNPI           int              `json:"dest_npi"`
+	OnCrash           app.OnCrash      `json:"on_crash"`
 	State             app.ChannelState `json:"state"`
 	CreatedAt         string           `json:"created_at"`
 	UpdatedAt         string           `json:"updated_at"`
@@ -55,7 +66,8 @@ type channel struct {
 func (s *Server) toChannel(c *app.Channel, states map[int64]app.ChannelState) channel {
 	out := channel{ID: formatID(c.ID), Name: c.Name, Host: c.Host, Port: c.Port, SystemID: c.SystemID,
 		SourceAddr: c.SourceAddr, TPS: c.TPS, Window: c.Window, Weight: c.Weight, Carriers: c.Carriers,
-		Standby: c.Standby, Enabled: c.Enabled, ResendUndelivered: c.ResendUndelivered, State: states[c.ID],
+		Standby: c.Standby, Enabled: c.Enabled, ResendUndelivered: c.ResendUndelivered,
+		SourceTON: c.SourceTON, SourceNPI: c.SourceNPI, DestTON: c.DestTON, DestNPI: c.DestNPI, OnCrash: c.OnCrash, State: states[c.ID],
 		CreatedAt: s.formatTime(c.CreatedAt), UpdatedAt: s.formatTime(c.UpdatedAt)}
 	if out.Carriers == nil {
 		out.Carriers = []app.Carrier{}
@@ -110,7 +122,8 @@ func (s *Server) findChannel(c echo.Context) (*app.Channel, error) {
 }
 
 // createChannel adds a channel; the engine binds it within about a second.
-// Defaults: window 64, weight 1, enabled.
+// Defaults: window 64, weight 1, enabled, source TON/NPI 0/0, destination
+// 0/1, on_crash resend.
 func (s *Server) createChannel(c echo.Context) error {
 	if err := app.RequireChannelAdmin(principal(c)); err != nil {
 		return err
@@ -119,7 +132,7 @@ func (s *Server) createChannel(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	ch := &app.Channel{Window: 64, Weight: 1, Enabled: true}
+	ch := &app.Channel{Window: 64, Weight: 1, Enabled: true, DestNPI: app.DefaultDestNPI, OnCrash: app.OnCrashResend}
 	body.update().Apply(ch)
 	if err := s.opts.Channels.CreateChannel(c.Request().Context(), ch); err != nil {
 		return err

@@ -279,7 +279,7 @@ func prepareBenchData(ctx context.Context, dir string, o benchOptions, sims []*s
 			return "", err
 		}
 		ch := &app.Channel{Name: fmt.Sprintf("bench%d", i+1), Host: host, Port: port, SystemID: "bench", Password: "benchpw",
-			SourceAddr: fmt.Sprintf("1069%04d", i+1), TPS: o.TPS, Window: o.Window, Weight: 1, Enabled: true}
+			SourceAddr: fmt.Sprintf("1069%04d", i+1), TPS: o.TPS, Window: o.Window, Weight: 1, Enabled: true, DestNPI: app.DefaultDestNPI}
 		if err := db.CreateChannel(ctx, ch); err != nil {
 			return "", err
 		}
