@@ -146,6 +146,14 @@ type ChannelService interface {
 	UpdateChannel(ctx context.Context, c *Channel) error
 	// FindChannelByID returns one channel. Errors: ENOTFOUND.
 	FindChannelByID(ctx context.Context, id int64) (*Channel, error)
+	// HeldCounts returns, by channel ID, how many messages are held
+	// (StatusHeld) after a crash.
+	HeldCounts(ctx context.Context) (map[int64]int, error)
+	// FindHeld lists the ids of up to limit messages held on channel id.
+	FindHeld(ctx context.Context, id int64, limit int) ([]int64, error)
+	// DecideHeld releases (send again) or fails the messages held on
+	// channel id (all of them when ids is empty); it returns how many.
+	DecideHeld(ctx context.Context, id int64, release bool, ids []int64) (int, error)
 	// DeleteChannel removes a channel; the engine stops it and sends its
 	// unfinished messages through the others. Errors: ENOTFOUND.
 	DeleteChannel(ctx context.Context, id int64) error

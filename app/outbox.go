@@ -118,6 +118,10 @@ type Outbox interface {
 	// SaveReplies stores replies (MO), attributing them to the message they
 	// answer where it can be found.
 	SaveReplies(ctx context.Context, replies []*Reply) error
+	// Placed records durably that messages ids were handed to channel, a
+	// hold channel (OnCrashHold), before any of their parts is submitted:
+	// after a crash they are held, not sent again.
+	Placed(ctx context.Context, channel int64, ids []int64) error
 	// Maintain does periodic upkeep: expires messages whose receipt never
 	// came, drops stale unmatched receipts, fails jobs claimed too often.
 	Maintain(ctx context.Context) error

@@ -232,13 +232,57 @@ func (c *channel) send() {
 		case t := <-c.in:
 			c.queued.Add(-1)
 			c.sink.roomFreed()
-			if ok, _ := c.available(time.Now()); !ok && !c.waitRebind(t) {
-				c.sink.reroute(t, c)
-				continue
+			batch := []*task{t}
+			if c.conf().OnCrash == app.OnCrashHold {
+				batch = c.place(batch)
 			}
-			c.submit(t)
+			for i, t := range batch {
+				select {
+				case <-c.stopSend:
+					for _, t := range batch[i:] {
+						c.sink.reroute(t, c)
+					}
+					return
+				default:
+				}
+				if ok, _ := c.available(time.Now()); !ok && !c.waitRebind(t) {
+					c.sink.reroute(t, c)
+					continue
+				}
+				c.submit(t)
+			}
 		}
 	}
+}
+
+// place takes up to a window's worth more of the queued tasks and records
+// durably, in one write, that they are this hold channel's before any part
+// of them goes: a crash from here on holds them rather than sending them
+// again. If the write fails they go to the queue unsent.
+func (c *channel) place(batch []*task) []*task {
+	for len(batch) < c.conf().Window {
+		select {
+		case t := <-c.in:
+			c.queued.Add(-1)
+			batch = append(batch, t)
+			continue
+		default:
+		}
+		break
+	}
+	c.sink.roomFreed()
+	ids := make([]int64, len(batch))
+	for i, t := range batch {
+		ids[i] = t.msg.ID
+	}
+	if err := c.sink.placed(c.id, ids); err != nil {
+		c.log.Error("cannot record the placement of held-on-crash messages; they go back to the queue", "error", err)
+		for _, t := range batch {
+			c.sink.finish(t, app.Outcome{MessageID: t.msg.ID, ChannelID: c.id, Kind: app.OutcomeRetry, ErrorCode: app.ESTOPPED, RetryAfter: time.Second})
+		}
+		return nil
+	}
+	return batch
 }
 
 // rebindWait is how long a channel that lost its session keeps its queue,

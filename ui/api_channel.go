@@ -58,16 +58,17 @@ type channel struct {
 	DestTON           int              `json:"dest_ton"`
 	DestNPI           int              `json:"dest_npi"`
 	OnCrash           app.OnCrash      `json:"on_crash"`
+	Held              int              `json:"held"` // held after a crash, waiting for an operator (on_crash hold)
 	State             app.ChannelState `json:"state"`
 	CreatedAt         string           `json:"created_at"`
 	UpdatedAt         string           `json:"updated_at"`
 }
 
-func (s *Server) toChannel(c *app.Channel, states map[int64]app.ChannelState) channel {
+func (s *Server) toChannel(c *app.Channel, states map[int64]app.ChannelState, held map[int64]int) channel {
 	out := channel{ID: formatID(c.ID), Name: c.Name, Host: c.Host, Port: c.Port, SystemID: c.SystemID,
 		SourceAddr: c.SourceAddr, TPS: c.TPS, Window: c.Window, Weight: c.Weight, Carriers: c.Carriers,
 		Standby: c.Standby, Enabled: c.Enabled, ResendUndelivered: c.ResendUndelivered,
-		SourceTON: c.SourceTON, SourceNPI: c.SourceNPI, DestTON: c.DestTON, DestNPI: c.DestNPI, OnCrash: c.OnCrash, State: states[c.ID],
+		SourceTON: c.SourceTON, SourceNPI: c.SourceNPI, DestTON: c.DestTON, DestNPI: c.DestNPI, OnCrash: c.OnCrash, Held: held[c.ID], State: states[c.ID],
 		CreatedAt: s.formatTime(c.CreatedAt), UpdatedAt: s.formatTime(c.UpdatedAt)}
 	if out.Carriers == nil {
 		out.Carriers = []app.Carrier{}
@@ -91,12 +92,16 @@ func (s *Server) listChannels(c echo.Context) error {
 		return err
 	}
 	states := s.states()
+	held, err := s.opts.Channels.HeldCounts(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	out := struct {
 		Items      []channel `json:"items"`
 		NextCursor string    `json:"next_cursor"`
 	}{Items: make([]channel, len(list))}
 	for i, ch := range list {
-		out.Items[i] = s.toChannel(ch, states)
+		out.Items[i] = s.toChannel(ch, states, held)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -106,7 +111,65 @@ func (s *Server) getChannel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.toChannel(ch, s.states()))
+	held, err := s.opts.Channels.HeldCounts(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.toChannel(ch, s.states(), held))
+}
+
+// listHeld lists the ids of the messages held on a channel after a crash
+// (at most 10000): each may or may not have reached the SMSC.
+func (s *Server) listHeld(c echo.Context) error {
+	ch, err := s.findChannel(c)
+	if err != nil {
+		return err
+	}
+	ids, err := s.opts.Channels.FindHeld(c.Request().Context(), ch.ID, 10000)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Items []string `json:"items"`
+	}{Items: make([]string, len(ids))}
+	for i, id := range ids {
+		out.Items[i] = formatID(id)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// decideHeld releases (sends again: a duplicate is possible) or fails the
+// messages held on a channel: those named in {"ids": [...]}, or all.
+func (s *Server) decideHeld(c echo.Context) error {
+	ch, err := s.findChannel(c)
+	if err != nil {
+		return err
+	}
+	decision := c.Param("decision")
+	if decision != "release" && decision != "fail" {
+		return app.Errorf(app.ENOTFOUND, "未知操作：%s（应为 release 或 fail）", decision)
+	}
+	var body struct {
+		IDs []string `json:"ids"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := decodeJSON(c, &body); err != nil {
+			return err
+		}
+	}
+	ids := make([]int64, 0, len(body.IDs))
+	for _, v := range body.IDs {
+		id, err := parseID(v)
+		if err != nil {
+			return app.FieldError("ids", "消息编号无效：%q", v)
+		}
+		ids = append(ids, id)
+	}
+	n, err := s.opts.Channels.DecideHeld(c.Request().Context(), ch.ID, decision == "release", ids)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int{decision + "d": n})
 }
 
 // findChannel loads the channel named in the path, for an administrator.
@@ -137,7 +200,7 @@ func (s *Server) createChannel(c echo.Context) error {
 	if err := s.opts.Channels.CreateChannel(c.Request().Context(), ch); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, s.toChannel(ch, s.states()))
+	return c.JSON(http.StatusCreated, s.toChannel(ch, s.states(), nil))
 }
 
 // updateChannel changes the fields given; the engine applies them within
@@ -156,7 +219,11 @@ func (s *Server) updateChannel(c echo.Context) error {
 	if err := s.opts.Channels.UpdateChannel(c.Request().Context(), ch); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.toChannel(ch, s.states()))
+	held, err := s.opts.Channels.HeldCounts(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.toChannel(ch, s.states(), held))
 }
 
 func (s *Server) deleteChannel(c echo.Context) error {

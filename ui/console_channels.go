@@ -20,6 +20,7 @@ var carrierChoices = []struct {
 type channelRow struct {
 	ID, Name, Addr, Light, State, LastError string
 	TPS, InFlight, Queued                   int
+	Held                                    int // held after a crash, waiting for an operator
 	Rate                                    int // the rate learned from the SMSC's throttling, when below TPS
 	Enabled                                 bool
 }
@@ -30,11 +31,15 @@ func (s *Server) channelRows(c echo.Context) ([]channelRow, error) {
 		return nil, err
 	}
 	states := s.states()
+	held, err := s.opts.Channels.HeldCounts(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
 	out := make([]channelRow, 0, len(list))
 	for _, ch := range list {
 		st := states[ch.ID]
 		r := channelRow{ID: formatID(ch.ID), Name: ch.Name, Addr: ch.Addr(), TPS: ch.TPS, Enabled: ch.Enabled,
-			InFlight: st.InFlight, Queued: st.Queued, LastError: st.LastError}
+			InFlight: st.InFlight, Queued: st.Queued, LastError: st.LastError, Held: held[ch.ID]}
 		if st.RateLimit > 0 && int(st.RateLimit) < ch.TPS {
 			r.Rate = int(st.RateLimit)
 		}
@@ -179,6 +184,8 @@ func (s *Server) channelAction(c echo.Context) error {
 		}
 	case "remove":
 		err = s.opts.Channels.DeleteChannel(ctx, id)
+	case "release-held", "fail-held":
+		_, err = s.opts.Channels.DecideHeld(ctx, id, action == "release-held", nil)
 	default:
 		return echo.NewHTTPError(http.StatusNotFound)
 	}

@@ -9,3 +9,8 @@ alter table channels add column source_npi integer not null default 0;
 alter table channels add column dest_ton integer not null default 0;
 alter table channels add column dest_npi integer not null default 1;
 alter table channels add column on_crash text not null default 'resend';
+-- placed_on is the hold channel a claimed message was handed to, written
+-- before its submit_sm goes (only for channels with on_crash 'hold'), so a
+-- restart knows which ambiguous messages to hold. Cleared on each claim.
+alter table messages add column placed_on integer;
+create index messages_held on messages (placed_on) where status = 'held';
