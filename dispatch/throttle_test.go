@@ -27,8 +27,10 @@ func TestThrottleLearnsTheSMSCRate(t *testing.T) {
 	st := e.state(e.chans[0])
 	t.Logf("after learning: %d accepted, %d throttled (%.1f%%); learned rate %.0f/s (SMSC %d/s, channel 5000/s); %d throttled while learning",
 		acc, thr, 100*float64(thr)/float64(acc), st.RateLimit, smscTPS, before.Throttled)
-	if thr*10 > acc {
-		t.Errorf("%d throttled answers for %d accepted parts after learning: want under 10%%", thr, acc)
+	// The rate settles where at most a tenth of a second's answers are
+	// throttled (see tolerated); the seconds that cut it can show more.
+	if thr*100 > acc*15 {
+		t.Errorf("%d throttled answers for %d accepted parts after learning: want under 15%% (it was 190%% before rates were learned)", thr, acc)
 	}
 	if st.RateLimit >= 5000 || st.RateLimit < 1 {
 		t.Errorf("live rate_limit %.0f: want the learned rate, below the configured 5000", st.RateLimit)
