@@ -35,7 +35,7 @@ func newChannelCmd() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			ch := &app.Channel{Window: 64, Weight: 1, Enabled: true}
+			ch := &app.Channel{Window: 64, Weight: 1, Enabled: true, DestNPI: app.DefaultDestNPI, OnCrash: app.OnCrashResend}
 			upd, err := u.update(cmd.Flags(), true)
 			if err != nil {
 				return err
@@ -158,7 +158,9 @@ func changeChannel(cmd *cobra.Command, open func(*cobra.Command) (*store.DB, err
 // flags given.
 type channelFlags struct {
 	name, host, systemID, password, source, carriers string
+	onCrash                                          string
 	port, tps, window, weight                        int
+	sourceTON, sourceNPI, destTON, destNPI           int
 	standby, enabled, resend                         bool
 }
 
@@ -175,6 +177,11 @@ func (f *channelFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.carriers, "carriers", "", "carriers served, comma-separated: cmcc,cucc,ctcc,cbn (empty: all)")
 	fs.BoolVar(&f.standby, "standby", false, "take traffic only when the primaries are down or saturated")
 	fs.BoolVar(&f.enabled, "enabled", true, "send through this channel")
+	fs.IntVar(&f.sourceTON, "source-ton", 0, "source address TON, 0-6 (SMPP 3.4)")
+	fs.IntVar(&f.sourceNPI, "source-npi", 0, "source address NPI, 0-18")
+	fs.IntVar(&f.destTON, "dest-ton", 0, "destination address TON, 0-6")
+	fs.IntVar(&f.destNPI, "dest-npi", app.DefaultDestNPI, "destination address NPI, 0-18")
+	fs.StringVar(&f.onCrash, "on-crash", string(app.OnCrashResend), "after a crash, a message the SMSC may have: resend (at least once) or hold (at most once, an operator decides)")
 	fs.BoolVar(&f.resend, "resend-undelivered", false, "resend an undelivered message once through another channel (失败补发)")
 }
 
@@ -207,6 +214,14 @@ func (f *channelFlags) update(fs *pflag.FlagSet, all bool) (*app.ChannelUpdate, 
 	num("tps", f.tps, &u.TPS)
 	num("window", f.window, &u.Window)
 	num("weight", f.weight, &u.Weight)
+	num("source-ton", f.sourceTON, &u.SourceTON)
+	num("source-npi", f.sourceNPI, &u.SourceNPI)
+	num("dest-ton", f.destTON, &u.DestTON)
+	num("dest-npi", f.destNPI, &u.DestNPI)
+	if given("on-crash") {
+		oc := app.OnCrash(f.onCrash)
+		u.OnCrash = &oc
+	}
 	flag("standby", f.standby, &u.Standby)
 	flag("enabled", f.enabled, &u.Enabled)
 	flag("resend-undelivered", f.resend, &u.ResendUndelivered)
@@ -240,6 +255,7 @@ func carrierList(cs []app.Carrier) string {
 
 // describeChannel summarises a channel for the audit log, without its password.
 func describeChannel(c *app.Channel) string {
-	return fmt.Sprintf("name=%s smsc=%s system_id=%s source=%s tps=%d window=%d weight=%d carriers=%s standby=%v enabled=%v",
-		c.Name, c.Addr(), c.SystemID, c.SourceAddr, c.TPS, c.Window, c.Weight, carrierList(c.Carriers), c.Standby, c.Enabled)
+	return fmt.Sprintf("name=%s smsc=%s system_id=%s source=%s tps=%d window=%d weight=%d carriers=%s standby=%v enabled=%v ton_npi=%d/%d,%d/%d on_crash=%s",
+		c.Name, c.Addr(), c.SystemID, c.SourceAddr, c.TPS, c.Window, c.Weight, carrierList(c.Carriers), c.Standby, c.Enabled,
+		c.SourceTON, c.SourceNPI, c.DestTON, c.DestNPI, c.OnCrash)
 }

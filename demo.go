@@ -135,7 +135,7 @@ func createDemo(ctx context.Context, db *store.DB) (*demoInfo, error) {
 	}
 	for i, src := range demoSources {
 		ch := &app.Channel{Name: fmt.Sprintf("演示通道%d", i+1), Host: "127.0.0.1", Port: 2775, SystemID: "smsgw",
-			Password: randomPassword(8), SourceAddr: src, TPS: 3000, Window: 128, Weight: 1, Enabled: true}
+			Password: randomPassword(8), SourceAddr: src, TPS: 3000, Window: 128, Weight: 1, Enabled: true, DestNPI: app.DefaultDestNPI}
 		if err := db.CreateChannel(ctx, ch); err != nil {
 			return nil, err
 		}

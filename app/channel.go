@@ -27,8 +27,18 @@ type Channel struct {
 	// ResendUndelivered resends a message whose receipt says undelivered
 	// once more through another channel (失败补发): one charge, one final status.
 	ResendUndelivered bool
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// SourceTON, SourceNPI, DestTON and DestNPI are the type of number and
+	// numbering plan of the submit_sm addresses (SMPP 3.4 5.2.5, 5.2.6);
+	// new channels get 0/0 and 0/1 (DefaultDestNPI), the values once fixed.
+	SourceTON int
+	SourceNPI int
+	DestTON   int
+	DestNPI   int
+	// OnCrash is what a restart does with a message possibly submitted
+	// through this channel when the process died ("" means OnCrashResend).
+	OnCrash   OnCrash
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Validate checks a channel record and names the field at fault.
@@ -51,6 +61,16 @@ func (c *Channel) Validate() error {
 		return FieldError("window", "窗口应在1到1024之间")
 	} else if c.Weight < 0 || c.Weight > 1000 {
 		return FieldError("weight", "权重应在0到1000之间")
+	} else if c.SourceTON < 0 || c.SourceTON > MaxTON {
+		return FieldError("source_ton", "源地址 TON 应在0到%d之间", MaxTON)
+	} else if c.SourceNPI < 0 || c.SourceNPI > MaxNPI {
+		return FieldError("source_npi", "源地址 NPI 应在0到%d之间", MaxNPI)
+	} else if c.DestTON < 0 || c.DestTON > MaxTON {
+		return FieldError("dest_ton", "目标地址 TON 应在0到%d之间", MaxTON)
+	} else if c.DestNPI < 0 || c.DestNPI > MaxNPI {
+		return FieldError("dest_npi", "目标地址 NPI 应在0到%d之间", MaxNPI)
+	} else if c.OnCrash != "" && c.OnCrash != OnCrashResend && c.OnCrash != OnCrashHold {
+		return FieldError("on_crash", "崩溃后处理方式应为 resend（重发）或 hold（暂扣）")
 	}
 	for _, k := range c.Carriers {
 		if !k.Valid() {
@@ -59,6 +79,29 @@ func (c *Channel) Validate() error {
 	}
 	return nil
 }
+
+// SMPP 3.4 address fields: TON 0..6 (unknown .. abbreviated), NPI 0..18
+// (unknown .. internet); DefaultDestNPI (ISDN/E.164) is what a new channel
+// sends to.
+const (
+	MaxTON         = 6
+	MaxNPI         = 18
+	DefaultDestNPI = 1
+)
+
+// OnCrash says what happens, after a crash, to a message that was handed to
+// a channel's SMPP session with no outcome recorded: the SMSC may or may not
+// have it.
+type OnCrash string
+
+// The choices of OnCrash.
+const (
+	// OnCrashResend queues it again: at least once (a duplicate possible).
+	OnCrashResend OnCrash = "resend"
+	// OnCrashHold holds it (status held) until an operator releases it
+	// (sent again) or fails it: at most once.
+	OnCrashHold OnCrash = "hold"
+)
 
 // Serves reports whether the channel carries numbers of carrier k. A channel
 // with no carriers listed serves every carrier.
@@ -84,7 +127,7 @@ type ChannelState struct {
 	InFlight      int     `json:"in_flight"`
 	Queued        int     `json:"queued"` // handed to this channel, not yet sent
 	SentPerS      float64 `json:"sent_per_s"`
-	RateLimit     float64 `json:"rate_limit"` // current TPS limit, lowered while throttled
+	RateLimit     float64 `json:"rate_limit"` // the rate learned from the SMSC's throttling, at most the TPS
 	Submitted     int64   `json:"submitted"`
 	Errors        int64   `json:"errors"`
 	Throttled     int64   `json:"throttled"`
@@ -103,6 +146,14 @@ type ChannelService interface {
 	UpdateChannel(ctx context.Context, c *Channel) error
 	// FindChannelByID returns one channel. Errors: ENOTFOUND.
 	FindChannelByID(ctx context.Context, id int64) (*Channel, error)
+	// HeldCounts returns, by channel ID, how many messages are held
+	// (StatusHeld) after a crash.
+	HeldCounts(ctx context.Context) (map[int64]int, error)
+	// FindHeld lists the ids of up to limit messages held on channel id.
+	FindHeld(ctx context.Context, id int64, limit int) ([]int64, error)
+	// DecideHeld releases (send again) or fails the messages held on
+	// channel id (all of them when ids is empty); it returns how many.
+	DecideHeld(ctx context.Context, id int64, release bool, ids []int64) (int, error)
 	// DeleteChannel removes a channel; the engine stops it and sends its
 	// unfinished messages through the others. Errors: ENOTFOUND.
 	DeleteChannel(ctx context.Context, id int64) error
@@ -123,6 +174,11 @@ type ChannelUpdate struct {
 	Standby           *bool
 	Enabled           *bool
 	ResendUndelivered *bool
+	SourceTON         *int
+	SourceNPI         *int
+	DestTON           *int
+	DestNPI           *int
+	OnCrash           *OnCrash
 }
 
 // Apply copies the set fields onto c.
@@ -140,6 +196,11 @@ func (u *ChannelUpdate) Apply(c *Channel) {
 	set(&c.Standby, u.Standby)
 	set(&c.Enabled, u.Enabled)
 	set(&c.ResendUndelivered, u.ResendUndelivered)
+	set(&c.SourceTON, u.SourceTON)
+	set(&c.SourceNPI, u.SourceNPI)
+	set(&c.DestTON, u.DestTON)
+	set(&c.DestNPI, u.DestNPI)
+	set(&c.OnCrash, u.OnCrash)
 }
 
 func set[T any](dst *T, v *T) {

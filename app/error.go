@@ -66,6 +66,7 @@ const (
 	ENOTBOUND   = "ENOTBOUND"   // the channel lost its bind between placing and submitting (retried)
 	ENORECEIPT  = "ENORECEIPT"  // submitted, but no delivery receipt came within the wait
 	EDEADLETTER = "EDEADLETTER" // its queue job was claimed too often without an outcome
+	EHELDFAILED = "EHELDFAILED" // held after a crash (possibly submitted), then failed by an operator
 )
 
 // SMPPCode names an SMSC's command_status as a message's outcome code.

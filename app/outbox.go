@@ -128,6 +128,10 @@ type Outbox interface {
 	// whose missing parts were awaited ReplyPartsWait, and forgets the parts
 	// of stored replies once a copy of them could no longer be told apart.
 	ExpireReplyParts(ctx context.Context) error
+	// Placed records durably that messages ids were handed to channel, a
+	// hold channel (OnCrashHold), before any of their parts is submitted:
+	// after a crash they are held, not sent again.
+	Placed(ctx context.Context, channel int64, ids []int64) error
 	// Maintain does periodic upkeep: expires messages whose receipt never
 	// came, drops stale unmatched receipts, fails jobs claimed too often.
 	Maintain(ctx context.Context) error

@@ -11,6 +11,7 @@ const (
 	StatusAccepted    Status = "accepted"    // stored, waiting for its scheduled time or a reviewer
 	StatusQueued      Status = "queued"      // stored, waiting for a channel
 	StatusSubmitting  Status = "submitting"  // handed to a channel, no answer yet
+	StatusHeld        Status = "held"        // possibly submitted when the process died; an operator releases or fails it
 	StatusSubmitted   Status = "submitted"   // the SMSC took it; waiting for the receipt
 	StatusDelivered   Status = "delivered"   // the handset got it
 	StatusUndelivered Status = "undelivered" // the carrier could not deliver it
@@ -21,7 +22,7 @@ const (
 )
 
 // Statuses lists every status in their forward order.
-var Statuses = []Status{StatusAccepted, StatusQueued, StatusSubmitting, StatusSubmitted,
+var Statuses = []Status{StatusAccepted, StatusQueued, StatusSubmitting, StatusHeld, StatusSubmitted,
 	StatusDelivered, StatusUndelivered, StatusExpired, StatusFailed, StatusRejected, StatusCancelled}
 
 // InitialStatuses are the statuses a message is stored with: waiting
@@ -39,7 +40,10 @@ var moves = map[Status][]Status{
 	StatusQueued: {StatusSubmitting, StatusCancelled, StatusRejected, StatusFailed},
 	// With a channel: answered (submitted), refused for good (failed),
 	// out of validity (expired), or back to the queue (a retry).
-	StatusSubmitting: {StatusSubmitted, StatusFailed, StatusExpired, StatusQueued},
+	StatusSubmitting: {StatusSubmitted, StatusFailed, StatusExpired, StatusQueued, StatusHeld},
+	// Possibly submitted through a hold channel when the process died (see
+	// OnCrashHold): an operator sends it again (queued) or fails it.
+	StatusHeld: {StatusQueued, StatusFailed},
 	// Waiting for the receipt: its final status, expired when none came, or
 	// back to the queue once when its channel resends undelivered messages.
 	StatusSubmitted: {StatusDelivered, StatusUndelivered, StatusExpired, StatusQueued},

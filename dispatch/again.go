@@ -14,7 +14,7 @@ import (
 const maxAgain = 3
 
 // againDelay is the wait before the n-th resubmission of a part (n from 1):
-// the rate was lowered meanwhile (onThrottle), so a short wait suffices.
+// the rate is being learned meanwhile (learnRate), so a short wait suffices.
 func againDelay(n int) time.Duration { return 100 * time.Millisecond << n }
 
 // again submits a refused part once more after a backoff, unless it has
@@ -26,7 +26,9 @@ func (c *channel) again(inf *inflight) bool {
 		return false
 	}
 	c.mu.Lock()
-	if c.stopping {
+	// A window's worth of parts waiting is enough: when the SMSC throttles
+	// hard, the rest go back to the queue rather than pile up here.
+	if c.stopping || c.waiting >= c.conf().Window {
 		c.mu.Unlock()
 		return false
 	}
@@ -59,7 +61,7 @@ func (c *channel) resubmit(inf *inflight) string {
 	case <-c.ctx.Done():
 		return app.ESTOPPED
 	}
-	if c.limiter.Wait(c.ctx) != nil || c.win.acquire(c.ctx) != nil {
+	if c.take(c.ctx) != nil || c.win.acquire(c.ctx) != nil {
 		return app.ESTOPPED
 	}
 	if ok, _ := c.available(time.Now()); !ok {
@@ -69,7 +71,7 @@ func (c *channel) resubmit(inf *inflight) string {
 	// The part is built again rather than its first PDU reused: gosmpp's
 	// writer goroutine wrote to that one, and nothing the race detector
 	// can see orders that write before this.
-	parts, err := smpp.Parts(inf.t.msg, c.conf().SourceAddr, inf.t.cc)
+	parts, err := smpp.Parts(inf.t.msg, smpp.AddressingOf(c.conf()), inf.t.cc)
 	if err != nil || inf.part >= len(parts) {
 		c.win.release()
 		return app.EENCODE

@@ -15,10 +15,18 @@ import (
 // BenchmarkChannelPairAt1000TPS: two channels capped at 1000 TPS each (R3.6)
 // carry N messages: carried_msg/s is what the SMSCs took over the time they
 // took it, e2e_msg/s first accept to last delivered.
-func BenchmarkChannelPairAt1000TPS(b *testing.B) {
+func BenchmarkChannelPairAt1000TPS(b *testing.B) { benchPair(b, app.OnCrashResend) }
+
+// BenchmarkChannelPairAt1000TPSHold is the same with on_crash hold: each
+// window's worth of placements is written durably before it is submitted.
+func BenchmarkChannelPairAt1000TPSHold(b *testing.B) { benchPair(b, app.OnCrashHold) }
+
+func benchPair(b *testing.B, onCrash app.OnCrash) {
 	const n = 12000
 	for i := 0; i < b.N; i++ {
-		e := startEnv(b, setup{sims: []smscsim.Options{{Keep: n}, {Keep: n}}, channel: func(_ int, c *app.Channel) { c.TPS = 1000; c.Window = 128 }})
+		e := startEnv(b, setup{sims: []smscsim.Options{{Keep: n}, {Keep: n}}, channel: func(_ int, c *app.Channel) {
+			c.TPS, c.Window, c.OnCrash = 1000, 128, onCrash
+		}})
 		start := time.Now()
 		ids := e.send("【测试单位】双通道压测", numbers(0, n/2)...)
 		ids = append(ids, e.send("【测试单位】双通道压测", numbers(n/2, n/2)...)...)

@@ -39,16 +39,15 @@ type channel struct {
 	stopSend chan struct{}
 	sendDone chan struct{}
 
-	mu           sync.Mutex
-	bound        bool
-	pending      map[int32]*inflight
-	lastErr      string
-	brk          *breaker
-	rateNow      float64 // the limiter's rate, lowered while the SMSC throttles
-	lastThrottle time.Time
-	downAt       time.Time // when the session was lost (or the channel started)
-	waiting      int       // parts waiting to be submitted again (see again)
-	stopping     bool      // stop has begun: no part waits to go again
+	mu       sync.Mutex
+	bound    bool
+	pending  map[int32]*inflight
+	lastErr  string
+	brk      *breaker
+	rateNow  float64   // the limiter's rate: the SMSC's rate as learned (throttle.go)
+	downAt   time.Time // when the session was lost (or the channel started)
+	waiting  int       // parts waiting to be submitted again (see again)
+	stopping bool      // stop has begun: no part waits to go again
 
 	retries sync.WaitGroup // the goroutines of again
 
@@ -74,7 +73,7 @@ func startChannel(cfg *app.Channel, o channelOptions) *channel {
 		quit:          o.quit,
 		submitTimeout: o.submitTimeout,
 		log:           o.log.With("channel", cfg.ID),
-		limiter:       rate.NewLimiter(rate.Limit(cfg.TPS), burst(cfg.TPS)),
+		limiter:       rate.NewLimiter(rate.Limit(cfg.TPS), burst(float64(cfg.TPS))),
 		win:           newWindow(cfg.Window),
 		in:            make(chan *task, 1024+100000/5), // full() caps the queue well below
 		stopSend:      make(chan struct{}),
@@ -106,7 +105,7 @@ func (c *channel) retune(cfg *app.Channel) {
 		c.rateNow = float64(cfg.TPS)
 		c.mu.Unlock()
 		c.limiter.SetLimit(rate.Limit(cfg.TPS))
-		c.limiter.SetBurst(burst(cfg.TPS))
+		c.limiter.SetBurst(burst(float64(cfg.TPS)))
 	}
 	if old.Window != cfg.Window {
 		c.win.setLimit(cfg.Window)
@@ -233,13 +232,57 @@ func (c *channel) send() {
 		case t := <-c.in:
 			c.queued.Add(-1)
 			c.sink.roomFreed()
-			if ok, _ := c.available(time.Now()); !ok && !c.waitRebind(t) {
-				c.sink.reroute(t, c)
-				continue
+			batch := []*task{t}
+			if c.conf().OnCrash == app.OnCrashHold {
+				batch = c.place(batch)
 			}
-			c.submit(t)
+			for i, t := range batch {
+				select {
+				case <-c.stopSend:
+					for _, t := range batch[i:] {
+						c.sink.reroute(t, c)
+					}
+					return
+				default:
+				}
+				if ok, _ := c.available(time.Now()); !ok && !c.waitRebind(t) {
+					c.sink.reroute(t, c)
+					continue
+				}
+				c.submit(t)
+			}
 		}
 	}
+}
+
+// place takes up to a window's worth more of the queued tasks and records
+// durably, in one write, that they are this hold channel's before any part
+// of them goes: a crash from here on holds them rather than sending them
+// again. If the write fails they go to the queue unsent.
+func (c *channel) place(batch []*task) []*task {
+	for len(batch) < c.conf().Window {
+		select {
+		case t := <-c.in:
+			c.queued.Add(-1)
+			batch = append(batch, t)
+			continue
+		default:
+		}
+		break
+	}
+	c.sink.roomFreed()
+	ids := make([]int64, len(batch))
+	for i, t := range batch {
+		ids[i] = t.msg.ID
+	}
+	if err := c.sink.placed(c.id, ids); err != nil {
+		c.log.Error("cannot record the placement of held-on-crash messages; they go back to the queue", "error", err)
+		for _, t := range batch {
+			c.sink.finish(t, app.Outcome{MessageID: t.msg.ID, ChannelID: c.id, Kind: app.OutcomeRetry, ErrorCode: app.ESTOPPED, RetryAfter: time.Second})
+		}
+		return nil
+	}
+	return batch
 }
 
 // rebindWait is how long a channel that lost its session keeps its queue,

@@ -18,6 +18,8 @@ type sink interface {
 	// othersAvailable reports whether a channel other than c could take t
 	// now.
 	othersAvailable(c *channel, t *task) bool
+	// placed records durably that messages ids go through hold channel ch.
+	placed(ch int64, ids []int64) error
 	// roomFreed says a channel took a task off its queue.
 	roomFreed()
 	// receipt stores a delivery receipt, then calls ack.
@@ -34,6 +36,10 @@ func (e *Engine) roomFreed() {
 	case e.room <- struct{}{}:
 	default:
 	}
+}
+
+func (e *Engine) placed(ch int64, ids []int64) error {
+	return e.opts.Outbox.Placed(context.Background(), ch, ids)
 }
 
 func (e *Engine) receipt(r app.Receipt, ack func()) {

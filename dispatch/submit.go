@@ -27,7 +27,7 @@ func (c *channel) submit(t *task) {
 	} else {
 		cc = smpp.NewConcat()
 	}
-	parts, err := smpp.Parts(t.msg, cfg.SourceAddr, cc)
+	parts, err := smpp.Parts(t.msg, smpp.AddressingOf(cfg), cc)
 	if err != nil {
 		c.log.Error("cannot encode message", "message", t.msg.ID, "error", err)
 		c.sink.finish(t, app.Outcome{MessageID: t.msg.ID, ChannelID: c.id, Kind: app.OutcomeFailed, ErrorCode: app.EENCODE})
@@ -44,7 +44,7 @@ func (c *channel) submit(t *task) {
 		if sent.Accepted(i) {
 			continue
 		}
-		if c.limiter.Wait(c.ctx) != nil || c.win.acquire(c.ctx) != nil {
+		if c.take(c.ctx) != nil || c.win.acquire(c.ctx) != nil {
 			break
 		}
 		c.mu.Lock()
@@ -166,12 +166,12 @@ func (c *channel) failPending(code string) {
 	}
 }
 
-// sweep times out submits that got no response, restores a throttled rate,
+// sweep times out submits that got no response, learns the SMSC's rate,
 // and measures the send rate, once a second.
 func (c *channel) sweep() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	last := c.submitted.Load()
+	last, lastThr := c.submitted.Load(), c.throttled.Load()
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -190,10 +190,10 @@ func (c *channel) sweep() {
 					c.unknown(inf, app.ETIMEOUT)
 				}
 			}
-			c.recoverRate(now)
-			cur := c.submitted.Load()
+			cur, thr := c.submitted.Load(), c.throttled.Load()
+			c.learnRate(cur-last, thr-lastThr)
 			c.rate.Store(uint64(cur - last))
-			last = cur
+			last, lastThr = cur, thr
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"context"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -8,38 +9,58 @@ import (
 
 // burst lets a few parts go back to back without exceeding the rate over
 // any 50 ms.
-func burst(tps int) int { return max(1, tps/20) }
+func burst(tps float64) int { return max(1, int(tps/20)) }
 
-// onThrottle slows the channel down when the SMSC says it is sending too
-// fast: 30% less, at most once per half second (a whole window of throttled
-// answers is one signal), down to a twentieth of its TPS.
-func (c *channel) onThrottle() {
-	c.throttled.Add(1)
+// tolerated is the share of throttled answers in a second that leaves the
+// learned rate where it is: an SMSC that throttles a few submits at random
+// (not by rate) must not drive the rate down to nothing.
+const tolerated = 0.10
+
+// onThrottle counts a throttled answer; learnRate, once a second, acts on
+// the count.
+func (c *channel) onThrottle() { c.throttled.Add(1) }
+
+// learnRate learns the rate the SMSC really takes (AIMD-like, from the last
+// second's answers: ok accepted, thr throttled). More than tolerated
+// throttled: the rate drops to what the SMSC accepted in that second (a
+// tenth less, and at least a tenth below the current rate), however low
+// that is, down to one a second. A clean second raises it by a twentieth
+// (at least one), never above the channel's TPS. In between it holds: that
+// is the rate learned.
+func (c *channel) learnRate(ok, thr int64) {
 	tps := float64(c.conf().TPS)
-	now := time.Now()
 	c.mu.Lock()
-	if now.Sub(c.lastThrottle) < 500*time.Millisecond {
-		c.mu.Unlock()
-		return
-	}
-	c.rateNow = max(c.rateNow*0.7, max(1, tps/20))
-	c.lastThrottle = now
 	r := c.rateNow
+	switch {
+	case thr > 0 && float64(thr) > tolerated*float64(ok+thr):
+		r = max(1, min(r*0.9, float64(ok)*0.9))
+	case thr == 0 && ok > 0:
+		r = min(tps, r+max(1, r/20))
+	}
+	changed := r != c.rateNow
+	c.rateNow = r
 	c.mu.Unlock()
-	c.limiter.SetLimit(rate.Limit(r))
+	if changed {
+		c.limiter.SetLimit(rate.Limit(r))
+		c.limiter.SetBurst(burst(r))
+	}
 }
 
-// recoverRate raises a throttled rate by a tenth of the TPS a second once
-// the SMSC has not throttled for a second, back up to the channel's TPS.
-func (c *channel) recoverRate(now time.Time) {
-	tps := float64(c.conf().TPS)
-	c.mu.Lock()
-	if c.rateNow >= tps || now.Sub(c.lastThrottle) < time.Second {
-		c.mu.Unlock()
-		return
+// take waits for the part's turn under the current rate, or ctx's end.
+// It polls rather than calling the limiter's Wait, which books a slot at
+// the rate of the moment: parts waiting at a rate later cut would keep the
+// old pace for seconds. Polling makes a cut act at once; again caps the
+// parts that poll at a window's worth.
+func (c *channel) take(ctx context.Context) error {
+	for !c.limiter.Allow() {
+		wait := time.Duration(float64(time.Second) / float64(c.limiter.Limit()))
+		t := time.NewTimer(min(max(wait, time.Millisecond), 20*time.Millisecond))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
-	c.rateNow = min(tps, c.rateNow+tps/10)
-	r := c.rateNow
-	c.mu.Unlock()
-	c.limiter.SetLimit(rate.Limit(r))
+	return nil
 }

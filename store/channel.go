@@ -9,7 +9,7 @@ import (
 )
 
 const channelColumns = `id, name, host, port, system_id, password_enc, source_addr, tps, window, weight,
-	carriers, standby, enabled, resend_undelivered, created_at, updated_at`
+	carriers, standby, enabled, resend_undelivered, source_ton, source_npi, dest_ton, dest_npi, on_crash, created_at, updated_at`
 
 // FindChannels returns every channel with its password decrypted, for the
 // sending engine and for administrators.
@@ -48,7 +48,8 @@ func (db *DB) findChannels(ctx context.Context, where string, args ...any) ([]*a
 		var pw, carriers string
 		var created, updated int64
 		if err := rows.Scan(&c.ID, &c.Name, &c.Host, &c.Port, &c.SystemID, &pw, &c.SourceAddr, &c.TPS, &c.Window, &c.Weight,
-			&carriers, &c.Standby, &c.Enabled, &c.ResendUndelivered, &created, &updated); err != nil {
+			&carriers, &c.Standby, &c.Enabled, &c.ResendUndelivered, &c.SourceTON, &c.SourceNPI, &c.DestTON, &c.DestNPI,
+			&c.OnCrash, &created, &updated); err != nil {
 			return nil, err
 		}
 		if c.Password, err = db.box.open(pw); err != nil {
@@ -74,6 +75,9 @@ func (db *DB) CreateChannel(ctx context.Context, c *app.Channel) error {
 	if c.Weight == 0 {
 		c.Weight = 1
 	}
+	if c.OnCrash == "" {
+		c.OnCrash = app.OnCrashResend
+	}
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -91,9 +95,11 @@ func (db *DB) CreateChannel(ctx context.Context, c *app.Channel) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `insert into channels (id, name, host, port, system_id, password_enc, source_addr, tps, window, weight,
-			carriers, standby, enabled, resend_undelivered, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			carriers, standby, enabled, resend_undelivered, source_ton, source_npi, dest_ton, dest_npi, on_crash, created_at, updated_at)
+			values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, c.Name, c.Host, c.Port, c.SystemID, pw, c.SourceAddr, c.TPS, c.Window, c.Weight, joinCarriers(c.Carriers),
-			c.Standby, c.Enabled, c.ResendUndelivered, ms(c.CreatedAt), ms(c.UpdatedAt))
+			c.Standby, c.Enabled, c.ResendUndelivered, c.SourceTON, c.SourceNPI, c.DestTON, c.DestNPI, c.OnCrash,
+			ms(c.CreatedAt), ms(c.UpdatedAt))
 		if err != nil {
 			return err
 		}
@@ -109,6 +115,9 @@ func (db *DB) UpdateChannel(ctx context.Context, c *app.Channel) error {
 		return err
 	}
 	defer db.leave()
+	if c.OnCrash == "" {
+		c.OnCrash = app.OnCrashResend
+	}
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -120,9 +129,11 @@ func (db *DB) UpdateChannel(ctx context.Context, c *app.Channel) error {
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `update channels set name = ?, host = ?, port = ?, system_id = ?,
 				password_enc = case when ? = '' then password_enc else ? end, source_addr = ?, tps = ?, window = ?,
-				weight = ?, carriers = ?, standby = ?, enabled = ?, resend_undelivered = ?, updated_at = ?
+				weight = ?, carriers = ?, standby = ?, enabled = ?, resend_undelivered = ?,
+				source_ton = ?, source_npi = ?, dest_ton = ?, dest_npi = ?, on_crash = ?, updated_at = ?
 			where id = ?`, c.Name, c.Host, c.Port, c.SystemID, pw, pw, c.SourceAddr, c.TPS, c.Window, c.Weight,
-			joinCarriers(c.Carriers), c.Standby, c.Enabled, c.ResendUndelivered, ms(c.UpdatedAt), c.ID)
+			joinCarriers(c.Carriers), c.Standby, c.Enabled, c.ResendUndelivered,
+			c.SourceTON, c.SourceNPI, c.DestTON, c.DestNPI, c.OnCrash, ms(c.UpdatedAt), c.ID)
 		if err != nil {
 			return err
 		} else if n, _ := r.RowsAffected(); n == 0 {

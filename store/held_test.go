@@ -2,87 +2,60 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"testing"
-	"time"
 
 	"smsgw/app"
 )
 
-// TestHeldBatches pins free text with a reviewable sensitive word: held,
-// not sent, until a reviewer releases it (queued once) or refuses it.
-func TestHeldBatches(t *testing.T) {
+// TestHeldAfterCrash pins on_crash hold: a message handed to a hold
+// channel with no outcome when the process stopped is held at restart (not
+// sent again), counted and listed by channel; one merely claimed, or handed
+// to a resend channel, is sent again; an operator releases (queued again)
+// or fails held messages.
+func TestHeldAfterCrash(t *testing.T) {
 	ctx := context.Background()
 	db, path := MustOpenDBPath(t)
-	admin := MustSysadmin(t, db)
-	if err := db.SaveWordList(ctx, reviewer, app.WordList{Name: "金融", Action: app.WordReview, Words: []string{"贷款"}}); err != nil {
-		t.Fatal(err)
-	}
-	send := func(req *app.SendRequest) *app.SendResult {
-		t.Helper()
-		res := MustSend(t, db, admin, req)
-		if res.Review != app.ReviewPending || res.Messages[0].Status != app.StatusAccepted {
-			t.Fatalf("not held: review %q, status %s", res.Review, res.Messages[0].Status)
+	p := MustSysadmin(t, db)
+	hold := &app.Channel{Name: "暂扣", Host: "127.0.0.1", Port: 2775, SystemID: "s", SourceAddr: "1069", TPS: 10, Window: 10, OnCrash: app.OnCrashHold, DestNPI: 1}
+	resend := &app.Channel{Name: "重发", Host: "127.0.0.1", Port: 2776, SystemID: "s", SourceAddr: "1069", TPS: 10, Window: 10, DestNPI: 1}
+	for _, c := range []*app.Channel{hold, resend} {
+		if err := db.CreateChannel(ctx, c); err != nil {
+			t.Fatal(err)
 		}
-		return res
 	}
-	held := send(&app.SendRequest{To: numbers(0, 3), Content: text("低息贷款，欢迎咨询"), ClientRef: "held-1"})
-	if jobs := MustClaimAll(t, db); len(jobs) != 0 {
-		t.Fatalf("a held batch was queued: %d jobs", len(jobs))
-	}
-	again := MustSend(t, db, admin, &app.SendRequest{To: numbers(0, 3), Content: text("低息贷款，欢迎咨询"), ClientRef: "held-1"})
-	if !again.Duplicate || again.Review != app.ReviewPending || again.Messages[0].Status != app.StatusAccepted {
-		t.Fatalf("repeated call answers %+v", again)
-	}
-	if list, _, err := db.FindBatches(ctx, reviewer, app.BatchFilter{Review: app.ReviewPending}); err != nil || len(list) != 1 || list[0].ReviewNote == "" {
-		t.Fatalf("held batches: %v, %v", list, err)
-	}
-
-	op := &app.Principal{UserID: 21, DepartmentID: app.RootDepartmentID, Role: app.RoleDeptAdmin}
-	_, err := db.ReviewBatch(ctx, op, held.BatchID, &app.Review{Decision: "approve"})
-	wantCode(t, err, app.EFORBIDDEN)
-	if _, err := db.ReviewBatch(ctx, reviewer, held.BatchID, &app.Review{Decision: "approve"}); err != nil {
+	ids := sentIDs(MustSend(t, db, p, &app.SendRequest{To: numbers(0, 5), Content: text("暂扣")}))
+	MustClaimAll(t, db)
+	if err := db.Placed(ctx, hold.ID, ids[:3]); err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.ReviewBatch(ctx, reviewer, held.BatchID, &app.Review{Decision: "approve"})
-	wantCode(t, err, app.ECONFLICT)
-	if due, err := db.DueCallbacks(ctx, 10); err != nil || len(due) != 0 {
-		t.Fatalf("a callback for an app without a URL: %v, %v", due, err)
-	}
-	claimed := 0
-	for _, j := range MustClaimAll(t, db) {
-		claimed += len(j.Messages)
-	}
-	if claimed != 3 {
-		t.Fatalf("claimed %d after approval, want 3", claimed)
-	}
-
-	// Refused: its messages are rejected and never sent.
-	refused := send(&app.SendRequest{To: numbers(10, 2), Content: text("贷款")})
-	if _, err := db.ReviewBatch(ctx, reviewer, refused.BatchID, &app.Review{Decision: "reject", Reason: "不符合规定"}); err != nil {
+	if err := db.Placed(ctx, resend.ID, ids[3:4]); err != nil {
 		t.Fatal(err)
 	}
-	raw := MustRawDB(t, path)
-	if n := count(t, raw, `select count(*) from messages where batch_id = ? and status = 'rejected' and error_code = 'EREVIEW'`, refused.BatchID); n != 2 {
-		t.Fatalf("%d messages rejected", n)
-	}
+	// ids[0] was answered and recorded before the crash.
+	mustRecord(t, db, []app.Outcome{{MessageID: ids[0], ChannelID: hold.ID, Kind: app.OutcomeSubmitted, SMSCIDs: []string{"h0"}, At: at}}, "")
+	db.Close()
 
-	// Scheduled and approved: it waits for its time, not sent at once.
-	later := send(&app.SendRequest{To: numbers(20, 1), Content: text("贷款"), SendAt: time.Now().Add(time.Hour)})
-	if _, err := db.ReviewBatch(ctx, reviewer, later.BatchID, &app.Review{Decision: "approve"}); err != nil {
-		t.Fatal(err)
+	db = MustReopenDB(t, path)
+	counts, err := db.HeldCounts(ctx)
+	if err != nil || counts[hold.ID] != 2 || counts[resend.ID] != 0 {
+		t.Fatalf("held counts %v %v: want 2 on the hold channel", counts, err)
 	}
-	if jobs := MustClaimAll(t, db); len(jobs) != 0 {
-		t.Fatal("a scheduled batch went at its approval")
+	if got, err := db.FindHeld(ctx, hold.ID, 100); err != nil || !slices.Equal(got, ids[1:3]) {
+		t.Fatalf("held %v %v, want %v", got, err, ids[1:3])
 	}
-	if m := MustFind(t, db, later.Messages[0].ID); m.Status != app.StatusAccepted {
-		t.Fatalf("an approved scheduled message is %s before its time", m.Status)
+	if got := jobMessageIDs(MustClaimAll(t, db)); !slices.Equal(got, ids[3:]) {
+		t.Fatalf("sent again %v, want only %v (the resend channel's and the unplaced)", got, ids[3:])
 	}
-
-	// Withdrawn by its sender while held.
-	withdrawn := send(&app.SendRequest{To: numbers(30, 2), Content: text("贷款")})
-	if n, err := db.CancelBatch(ctx, admin, withdrawn.BatchID); err != nil || n != 2 {
-		t.Fatalf("withdraw: %d, %v", n, err)
+	wantStatus(t, db, ids[1], app.StatusHeld)
+	if n, err := db.DecideHeld(ctx, hold.ID, false, ids[2:3]); err != nil || n != 1 {
+		t.Fatalf("fail one: %d %v", n, err)
 	}
-	_, err = db.ReviewBatch(ctx, reviewer, withdrawn.BatchID, &app.Review{Decision: "approve"})
-	wantCode(t, err, app.ECONFLICT)
+	wantStatus(t, db, ids[2], app.StatusFailed)
+	if n, err := db.DecideHeld(ctx, hold.ID, true, nil); err != nil || n != 1 {
+		t.Fatalf("release all: %d %v", n, err)
+	}
+	if got := jobMessageIDs(MustClaimAll(t, db)); !slices.Equal(got, ids[1:2]) {
+		t.Fatalf("released %v, want %v claimable", got, ids[1:2])
+	}
 }

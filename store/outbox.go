@@ -151,7 +151,7 @@ func (db *DB) claimMessages(ctx context.Context, tx *sql.Tx, body jobBody) ([]*a
 		return nil, err
 	}
 	where = strings.ReplaceAll(where, "m.id", "id")
-	_, err = tx.ExecContext(ctx, `update messages set status = 'submitting' where `+where+` and status in ('accepted', 'queued')`, args...)
+	_, err = tx.ExecContext(ctx, `update messages set status = 'submitting', placed_on = null where `+where+` and status in ('accepted', 'queued')`, args...)
 	return out, err
 }
 
@@ -296,6 +296,14 @@ func (db *DB) resume(ctx context.Context) error {
 			return err
 		}
 
+		// A message handed to a hold channel may be at the SMSC: held for an
+		// operator rather than sent again (at most once).
+		r, err := tx.ExecContext(ctx, `update messages set status = 'held' where status = 'submitting'
+			and placed_on in (select id from channels where on_crash = 'hold')`)
+		if err != nil {
+			return err
+		}
+		held, _ := r.RowsAffected()
 		claimed, err := jobBodies(ctx, tx, `received > 0`)
 		if err != nil {
 			return err
@@ -332,8 +340,8 @@ func (db *DB) resume(ctx context.Context) error {
 				return err
 			}
 		}
-		if len(claimed) > 0 || len(orphans) > 0 {
-			db.log.Info("resuming the last run's work", "jobs", len(claimed), "messages_resent", resent+int64(len(orphans)))
+		if len(claimed) > 0 || len(orphans) > 0 || held > 0 {
+			db.log.Info("resuming the last run's work", "jobs", len(claimed), "messages_resent", resent+int64(len(orphans)), "messages_held", held)
 		}
 		return nil
 	})

@@ -46,6 +46,8 @@ func statusLabel(st app.Status) string {
 		return "排队中"
 	case app.StatusSubmitting, app.StatusSubmitted:
 		return "已提交"
+	case app.StatusHeld:
+		return "暂扣待定"
 	case app.StatusDelivered:
 		return "已送达"
 	case app.StatusUndelivered:

@@ -20,6 +20,8 @@ var carrierChoices = []struct {
 type channelRow struct {
 	ID, Name, Addr, Light, State, LastError string
 	TPS, InFlight, Queued                   int
+	Held                                    int // held after a crash, waiting for an operator
+	Rate                                    int // the rate learned from the SMSC's throttling, when below TPS
 	Enabled                                 bool
 }
 
@@ -29,11 +31,18 @@ func (s *Server) channelRows(c echo.Context) ([]channelRow, error) {
 		return nil, err
 	}
 	states := s.states()
+	held, err := s.opts.Channels.HeldCounts(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
 	out := make([]channelRow, 0, len(list))
 	for _, ch := range list {
 		st := states[ch.ID]
 		r := channelRow{ID: formatID(ch.ID), Name: ch.Name, Addr: ch.Addr(), TPS: ch.TPS, Enabled: ch.Enabled,
-			InFlight: st.InFlight, Queued: st.Queued, LastError: st.LastError}
+			InFlight: st.InFlight, Queued: st.Queued, LastError: st.LastError, Held: held[ch.ID]}
+		if st.RateLimit > 0 && int(st.RateLimit) < ch.TPS {
+			r.Rate = int(st.RateLimit)
+		}
 		switch {
 		case !ch.Enabled:
 			r.Light, r.State = "", "已停用"
@@ -70,7 +79,7 @@ func (s *Server) channelForm(c echo.Context) error {
 	if !s.channelAdmin(c) {
 		return s.forbidden(c)
 	}
-	ch := &app.Channel{Port: 2775, TPS: 100, Window: 16, Weight: 1, Enabled: true}
+	ch := &app.Channel{Port: 2775, TPS: 100, Window: 16, Weight: 1, Enabled: true, DestNPI: app.DefaultDestNPI, OnCrash: app.OnCrashResend}
 	if id := c.Param("id"); id != "" {
 		n, err := strconv.ParseInt(id, 10, 64)
 		if err != nil {
@@ -112,9 +121,25 @@ func (s *Server) saveChannel(c echo.Context) error {
 		ch.ID = n
 	}
 	num := func(name string) int { n, _ := strconv.Atoi(strings.TrimSpace(c.FormValue(name))); return n }
+	// A blank TON/NPI takes its default; one that is not a number becomes
+	// -1, so Validate names the field rather than 0 being sent silently.
+	code := func(name string, def int) int {
+		v := strings.TrimSpace(c.FormValue(name))
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return -1
+		}
+		return n
+	}
 	ch.Name, ch.Host, ch.SystemID = strings.TrimSpace(c.FormValue("name")), strings.TrimSpace(c.FormValue("host")), strings.TrimSpace(c.FormValue("system_id"))
 	ch.Password, ch.SourceAddr = c.FormValue("password"), strings.TrimSpace(c.FormValue("source_addr"))
 	ch.Port, ch.TPS, ch.Window, ch.Weight = num("port"), num("tps"), num("window"), num("weight")
+	ch.SourceTON, ch.SourceNPI, ch.DestTON, ch.DestNPI = code("source_ton", 0), code("source_npi", 0), code("dest_ton", 0),
+		code("dest_npi", app.DefaultDestNPI)
+	ch.OnCrash = app.OnCrash(c.FormValue("on_crash"))
 	ch.Standby, ch.Enabled, ch.ResendUndelivered = c.FormValue("standby") != "", c.FormValue("enabled") != "", c.FormValue("resend_undelivered") != ""
 	for _, k := range c.Request().Form["carriers"] {
 		ch.Carriers = append(ch.Carriers, app.Carrier(k))
@@ -159,6 +184,8 @@ func (s *Server) channelAction(c echo.Context) error {
 		}
 	case "remove":
 		err = s.opts.Channels.DeleteChannel(ctx, id)
+	case "release-held", "fail-held":
+		_, err = s.opts.Channels.DecideHeld(ctx, id, action == "release-held", nil)
 	default:
 		return echo.NewHTTPError(http.StatusNotFound)
 	}

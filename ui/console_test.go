@@ -277,12 +277,22 @@ func TestConsoleChannelForms(t *testing.T) {
 		t.Fatalf("port 0: %d; want 400 naming the port, the form kept", status)
 	}
 	form.Set("port", "2775")
+	form.Set("dest_npi", "19")
+	if status, _, body := b.post("/channels/new", form); status != 400 || !strings.Contains(body, "目标地址 NPI") {
+		t.Fatalf("dest_npi 19: %d; want 400 naming 目标地址 NPI", status)
+	}
+	form.Set("source_ton", "5")
+	form.Set("dest_npi", "1")
+	form.Set("on_crash", "hold")
 	if status, loc, body := b.post("/channels/new", form); status != 303 || loc != "/channels" {
 		t.Fatalf("create: %d %s %s", status, loc, body)
 	}
 	list, err := f.db.FindChannels(context.Background())
 	if err != nil || len(list) != 1 || list[0].Password != "pw" || len(list[0].Carriers) != 1 {
 		t.Fatalf("stored channels: %+v %v", list, err)
+	}
+	if c := list[0]; c.SourceTON != 5 || c.SourceNPI != 0 || c.DestTON != 0 || c.DestNPI != 1 || c.OnCrash != app.OnCrashHold {
+		t.Errorf("stored TON/NPI %d/%d %d/%d, on_crash %q: want 5/0 0/1, hold", c.SourceTON, c.SourceNPI, c.DestTON, c.DestNPI, c.OnCrash)
 	}
 	id := formatInt(list[0].ID)
 	form.Set("name", "移动主通道")

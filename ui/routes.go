@@ -51,11 +51,13 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/replies", apiKey, s.listReplies},
 
 		// Channels (api_channel.go).
-		{"GET", "/api/v1/channels", apiKey, s.listChannels},         // RequireChannelAdmin
-		{"POST", "/api/v1/channels", apiKey, s.createChannel},       // RequireChannelAdmin
-		{"GET", "/api/v1/channels/:id", apiKey, s.getChannel},       // RequireChannelAdmin
-		{"PATCH", "/api/v1/channels/:id", apiKey, s.updateChannel},  // RequireChannelAdmin
-		{"DELETE", "/api/v1/channels/:id", apiKey, s.deleteChannel}, // RequireChannelAdmin
+		{"GET", "/api/v1/channels", apiKey, s.listChannels},                   // RequireChannelAdmin
+		{"POST", "/api/v1/channels", apiKey, s.createChannel},                 // RequireChannelAdmin
+		{"GET", "/api/v1/channels/:id", apiKey, s.getChannel},                 // RequireChannelAdmin
+		{"PATCH", "/api/v1/channels/:id", apiKey, s.updateChannel},            // RequireChannelAdmin
+		{"DELETE", "/api/v1/channels/:id", apiKey, s.deleteChannel},           // RequireChannelAdmin
+		{"GET", "/api/v1/channels/:id/held", apiKey, s.listHeld},              // RequireChannelAdmin
+		{"POST", "/api/v1/channels/:id/held/:decision", apiKey, s.decideHeld}, // RequireChannelAdmin
 
 		// Organisation: departments, users, apps (api_department.go, api_user.go, api_app.go).
 		{"GET", "/api/v1/departments", apiKey, s.listDepartments},

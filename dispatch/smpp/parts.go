@@ -27,6 +27,19 @@ func (p Part) Seq() int32 { return p.p.SequenceNumber }
 // NewConcat picks the reference for a long message's first attempt.
 func NewConcat() app.Concat { return app.Concat{Ref: byte(concatRef.Add(1))} }
 
+// Addressing is how a channel's parts are addressed: its source number
+// (the message's extension code is appended) and the TON/NPI of both
+// addresses.
+type Addressing struct {
+	Source                                 string
+	SourceTON, SourceNPI, DestTON, DestNPI int
+}
+
+// AddressingOf is channel c's addressing.
+func AddressingOf(c *app.Channel) Addressing {
+	return Addressing{Source: c.SourceAddr, SourceTON: c.SourceTON, SourceNPI: c.SourceNPI, DestTON: c.DestTON, DestNPI: c.DestNPI}
+}
+
 // Parts turns a message into its submit_sm PDUs: one, or several carrying
 // a concatenation UDH under the reference cc (ignored for one part). The
 // same message and reference always give the same parts, numbered alike, so
@@ -34,7 +47,7 @@ func NewConcat() app.Concat { return app.Concat{Ref: byte(concatRef.Add(1))} }
 // which counts UTF-16 units and never cuts a surrogate pair (gosmpp's own
 // Split counts runes), so parts agree with the segment count the caller was
 // charged for. Every part has its own sequence number.
-func Parts(m *app.Message, source string, cc app.Concat) ([]Part, error) {
+func Parts(m *app.Message, a Addressing, cc app.Concat) ([]Part, error) {
 	enc := data.Encoding(data.UCS2)
 	if app.CountSegments(m.Content).Encoding == app.GSM7 {
 		enc = data.GSM7BIT
@@ -47,11 +60,11 @@ func Parts(m *app.Message, source string, cc app.Concat) ([]Part, error) {
 	out := make([]Part, len(texts))
 	for i, text := range texts {
 		p := pdu.NewSubmitSM().(*pdu.SubmitSM)
-		src, err := pdu.NewAddressWithTonNpiAddr(0, 0, source+m.Ext)
+		src, err := pdu.NewAddressWithTonNpiAddr(byte(a.SourceTON), byte(a.SourceNPI), a.Source+m.Ext)
 		if err != nil {
 			return nil, err
 		}
-		dst, err := pdu.NewAddressWithTonNpiAddr(0, 1, m.To)
+		dst, err := pdu.NewAddressWithTonNpiAddr(byte(a.DestTON), byte(a.DestNPI), m.To)
 		if err != nil {
 			return nil, err
 		}

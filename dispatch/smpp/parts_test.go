@@ -11,7 +11,7 @@ import (
 
 func TestParts(t *testing.T) {
 	m := &app.Message{To: "13800138000", Ext: "12", Content: "【单位】" + strings.Repeat("长", 200)}
-	parts, err := Parts(m, "10690001", NewConcat())
+	parts, err := Parts(m, Addressing{Source: "10690001", DestNPI: 1}, NewConcat())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func TestSession_SubmitsPartsAndPassesReceiptsOn(t *testing.T) {
 	s, ev := open(t, sim.Addr())
 	waitFor(t, "the bind", 10*time.Second, func() bool { return ev.read(func(e *events) bool { return e.bound == 1 }) })
 	m := &app.Message{To: "13800138000", Content: "【单位】" + strings.Repeat("长", 100)}
-	parts, err := smpp.Parts(m, "10690001", smpp.NewConcat())
+	parts, err := smpp.Parts(m, smpp.Addressing{Source: "10690001", DestNPI: 1}, smpp.NewConcat())
 	if err != nil {
 		t.Fatal(err)
 	}

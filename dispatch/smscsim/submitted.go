@@ -13,6 +13,12 @@ type Submitted struct {
 	// Source and Dest are the source_addr and destination_addr.
 	Source string `json:"source"`
 	Dest   string `json:"dest"`
+	// SourceTON, SourceNPI, DestTON and DestNPI are the addresses' type
+	// of number and numbering plan.
+	SourceTON byte `json:"source_ton"`
+	SourceNPI byte `json:"source_npi"`
+	DestTON   byte `json:"dest_ton"`
+	DestNPI   byte `json:"dest_npi"`
 	// EsmClass, DataCoding and RegisteredDelivery are the raw fields.
 	EsmClass           byte `json:"esm_class"`
 	DataCoding         byte `json:"data_coding"`

@@ -28,9 +28,25 @@ type drillResult struct {
 	NotFinal         int   `json:"not_final"`         // acked but without a final status
 	DuplicateRows    int   `json:"duplicate_rows"`    // numbers stored more than once
 	SMSCDuplicates   int64 `json:"smsc_duplicates"`   // parts the simulators received twice
-	SMSCDupBound     int64 `json:"smsc_dup_bound"`    // kills x channels x window
-	Delivered        int   `json:"delivered"`
+	// SMSCDupBound is the stated bound: at each kill, per channel, the
+	// window in flight plus the answers not yet committed, which are at
+	// most one record write's worth (TPS x recordGap): kills x channels x
+	// (window + TPS x recordGap). With on_crash hold it is 0 before the
+	// held messages are released.
+	SMSCDupBound int64  `json:"smsc_dup_bound"`
+	OnCrash      string `json:"on_crash"`
+	// Held is how many messages the restarts held (on_crash hold);
+	// HeldDuplicates how many parts the SMSC had twice once they were
+	// released (sent again by the operator's choice).
+	Held           int   `json:"held"`
+	HeldDuplicates int64 `json:"held_duplicates"`
+	Delivered      int   `json:"delivered"`
 }
+
+// recordGap is the longest time stated between an SMSC's answer and its
+// durable record: one group-commit write (a transaction and its fsync)
+// under load, which the recorder starts as soon as it has answers.
+const recordGap = 50 * time.Millisecond
 
 func newCrashDrillCmd() *cobra.Command {
 	o := benchOptions{Channels: 2, TPS: 2000, Window: 64, ReceiptDelay: 50 * time.Millisecond}
@@ -65,6 +81,7 @@ func newCrashDrillCmd() *cobra.Command {
 	f.Uint64Var(&seed, "seed", uint64(time.Now().UnixNano()), "random seed (printed; reuse it to repeat a run)")
 	f.DurationVar(&maxUp, "max-up", 3*time.Second, "longest time under load before a kill")
 	f.StringVar(&o.Data, "data", "", "data folder (default: temporary)")
+	f.StringVar((*string)(&o.OnCrash), "on-crash", string(app.OnCrashResend), "the channels' on_crash: resend, or hold (then the held messages are released at the end)")
 	binFlags(f, &o.ServerBin)
 	return cmd
 }
@@ -77,7 +94,11 @@ func crashDrill(ctx context.Context, o benchOptions, kills, clients int, seed ui
 		return nil, err
 	}
 	defer t.close()
-	res := &drillResult{Kills: kills, SMSCDupBound: int64(kills * o.Channels * o.Window)}
+	perKill := int64(o.Window) + int64(float64(o.TPS)*recordGap.Seconds())
+	res := &drillResult{Kills: kills, SMSCDupBound: int64(kills*o.Channels) * perKill, OnCrash: string(app.OnCrashResend)}
+	if o.OnCrash == app.OnCrashHold {
+		res.SMSCDupBound, res.OnCrash = 0, string(app.OnCrashHold)
+	}
 
 	var (
 		mu    sync.Mutex
@@ -135,11 +156,24 @@ func crashDrill(ctx context.Context, o benchOptions, kills, clients int, seed ui
 	if err := waitFinal(ctx, t, time.Time{}, 5*time.Minute, progress); err != nil {
 		return nil, err
 	}
+	_, res.SMSCDuplicates, _ = t.simStats()
+	if o.OnCrash == app.OnCrashHold {
+		// The operator's choice: send the held messages again.
+		n, err := releaseHeld(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		res.Held = n
+		if err := waitFinal(ctx, t, time.Time{}, 5*time.Minute, progress); err != nil {
+			return nil, err
+		}
+		_, all, _ := t.simStats()
+		res.HeldDuplicates = all - res.SMSCDuplicates
+	}
 	if err := t.own.stop(os.Interrupt); err != nil {
 		tail, _ := os.ReadFile(filepath.Join(t.own.dir, "serve.log"))
 		return nil, fmt.Errorf("final stop: %w; the log ends:\n%s", err, tail[max(0, len(tail)-2000):])
 	}
-	_, res.SMSCDuplicates, _ = t.simStats()
 	res.Acked = len(acked)
 	return res, countDrill(ctx, t.own.dir, acked, res)
 }
@@ -176,4 +210,41 @@ func countDrill(ctx context.Context, dir string, acked []int64, res *drillResult
 		}
 	}
 	return nil
+}
+
+// releaseHeld lists every channel's held messages and releases them; it
+// returns how many there were.
+func releaseHeld(ctx context.Context, t *target) (int, error) {
+	var list struct {
+		Items []struct {
+			ID   string `json:"id"`
+			Held int    `json:"held"`
+		} `json:"items"`
+	}
+	if code, err := benchCall(ctx, t, "GET", "/api/v1/channels", nil, &list); err != nil || code != 200 {
+		return 0, fmt.Errorf("listing channels: %d %v", code, err)
+	}
+	total := 0
+	for _, ch := range list.Items {
+		var held struct {
+			Items []string `json:"items"`
+		}
+		if code, err := benchCall(ctx, t, "GET", "/api/v1/channels/"+ch.ID+"/held", nil, &held); err != nil || code != 200 {
+			return 0, fmt.Errorf("listing held messages: %d %v", code, err)
+		}
+		if len(held.Items) != ch.Held {
+			return 0, fmt.Errorf("channel %s shows %d held but lists %d", ch.ID, ch.Held, len(held.Items))
+		}
+		var done struct {
+			Released int `json:"released"`
+		}
+		if code, err := benchCall(ctx, t, "POST", "/api/v1/channels/"+ch.ID+"/held/release", nil, &done); err != nil || code != 200 {
+			return 0, fmt.Errorf("releasing held messages: %d %v", code, err)
+		}
+		if done.Released != ch.Held {
+			return 0, fmt.Errorf("channel %s: released %d of %d held", ch.ID, done.Released, ch.Held)
+		}
+		total += done.Released
+	}
+	return total, nil
 }

@@ -29,7 +29,8 @@ type benchOptions struct {
 	TPS, Window  int
 	ReceiptDelay time.Duration
 	Litestream   string
-	ServerBin    string // the smsgw binary to run
+	OnCrash      app.OnCrash // the channels' on_crash ("" resend)
+	ServerBin    string      // the smsgw binary to run
 	ServerFlags  []string
 
 	Messages, Clients, Batch int
@@ -269,7 +270,7 @@ func prepareBenchData(ctx context.Context, dir string, o benchOptions, sims []*s
 		return "", err
 	}
 	secret, err := db.CreateAPIKey(ctx, &app.APIKey{Name: "bench", DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin,
-		AllowFreeText: true, RateLimit: 100000, Scopes: []string{app.ScopeSend, app.ScopeQuery}})
+		AllowFreeText: true, RateLimit: 100000, Scopes: []string{app.ScopeSend, app.ScopeQuery, app.ScopeAdmin}}) // admin: the hold drill releases held messages
 	if err != nil {
 		return "", err
 	}
@@ -279,7 +280,7 @@ func prepareBenchData(ctx context.Context, dir string, o benchOptions, sims []*s
 			return "", err
 		}
 		ch := &app.Channel{Name: fmt.Sprintf("bench%d", i+1), Host: host, Port: port, SystemID: "bench", Password: "benchpw",
-			SourceAddr: fmt.Sprintf("1069%04d", i+1), TPS: o.TPS, Window: o.Window, Weight: 1, Enabled: true}
+			SourceAddr: fmt.Sprintf("1069%04d", i+1), TPS: o.TPS, Window: o.Window, Weight: 1, Enabled: true, DestNPI: app.DefaultDestNPI, OnCrash: o.OnCrash}
 		if err := db.CreateChannel(ctx, ch); err != nil {
 			return "", err
 		}
