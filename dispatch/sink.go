@@ -1,6 +1,8 @@
 package dispatch
 
 import (
+	"context"
+
 	"smsgw/app"
 	"smsgw/dispatch/smpp"
 )
