@@ -64,6 +64,7 @@ func (c *channel) resubmit(inf *inflight) string {
 	if c.take(c.ctx) != nil || c.win.acquire(c.ctx) != nil {
 		return app.ESTOPPED
 	}
+	link := c.sess.Current() // see submit: never a newer connection than seen
 	if ok, _ := c.available(time.Now()); !ok {
 		c.win.release()
 		return app.ENOTBOUND
@@ -80,7 +81,7 @@ func (c *channel) resubmit(inf *inflight) string {
 	seq := p.Seq()
 	inf.at = time.Now()
 	c.track(seq, inf)
-	if err := c.sess.Submit(p); err != nil {
+	if err := c.sess.SubmitOn(link, p); err != nil {
 		if c.untrack(seq) != nil {
 			return app.ECONNLOST
 		}

@@ -157,7 +157,7 @@ func (r *reconciler) query(ctx context.Context, p app.UnconfirmedPart) (app.Mess
 	if err := lim.Wait(ctx); err != nil {
 		return 0, 0, err
 	}
-	sess, err := r.e.boundSession(ctx, p.ChannelID)
+	sess, addr, err := r.e.boundSession(ctx, p.ChannelID)
 	if errors.Is(err, errNoChannel) {
 		r.gone[p.ChannelID] = true
 	}
@@ -166,7 +166,8 @@ func (r *reconciler) query(ctx context.Context, p app.UnconfirmedPart) (app.Mess
 	}
 	qctx, cancel := context.WithTimeout(ctx, r.e.opts.SubmitTimeout)
 	defer cancel()
-	st, code, err := sess.Query(qctx, p.SMSCID, p.Source)
+	addr.Source = p.Source // the number the part went from, extension included
+	st, code, err := sess.Query(qctx, p.SMSCID, addr)
 	if errors.Is(err, smpp.ErrQueryUnsupported) {
 		r.unsupported[p.ChannelID] = true
 		r.e.log.Warn("the SMSC does not support query_sm: messages left submitted on this channel are reported", "channel", p.ChannelID)
@@ -177,7 +178,7 @@ func (r *reconciler) query(ctx context.Context, p app.UnconfirmedPart) (app.Mess
 // boundSession is a channel's session once bound, waiting up to
 // ReconcileWait (channels start as the engine does); errNoChannel if the
 // channel does not run by then.
-func (e *Engine) boundSession(ctx context.Context, id int64) (*smpp.Session, error) {
+func (e *Engine) boundSession(ctx context.Context, id int64) (*smpp.Session, smpp.Addressing, error) {
 	deadline := time.Now().Add(e.opts.ReconcileWait)
 	for {
 		e.mu.Lock()
@@ -190,16 +191,16 @@ func (e *Engine) boundSession(ctx context.Context, id int64) (*smpp.Session, err
 			c.mu.Unlock()
 		}
 		if bound {
-			return c.sess, nil
+			return c.sess, smpp.AddressingOf(c.conf()), nil
 		}
 		if time.Now().After(deadline) {
 			if c == nil {
-				return nil, errNoChannel
+				return nil, smpp.Addressing{}, errNoChannel
 			}
-			return nil, smpp.ErrNotBound
+			return nil, smpp.Addressing{}, smpp.ErrNotBound
 		}
 		if !sleep(ctx, 50*time.Millisecond) {
-			return nil, ctx.Err()
+			return nil, smpp.Addressing{}, ctx.Err()
 		}
 	}
 }

@@ -50,6 +50,10 @@ func (c *channel) submit(t *task) {
 		c.mu.Lock()
 		bound := c.bound
 		c.mu.Unlock()
+		// The connection seen bound before the part is tracked: a drop after
+		// this answers the tracked part, and SubmitOn then refuses to send
+		// it on a newer connection.
+		link := c.sess.Current()
 		if !bound {
 			c.win.release()
 			break
@@ -57,7 +61,7 @@ func (c *channel) submit(t *task) {
 		seq := p.Seq()
 		t.sending()
 		c.track(seq, &inflight{t: t, part: i, at: time.Now()})
-		if err := c.sess.Submit(p); err != nil {
+		if err := c.sess.SubmitOn(link, p); err != nil {
 			if inf := c.untrack(seq); inf != nil {
 				c.answer(inf, "", app.OutcomeRetry, app.ECONNLOST)
 			}

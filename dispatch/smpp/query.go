@@ -30,11 +30,12 @@ type queryAnswer struct {
 }
 
 // Query asks the SMSC for the state of the part it accepted as smscID from
-// source (SMPP 3.4 query_sm, section 4.8) and returns its message_state
+// src's number, with the channel's source TON/NPI (SMPP 3.4 query_sm,
+// section 4.8) and returns its message_state
 // (app.MessageState) and network error code. It fails with
 // ErrQueryUnsupported when the SMSC refuses the command itself, with
 // ErrNotBound while unbound, or with ctx's error if no answer comes.
-func (s *Session) Query(ctx context.Context, smscID, source string) (app.MessageState, byte, error) {
+func (s *Session) Query(ctx context.Context, smscID string, src Addressing) (app.MessageState, byte, error) {
 	g := s.cur.Load()
 	if g == nil {
 		return 0, 0, ErrNotBound
@@ -44,11 +45,11 @@ func (s *Session) Query(ctx context.Context, smscID, source string) (app.Message
 	q.OptionalParameters = map[pdu.Tag]pdu.Field{}
 	q.AssignSequenceNumber()
 	q.MessageID = smscID
-	src, err := pdu.NewAddressWithTonNpiAddr(0, 0, source)
+	addr, err := pdu.NewAddressWithTonNpiAddr(byte(src.SourceTON), byte(src.SourceNPI), src.Source)
 	if err != nil {
 		return 0, 0, err
 	}
-	q.SourceAddr = src
+	q.SourceAddr = addr
 	ch := make(chan queryAnswer, 1)
 	seq := q.SequenceNumber
 	s.q.mu.Lock()

@@ -15,7 +15,7 @@ import (
 // submitOne sends a one-part message and returns the SMSC's id for it.
 func submitOne(t *testing.T, s *smpp.Session, ev *events) string {
 	t.Helper()
-	parts, err := smpp.Parts(&app.Message{To: "13800138000", Content: "【单位】验证码 1234"}, "10690001", smpp.NewConcat())
+	parts, err := smpp.Parts(&app.Message{To: "13800138000", Content: "【单位】验证码 1234"}, smpp.Addressing{Source: "10690001", DestNPI: 1}, smpp.NewConcat())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestSession_QueryAnswersWhatTheSMSCDecided(t *testing.T) {
 	id := submitOne(t, s, ev)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, _, err := s.Query(ctx, id, "10690001")
+	st, _, err := s.Query(ctx, id, smpp.Addressing{Source: "10690001"})
 	if err != nil || st != app.StateUndeliverable {
 		t.Fatalf("Query = %v, %v; want undeliverable", st, err)
 	}
@@ -48,7 +48,7 @@ func TestSession_QueryAnswersWhatTheSMSCDecided(t *testing.T) {
 		t.Error("a receipt came although the SMSC drops them")
 	}
 	var qe smpp.QueryError
-	if _, _, err := s.Query(ctx, "no-such-id", "10690001"); !errors.As(err, &qe) {
+	if _, _, err := s.Query(ctx, "no-such-id", smpp.Addressing{Source: "10690001"}); !errors.As(err, &qe) {
 		t.Errorf("Query of an unknown id = %v, want a QueryError", err)
 	}
 }
@@ -60,7 +60,7 @@ func TestSession_QueryRefusedMeansUnsupported(t *testing.T) {
 	id := submitOne(t, s, ev)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, _, err := s.Query(ctx, id, "10690001"); !errors.Is(err, smpp.ErrQueryUnsupported) {
+	if _, _, err := s.Query(ctx, id, smpp.Addressing{Source: "10690001"}); !errors.Is(err, smpp.ErrQueryUnsupported) {
 		t.Fatalf("Query = %v, want ErrQueryUnsupported", err)
 	}
 	// The session stays usable: the nack was the query's, not a submit's.

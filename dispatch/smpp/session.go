@@ -100,12 +100,26 @@ func (s *Session) Done() <-chan struct{} { return s.done }
 // comes through Handler.Response, or, if the connection goes first,
 // Handler.SubmitFailed or Handler.Down. During a rebind it fails (with
 // ErrNotBound, or gosmpp's ErrConnectionClosing): retry later.
-func (s *Session) Submit(p Part) error {
-	g := s.cur.Load()
-	if g == nil {
+func (s *Session) Submit(p Part) error { return s.SubmitOn(s.Current(), p) }
+
+// Link is one bound connection of a session: what a sender saw bound
+// when it decided to submit.
+type Link struct{ g *gosmpp.Session }
+
+// Current is the connection bound now (unbound: a Link that submits
+// nothing).
+func (s *Session) Current() Link { return Link{s.cur.Load()} }
+
+// SubmitOn submits p on l only: ErrNotBound once the session lost or
+// replaced that connection. A sender that checked "bound", then stalled
+// while the connection dropped (its parts in flight answered as retries)
+// and a new one bound, must not send the part on the new connection: its
+// retry will, and the part would go twice.
+func (s *Session) SubmitOn(l Link, p Part) error {
+	if l.g == nil || s.cur.Load() != l.g {
 		return ErrNotBound
 	}
-	return g.Transceiver().Submit(p.p)
+	return l.g.Transceiver().Submit(p.p)
 }
 
 // LastDeliver is when the SMSC last sent a deliver_sm (receipt or reply);
