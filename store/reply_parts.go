@@ -12,24 +12,36 @@ import (
 // savePart stores one part of a concatenated reply, and the joined reply
 // when this part completes its set, in the caller's transaction: a part
 // answered is never lost, and a set is never joined twice. A copy of a
-// part already here (the SMSC sending it again) is marked Duplicate. A
-// completed set whose parts came longer ago than the resend window is
-// another reply that reuses the reference: it is forgotten to make room.
+// part already here (the SMSC sending it again: same part, same text) is
+// marked Duplicate. A part with other text under the same reference, or a
+// completed set whose parts came longer ago than the resend window, is
+// another reply that reuses the reference: the old set makes room.
 func (s *replySaver) savePart(ctx context.Context, r *app.Reply) error {
 	tx, p, at := s.tx, r.Part, ms(r.ReceivedAt)
 	key := []any{r.ChannelID, r.From, r.To, p.Ref, p.Total}
 	var got, doneAt, replyID int64
-	err := tx.QueryRowContext(ctx, `select received_at, done_at, reply_id from reply_parts
+	var content string
+	err := tx.QueryRowContext(ctx, `select received_at, done_at, reply_id, content from reply_parts
 		where channel_id = ? and from_number = ? and to_number = ? and ref = ? and total = ? and seq = ?`,
-		append(key, p.Seq)...).Scan(&got, &doneAt, &replyID)
+		append(key, p.Seq)...).Scan(&got, &doneAt, &replyID, &content)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return err
-	case doneAt == 0 || got >= at-s.db.opts.ReplyResendWindow.Milliseconds():
+	case content == r.Content && (doneAt == 0 || got >= at-s.db.opts.ReplyResendWindow.Milliseconds()):
 		r.ID, r.Duplicate = replyID, true
 		return nil
 	default:
+		// Another reply with the same reference (handsets have 256; an SMSC
+		// may reuse them): a set still open is stored as what came of it,
+		// marked incomplete, and the new reply starts a set of its own.
+		if content != r.Content && doneAt == 0 {
+			id := r.ID
+			if err := s.join(ctx, key, r, true); err != nil {
+				return err
+			}
+			r.ID = id
+		}
 		if _, err := tx.ExecContext(ctx, `delete from reply_parts
 			where channel_id = ? and from_number = ? and to_number = ? and ref = ? and total = ? and done_at > 0`, key...); err != nil {
 			return err

@@ -72,6 +72,35 @@ func TestReplyParts(t *testing.T) {
 		}
 	})
 
+	t.Run("SameReferenceOtherTextWithinTheWindowIsAnotherReply", func(t *testing.T) {
+		db := MustOpenDB(t)
+		ch := mustChannel(t, db)
+		save(t, db, part(ch.ID, 1, "甲", at), part(ch.ID, 2, "乙", at), part(ch.ID, 3, "丙", at))
+		soon := at.Add(10 * time.Second)
+		second := []*app.Reply{part(ch.ID, 1, "子", soon), part(ch.ID, 2, "丑", soon), part(ch.ID, 3, "寅", soon)}
+		save(t, db, second...)
+		for _, r := range second {
+			if r.Duplicate {
+				t.Errorf("part %q of another reply taken for a copy", r.Content)
+			}
+		}
+		if rs := list(t, db); len(rs) != 2 || rs[1].Content != "子丑寅" {
+			t.Fatalf("replies %+v: want two, the second 子丑寅", rs)
+		}
+	})
+
+	t.Run("OpenSetMeetsAnotherReplyWithItsReference", func(t *testing.T) {
+		db := MustOpenDB(t)
+		ch := mustChannel(t, db)
+		save(t, db, part(ch.ID, 1, "甲", at)) // its other parts never come
+		soon := at.Add(5 * time.Second)
+		save(t, db, part(ch.ID, 1, "子", soon), part(ch.ID, 2, "丑", soon), part(ch.ID, 3, "寅", soon))
+		rs := list(t, db)
+		if len(rs) != 2 || rs[0].Content != "甲" || !rs[0].Incomplete || rs[1].Content != "子丑寅" || rs[1].Incomplete {
+			t.Fatalf("replies %+v: want 甲 (incomplete) and 子丑寅", rs)
+		}
+	})
+
 	t.Run("ResentWithinTheWindowIsStoredOnce", func(t *testing.T) {
 		db := MustOpenDB(t)
 		ch := mustChannel(t, db)
