@@ -150,6 +150,16 @@ func (db *DB) DeleteChannel(ctx context.Context, id int64) error {
 	}
 	defer db.leave()
 	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Held messages are released or failed through their channel: with
+		// it gone they would wait for a decision nobody can make.
+		var held int
+		if err := tx.QueryRowContext(ctx, `select count(*) from messages where status = 'held' and placed_on = ?`, id).Scan(&held); err != nil {
+			return err
+		} else if held > 0 {
+			e := app.Errorf(app.ECONFLICT, "通道还有%d条暂扣待定的短信，请先重发或置为失败再删除", held)
+			e.Details = map[string]any{"held": held}
+			return e
+		}
 		r, err := tx.ExecContext(ctx, `delete from channels where id = ?`, id)
 		if err != nil {
 			return err

@@ -48,6 +48,10 @@ func TestHeldAfterCrash(t *testing.T) {
 		t.Fatalf("sent again %v, want only %v (the resend channel's and the unplaced)", got, ids[3:])
 	}
 	wantStatus(t, db, ids[1], app.StatusHeld)
+	// Its held messages would be stranded: the channel stays until they are decided.
+	if err := db.DeleteChannel(ctx, hold.ID); app.ErrorCode(err) != app.ECONFLICT {
+		t.Fatalf("deleting a channel with held messages: %v, want ECONFLICT", err)
+	}
 	if n, err := db.DecideHeld(ctx, hold.ID, false, ids[2:3]); err != nil || n != 1 {
 		t.Fatalf("fail one: %d %v", n, err)
 	}
