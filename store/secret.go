@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -120,11 +121,16 @@ func createSecretBox(path string) (*secretBox, error) {
 		return nil, err
 	}
 	raw := []byte(hex.EncodeToString(key) + "\n")
-	// O_EXCL: never replace a key another process has just written.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Written whole to a temporary file, then linked into place: a crash
+	// never leaves an empty or partial key (which the next start would
+	// refuse as damaged), and the link fails rather than replace a key
+	// another process has just put there.
+	tmp := path + ".new"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
 	}
+	defer os.Remove(tmp)
 	if _, err := f.Write(raw); err != nil {
 		f.Close()
 		return nil, err
@@ -135,6 +141,13 @@ func createSecretBox(path string) (*secretBox, error) {
 	}
 	if err := f.Close(); err != nil {
 		return nil, err
+	}
+	if err := os.Link(tmp, path); err != nil {
+		return nil, err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync() // the new name durable too
+		d.Close()
 	}
 	return newSecretBox(raw)
 }
