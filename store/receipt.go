@@ -181,5 +181,10 @@ func (db *DB) resendUndelivered(ctx context.Context, tx *sql.Tx, channelID, msgI
 	} else if n, _ := r.RowsAffected(); n == 0 {
 		return false, nil // resent once already: this receipt is final
 	}
+	// A new delivery: what reconciliation marked of the old one no longer
+	// holds (it would keep the new one from being asked about).
+	if _, err := tx.ExecContext(ctx, `delete from unreconciled where message_id = ?`, msgID); err != nil {
+		return false, err
+	}
 	return true, db.enqueue(ctx, tx, jobBody{IDs: []int64{msgID}}, 0)
 }

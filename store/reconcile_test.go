@@ -50,3 +50,29 @@ func TestReconcileStore(t *testing.T) {
 		t.Errorf("Unreconciled after the receipts = %d, %v; want 0", n, err)
 	}
 }
+
+// TestReconcileMarkEndsWithTheDelivery: a message marked awaiting
+// reconciliation and then resent (its channel resends undelivered
+// messages) is a new delivery: once submitted again it is asked about
+// again, not skipped as marked.
+func TestReconcileMarkEndsWithTheDelivery(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	ch := &app.Channel{Name: "补发", Host: "127.0.0.1", Port: 2775, SystemID: "s", SourceAddr: "10690001",
+		TPS: 10, Window: 1, Enabled: true, ResendUndelivered: true, DestNPI: 1}
+	if err := db.CreateChannel(ctx, ch); err != nil || ch.ID != 1 {
+		t.Fatalf("channel %d: %v; the receipts come from channel 1", ch.ID, err)
+	}
+	id := mustSubmitted(t, db, 1, "r1")
+	if err := db.MarkUnreconciled(ctx, []int64{id}, app.ReconcileUnsupported); err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, db, receipt("r1", "UNDELIV"))
+	wantStatus(t, db, id, app.StatusQueued)
+	job := MustClaimAll(t, db)[0]
+	mustRecord(t, db, []app.Outcome{{MessageID: id, ChannelID: 1, Kind: app.OutcomeSubmitted, SMSCIDs: []string{"r2"}, At: at}}, job.ID)
+	got, err := db.Unconfirmed(ctx, at.Add(time.Hour), 0, 10)
+	if err != nil || len(got) != 1 || got[0].MessageID != id || got[0].Parts[0].SMSCID != "r2" {
+		t.Fatalf("Unconfirmed = %+v, %v; want the resent message with part r2", got, err)
+	}
+}
