@@ -3,6 +3,9 @@ package app
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // WordAction is what a sensitive-word list asks for when a text matches.
@@ -30,9 +33,9 @@ type WordMatch struct {
 
 // Matcher finds sensitive words in a text in one pass over it, however many
 // words the lists hold (an Aho-Corasick automaton over runes). Texts and
-// words are compared after foldText: full-width forms, case, and the spaces
-// and punctuation people put between characters to slip past a filter do
-// not matter.
+// words are compared after foldText: compatibility forms (𝐕𝐏𝐍, Ⓥ, ⼀),
+// full-width forms, case, and the spaces and punctuation people put between
+// characters to slip past a filter do not matter.
 type Matcher struct {
 	next   []map[rune]int32 // goto function, by state
 	fail   []int32
@@ -114,36 +117,23 @@ func (m *Matcher) has(state int32, r rune) bool {
 // batch checks 10,000 of them), so it allocates nothing until a word is
 // found, and a character no word starts with costs one bit test.
 func (m *Matcher) Find(text string) []WordMatch {
-	var found []WordMatch
-	var seen map[int32]bool
-	state := int32(0)
+	f := finder{m: m}
 	for _, r := range text {
+		if !plain(r) {
+			if d := compat(r); d != nil {
+				for _, r := range string(d) {
+					f.step(r)
+				}
+				continue
+			}
+		}
+		// f.step(r), with its cheap way out here where it is inlined
 		r, keep := foldRune(r)
-		if !keep {
-			continue
-		}
-		if state == 0 && !m.starts(r) {
-			continue
-		}
-		for {
-			if t, ok := m.next[state][r]; ok {
-				state = t
-				break
-			} else if state == 0 {
-				break
-			}
-			state = m.fail[state]
-		}
-		for _, w := range m.output[state] {
-			if seen == nil {
-				seen = map[int32]bool{}
-			}
-			if !seen[w] {
-				seen[w] = true
-				found = append(found, m.words[w])
-			}
+		if keep && (f.state != 0 || m.starts(r)) {
+			f.advance(r)
 		}
 	}
+	found := f.found
 	// Blocking words first, so a caller may look at found[0] alone.
 	for i, j := 0, 0; j < len(found); j++ {
 		if found[j].Action == WordBlock {
@@ -152,6 +142,46 @@ func (m *Matcher) Find(text string) []WordMatch {
 		}
 	}
 	return found
+}
+
+// finder is one pass of Find over a text.
+type finder struct {
+	m     *Matcher
+	state int32
+	found []WordMatch
+	seen  map[int32]bool
+}
+
+// step feeds the automaton one character of the text, folded by foldRune.
+func (f *finder) step(r rune) {
+	r, keep := foldRune(r)
+	if keep && (f.state != 0 || f.m.starts(r)) {
+		f.advance(r)
+	}
+}
+
+// advance feeds the automaton one folded character and collects the words
+// it completes.
+func (f *finder) advance(r rune) {
+	m := f.m
+	for {
+		if t, ok := m.next[f.state][r]; ok {
+			f.state = t
+			break
+		} else if f.state == 0 {
+			break
+		}
+		f.state = m.fail[f.state]
+	}
+	for _, w := range m.output[f.state] {
+		if f.seen == nil {
+			f.seen = map[int32]bool{}
+		}
+		if !f.seen[w] {
+			f.seen[w] = true
+			f.found = append(f.found, m.words[w])
+		}
+	}
 }
 
 // starts reports whether some word starts with r (characters outside the
@@ -164,19 +194,52 @@ func (m *Matcher) starts(r rune) bool {
 	return ok
 }
 
-// foldText is the form texts and words are compared in: full-width ASCII
-// as half-width, the ideographic space as a space, letters in lower case,
-// and only letters and digits kept (spaces, punctuation and symbols
-// dropped).
+// foldText is the form texts and words are compared in: compatibility
+// forms as their plain characters (see compat), full-width ASCII as
+// half-width, letters in lower case, and only letters and digits kept
+// (spaces, punctuation, symbols and combining marks dropped).
 func foldText(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	for _, r := range s {
+	add := func(r rune) {
 		if r, keep := foldRune(r); keep {
 			b.WriteRune(r)
 		}
 	}
+	for _, r := range s {
+		if d := compat(r); d != nil {
+			for _, r := range string(d) {
+				add(r)
+			}
+			continue
+		}
+		add(r)
+	}
 	return b.String()
+}
+
+// compat is the compatibility decomposition of r (NFKD, from
+// golang.org/x/text/unicode/norm), or nil when r has none or is in the
+// ranges most texts are made of (ASCII, full-width ASCII, CJK ideographs),
+// which foldRune handles alone. It is what defeats a filter being slipped
+// past with look-alikes: mathematical and circled letters (𝐕𝐏𝐍, ⓥⓟⓝ), Kangxi
+// radicals (⼀), CJK compatibility ideographs (豈) and the like all become
+// the plain character. Decomposing rather than composing (NFKC) is the same
+// after foldRune, which drops the combining marks either would keep, and
+// needs no buffer: é and e+◌́ both become e. Hangul syllables are left
+// whole (their decomposition is algorithmic, not in the tables).
+func compat(r rune) []byte {
+	if plain(r) {
+		return nil
+	}
+	var buf [utf8.UTFMax]byte
+	n := utf8.EncodeRune(buf[:], r)
+	return norm.NFKD.Properties(buf[:n]).Decomposition()
+}
+
+// plain reports whether r is in the ranges foldRune handles alone.
+func plain(r rune) bool {
+	return r < 0x80 || r >= 0x4E00 && r <= 0x9FFF || r >= 0xFF01 && r <= 0xFF5E
 }
 
 // foldRune is foldText for one character: the folded form, and whether it

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/unicode/norm"
 	"pgregory.net/rapid"
 )
 
@@ -39,6 +40,53 @@ func TestMatcherFindsWordsPastEvasion(t *testing.T) {
 	}
 }
 
+// Compatibility forms (Unicode's look-alikes of plain characters) are
+// matched as the characters they stand for, in texts and in words.
+func TestMatcherFindsCompatibilityForms(t *testing.T) {
+	m := NewMatcher([]WordList{
+		{Name: "违禁", Action: WordBlock, Words: []string{"发票", "VPN", "一号", "ﬁx", "⑴中"}},
+	})
+	tests := []struct {
+		name, text string
+		want       []string
+	}{
+		{"MathematicalBold", "【示例单位】翻墙用𝐕𝐏𝐍", []string{"VPN"}},
+		{"MathematicalScript", "【示例单位】翻墙用𝓋𝓅𝓃", []string{"VPN"}},
+		{"CircledLetters", "【示例单位】翻墙用ⓋⓅⓃ", []string{"VPN"}},
+		{"ParenthesizedLetters", "【示例单位】翻墙用⒱⒫⒩", []string{"VPN"}},
+		{"KangxiRadical", "【示例单位】⼀号", []string{"一号"}},
+		{"CircledIdeograph", "【示例单位】㊀号", []string{"一号"}},
+		{"Ligature", "【示例单位】fix", []string{"ﬁx"}},
+		{"WordInCompatibilityForm", "【示例单位】(1)中", []string{"⑴中"}},
+		{"CombiningMarks", "【示例单位】ＶＰＮ\u0301", []string{"VPN"}},
+		{"Clean", "【示例单位】明天上午九点开会", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var words []string
+			for _, w := range m.Find(tt.text) {
+				words = append(words, w.Word)
+			}
+			if strings.Join(words, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("Find(%q) = %v, want %v", tt.text, words, tt.want)
+			}
+		})
+	}
+	// 豈 (U+F900) is a compatibility ideograph of 豈 (U+8C48).
+	if got := NewMatcher([]WordList{{Name: "l", Action: WordBlock, Words: []string{"豈有"}}}).Find("豈有此理"); len(got) != 1 {
+		t.Errorf("a CJK compatibility ideograph is its unified ideograph: %v", got)
+	}
+}
+
+// A clean text allocates nothing, whatever its characters.
+func TestMatcherCleanTextAllocatesNothing(t *testing.T) {
+	m := NewMatcher([]WordList{{Name: "l", Action: WordBlock, Words: []string{"发票"}}})
+	text := "【示例单位】𝐕𝐏𝐍ⓥ⼀豈é，。明天开会"
+	if n := testing.AllocsPerRun(10, func() { m.Find(text) }); n != 0 {
+		t.Errorf("Find allocated %v times", n)
+	}
+}
+
 func TestMatcherOverlappingWords(t *testing.T) {
 	m := NewMatcher([]WordList{{Name: "l", Action: WordBlock, Words: []string{"he", "she", "his", "hers", "  ", "！"}}})
 	var got []string
@@ -54,7 +102,7 @@ func TestMatcherOverlappingWords(t *testing.T) {
 // text.
 func TestMatcherAgreesWithNaiveSearch(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		alphabet := rapid.SampledFrom([]rune("ab发票 ，Ａ"))
+		alphabet := rapid.SampledFrom([]rune("ab发票 ，Ａ𝐚ⓑ⼀豈ﬁé\u0301"))
 		words := rapid.SliceOfN(rapid.StringOfN(alphabet, 1, 4, -1), 1, 6).Draw(t, "words")
 		text := rapid.StringOfN(alphabet, 0, 30, -1).Draw(t, "text")
 		m := NewMatcher([]WordList{{Name: "l", Action: WordBlock, Words: words}})
@@ -75,6 +123,18 @@ func TestMatcherAgreesWithNaiveSearch(t *testing.T) {
 			if !got[k] {
 				t.Fatalf("in %q %q not found", text, k)
 			}
+		}
+	})
+}
+
+// Folding ignores Unicode normalisation: a text and its NFKC form are
+// the same to the matcher.
+func TestFoldTextIgnoresNFKC(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		alphabet := rapid.SampledFrom([]rune("aZ9发 ，Ａ𝐚ⓑ⑴⼀豈ﬁéｶﾞ㊀e\u0301\u3099"))
+		text := rapid.StringOfN(alphabet, 0, 20, -1).Draw(t, "text")
+		if a, b := foldText(text), foldText(norm.NFKC.String(text)); a != b {
+			t.Fatalf("foldText(%q) = %q, but of its NFKC form %q", text, a, b)
 		}
 	})
 }
