@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // TemplateKind is what a template is for; carriers treat them differently.
@@ -130,8 +132,30 @@ func HasUnsubscribeHint(text string) bool {
 	return unsubscribeTail.MatchString(tail)
 }
 
-// linkPattern finds web addresses a reviewer should look at.
-var linkPattern = regexp.MustCompile(`(?i)(https?://|www\.)\S+|\b[a-z0-9-]+\.(com|cn|net|org|gov|top|xyz|cc|io|me)\b`)
+// linkPattern finds web addresses a reviewer should look at, in a text as
+// linkForm has it: a scheme or www., or any domain-like name (labels joined
+// by dots, the last of two letters or more, or punycode) whatever its
+// top-level domain, with or without a path. New TLDs appear every year and
+// short links (bit.ly, t.co) use country codes nobody lists; "3.5", "v1.2"
+// and "1.5kg" are not names.
+var linkPattern = regexp.MustCompile(`(?i)(https?://|www\.)\S+|\b[a-z0-9-]+(\.[a-z0-9-]+)*\.([a-z]{2,63}|xn--[a-z0-9-]+)\b(/\S*)?`)
+
+// linkForm is s as linkPattern reads it: compatibility forms as plain
+// characters (NFKC: full-width ．／：, mathematical letters, ｡) and the
+// ideographic full stop as a dot, so that evil。cn and ｅｖｉｌ．ｃｎ are
+// evil.cn.
+func linkForm(s string) string {
+	return strings.ReplaceAll(norm.NFKC.String(s), "。", ".")
+}
+
+// findLink returns the first link in s, in linkForm, or "".
+func findLink(s string) string {
+	s = linkForm(s)
+	if !strings.Contains(s, ".") && !strings.Contains(s, "://") { // most texts have neither, every link one
+		return ""
+	}
+	return linkPattern.FindString(s)
+}
 
 // CheckTemplate runs the automatic checks a template passes before a person
 // reviews it: its name, kind, length, signature, variables and their rules,
@@ -205,7 +229,7 @@ func CheckTemplate(t *Template, words *Matcher) (notes []string, err error) {
 		}
 		notes = append(notes, "含需审核的敏感词“"+m.Word+"”（词库："+m.List+"）")
 	}
-	if l := linkPattern.FindString(t.Content); l != "" {
+	if l := findLink(t.Content); l != "" {
 		notes = append(notes, "含链接 "+l+"，请核实其归属")
 	}
 	return notes, nil
@@ -300,8 +324,7 @@ func (r VarRule) check(name, v string) error {
 	case VarAlnum:
 		ok = strings.IndexFunc(v, func(c rune) bool { return c > unicode.MaxASCII || !unicode.IsLetter(c) && !unicode.IsDigit(c) }) < 0
 	default:
-		// Every link the pattern finds has a dot; most values have none.
-		ok = !strings.ContainsAny(v, "【】") && !(strings.Contains(v, ".") && linkPattern.MatchString(v))
+		ok = !strings.ContainsAny(v, "【】") && findLink(v) == ""
 	}
 	if !ok {
 		return paramError(EPARAM_INVALID, name, "变量 %s 的值不符合类型 %s", name, r.Type)

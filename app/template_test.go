@@ -84,3 +84,56 @@ func TestParseWordList(t *testing.T) {
 		t.Fatal("not UTF-8 accepted")
 	}
 }
+
+// A text variable refuses anything a handset would show as a link, however
+// its dots are written and whatever its top-level domain.
+func TestTextVariableRefusesLinks(t *testing.T) {
+	rule := VarRule{Type: VarText, MaxLen: 40}
+	for _, tt := range []struct {
+		name, value string
+		link        bool
+	}{
+		{"IdeographicFullStop", "evil。cn/x", true},
+		{"FullWidthFullStop", "evil．cn", true},
+		{"HalfWidthIdeographicFullStop", "evil｡cn", true},
+		{"FullWidthLetters", "ｅｖｉｌ．ｃｎ", true},
+		{"MathematicalLetters", "𝐞𝐯𝐢𝐥.𝐜𝐧", true},
+		{"UnlistedTLD", "bit.ly/3xYz", true},
+		{"ShortTLD", "见t.co", true},
+		{"Subdomains", "a.b.example.shop/p?q=1", true},
+		{"Punycode", "xn--fiqs8s.xn--fiqs8s", true},
+		{"FullWidthScheme", "ｈｔｔｐ：／／x", true},
+		{"Www", "www。x", true},
+		{"Name", "张三", false},
+		{"ChineseSentence", "收到。谢谢", false},
+		{"Decimal", "3.5", false},
+		{"Version", "v1.2", false},
+		{"Quantity", "1.5kg", false},
+		{"Abbreviation", "e.g.张三", false},
+		{"Ellipsis", "稍等...", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := rule.check("name", tt.value)
+			if tt.link && ErrorCode(err) != EPARAM_INVALID {
+				t.Errorf("%q passed as text: %v", tt.value, err)
+			} else if !tt.link && err != nil {
+				t.Errorf("%q refused: %v", tt.value, err)
+			}
+		})
+	}
+}
+
+// The reviewer is told of links however they are written.
+func TestCheckTemplateNotesLinks(t *testing.T) {
+	for _, content := range []string{"详见 evil。cn/x", "详见bit.ly/3xYz", "详见ｅｖｉｌ．ｃｎ"} {
+		tpl := &Template{Name: "通知", Kind: KindNotice, Content: content}
+		notes, err := CheckTemplate(tpl, NewMatcher(nil))
+		if err != nil || len(notes) != 1 || !strings.Contains(notes[0], "含链接") {
+			t.Errorf("CheckTemplate(%q) = %v, %v; want a note about the link", content, notes, err)
+		}
+	}
+	notes, err := CheckTemplate(&Template{Name: "通知", Kind: KindNotice, Content: "明天3.5点开会。请准时"}, NewMatcher(nil))
+	if err != nil || len(notes) != 0 {
+		t.Errorf("a plain notice: %v, %v", notes, err)
+	}
+}
