@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -193,8 +194,12 @@ var gsmASCII = func() (t [utf8.RuneSelf]uint8) {
 
 // ValidateContent checks a message text before it is accepted: it must not
 // be blank, must be valid UTF-8 (anything else would reach handsets as
-// garbage) and at most MaxContentChars characters. Errors are EINVALID on
-// the field "content".
+// garbage), at most MaxContentChars characters, hold something after its
+// 【signature】 and no second 【】 (a handset would show two senders), and
+// no control characters but line breaks (\n, \r\n) nor bidirectional
+// overrides or isolates (they reorder what the reader sees, and the
+// reviewer and the handset would not read the same text). Errors are
+// EINVALID on the field "content".
 func ValidateContent(text string) error {
 	if strings.TrimSpace(text) == "" {
 		return FieldError("content", "短信内容不能为空")
@@ -204,6 +209,31 @@ func ValidateContent(text string) error {
 	}
 	if n := utf8.RuneCountInString(text); n > MaxContentChars {
 		return FieldError("content", "短信内容过长：共%d字，最多%d字", n, MaxContentChars)
+	}
+	n := 0
+	for i, r := range text {
+		n++
+		switch {
+		case r == '\n' || r == '\r' && strings.HasPrefix(text[i+1:], "\n"):
+		case r == utf8.RuneError:
+			// A decoder upstream (JSON's, a spreadsheet's) met bytes that
+			// were not UTF-8 and put this in their place: the handset would
+			// show it as is.
+			return FieldError("content", "短信内容含有无法识别的字符（第%d个字为乱码“\uFFFD”）：请重新输入，不要粘贴乱码", n)
+		case unicode.IsControl(r):
+			return FieldError("content", "短信内容含有控制字符 U+%04X（第%d个字）：除换行外不能含控制字符", r, n)
+		case r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069:
+			return FieldError("content", "短信内容含有改变文字方向的字符 U+%04X（第%d个字）：请删除后重试", r, n)
+		}
+	}
+	if sig, body, ok := strings.Cut(text, "】"); ok {
+		if strings.ContainsAny(body, "【】") {
+			return FieldError("content", "短信内容只能有一个签名：签名%s】之后的正文不能再含【】", sig)
+		}
+		empty := func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.Is(unicode.Cf, r) }
+		if strings.HasPrefix(sig, "【") && strings.TrimFunc(body, empty) == "" {
+			return FieldError("content", "短信内容只有签名%s】，没有正文：请在签名后填写内容", sig)
+		}
 	}
 	return nil
 }

@@ -290,6 +290,7 @@ func TestValidateContent(t *testing.T) {
 		want string // part of the message; "" means valid
 	}{
 		{"AcceptsShortText", "您好，您的验证码是123456。", ""},
+		{"AcceptsBenchTexts", "【示例单位】您好，明天上午九点在三楼会议室召开工作例会，请准时参加。", ""},
 		{"AcceptsExactlyMaxChars", strings.Repeat("中", MaxContentChars), ""},
 		{"CountsEmojiAsOneChar", strings.Repeat("😀", MaxContentChars), ""},
 		{"RejectsEmpty", "", "短信内容不能为空"},
@@ -297,6 +298,24 @@ func TestValidateContent(t *testing.T) {
 		{"RejectsOverMaxCharsWithCount", strings.Repeat("中", MaxContentChars+1), "共501字，最多500字"},
 		{"RejectsOverMaxGSMChars", strings.Repeat("a", 600), "共600字"},
 		{"RejectsInvalidUTF8", "验证码\xff", "无法识别的字符编码"},
+		{"AcceptsSignatureAndText", "【示例单位】您好", ""},
+		{"AcceptsLineBreaks", "【示例单位】第一行\n第二行\r\n第三行", ""},
+		{"AcceptsBracketsOtherThanSignature", "【示例单位】请带[身份证]和（户口本）", ""},
+		{"RejectsSignatureOnly", "【示例单位】", "只有签名【示例单位】，没有正文"},
+		{"RejectsSignatureAndPunctuation", "【示例单位】 。\u200b", "只有签名"},
+		{"RejectsSecondSignature", "【示例单位】您好【某银行】", "只能有一个签名"},
+		{"RejectsSecondSignatureAtOnce", "【示例单位】【某银行】您好", "只能有一个签名"},
+		{"RejectsStrayBracketAfterSignature", "【示例单位】您好】", "只能有一个签名"},
+		{"RejectsNUL", "【示例单位】您好\x00", "控制字符 U+0000（第9个字）"},
+		{"RejectsTab", "【示例单位】您\t好", "控制字符 U+0009"},
+		{"RejectsLoneCarriageReturn", "【示例单位】您\r好", "控制字符 U+000D"},
+		{"RejectsEscape", "【示例单位】您\x1b好", "控制字符 U+001B"},
+		{"RejectsDEL", "【示例单位】您\x7f好", "控制字符 U+007F"},
+		{"RejectsC1Control", "【示例单位】您\u0085好", "控制字符 U+0085"},
+		{"RejectsRightToLeftOverride", "【示例单位】您好\u202e", "改变文字方向的字符 U+202E"},
+		{"RejectsLeftToRightEmbedding", "【示例单位】\u202a您好", "U+202A"},
+		{"RejectsIsolate", "【示例单位】您\u2066好\u2069", "U+2066"},
+		{"RejectsReplacementCharacter", "【示例单位】您好\ufffd\ufffd", "乱码"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
