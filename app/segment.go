@@ -7,6 +7,21 @@ import (
 	"unicode/utf8"
 )
 
+// bidiControl reports whether r is a bidirectional embedding, override or
+// isolate (U+202A–U+202E, U+2066–U+2069): they reorder what the reader
+// sees, so the reviewer and the handset would not read the same text.
+func bidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
+}
+
+// unsendable reports whether r may not be in a message: a control
+// character (line breaks are checked by the caller), a bidi control, or
+// U+FFFD, which a decoder upstream (JSON's, a spreadsheet's) put in place
+// of bytes that were not UTF-8 and a handset would show as is.
+func unsendable(r rune) bool {
+	return r == utf8.RuneError || unicode.IsControl(r) || bidiControl(r)
+}
+
 // Encoding is how a message's text is carried over the air. It decides how
 // many characters fit in one SMS, and so what the customer is billed.
 type Encoding int
@@ -197,8 +212,7 @@ var gsmASCII = func() (t [utf8.RuneSelf]uint8) {
 // garbage), at most MaxContentChars characters, hold something after its
 // 【signature】 and no second 【】 (a handset would show two senders), and
 // no control characters but line breaks (\n, \r\n) nor bidirectional
-// overrides or isolates (they reorder what the reader sees, and the
-// reviewer and the handset would not read the same text). Errors are
+// overrides or isolates (see unsendable). Errors are
 // EINVALID on the field "content".
 func ValidateContent(text string) error {
 	if strings.TrimSpace(text) == "" {
@@ -216,13 +230,10 @@ func ValidateContent(text string) error {
 		switch {
 		case r == '\n' || r == '\r' && strings.HasPrefix(text[i+1:], "\n"):
 		case r == utf8.RuneError:
-			// A decoder upstream (JSON's, a spreadsheet's) met bytes that
-			// were not UTF-8 and put this in their place: the handset would
-			// show it as is.
 			return FieldError("content", "短信内容含有无法识别的字符（第%d个字为乱码“\uFFFD”）：请重新输入，不要粘贴乱码", n)
 		case unicode.IsControl(r):
 			return FieldError("content", "短信内容含有控制字符 U+%04X（第%d个字）：除换行外不能含控制字符", r, n)
-		case r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069:
+		case bidiControl(r):
 			return FieldError("content", "短信内容含有改变文字方向的字符 U+%04X（第%d个字）：请删除后重试", r, n)
 		}
 	}

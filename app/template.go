@@ -178,6 +178,9 @@ func CheckTemplate(t *Template, words *Matcher) (notes []string, err error) {
 	if strings.ContainsAny(t.Content, "【】") {
 		return nil, checkError("content", "模板内容不含签名：签名【】在发送时自动加在开头")
 	}
+	if err := ValidateContent(t.Content); err != nil {
+		return nil, err // what every text sent from it would be refused for
+	}
 	names, err := TemplateVars(t.Content)
 	if err != nil {
 		return nil, err
@@ -324,7 +327,7 @@ func (r VarRule) check(name, v string) error {
 	case VarAlnum:
 		ok = strings.IndexFunc(v, func(c rune) bool { return c > unicode.MaxASCII || !unicode.IsLetter(c) && !unicode.IsDigit(c) }) < 0
 	default:
-		ok = !strings.ContainsAny(v, "【】") && findLink(v) == ""
+		ok = !strings.ContainsAny(v, "【】") && strings.IndexFunc(v, unsendable) < 0 && findLink(v) == ""
 	}
 	if !ok {
 		return paramError(EPARAM_INVALID, name, "变量 %s 的值不符合类型 %s", name, r.Type)

@@ -86,8 +86,10 @@ func TestParseWordList(t *testing.T) {
 }
 
 // A text variable refuses anything a handset would show as a link, however
-// its dots are written and whatever its top-level domain.
-func TestTextVariableRefusesLinks(t *testing.T) {
+// its dots are written and whatever its top-level domain, and characters no
+// message may hold (control characters, line breaks included, bidi
+// controls, U+FFFD).
+func TestTextVariableRefusesLinksAndUnsendable(t *testing.T) {
 	rule := VarRule{Type: VarText, MaxLen: 40}
 	for _, tt := range []struct {
 		name, value string
@@ -111,6 +113,10 @@ func TestTextVariableRefusesLinks(t *testing.T) {
 		{"Quantity", "1.5kg", false},
 		{"Abbreviation", "e.g.张三", false},
 		{"Ellipsis", "稍等...", false},
+		{"NUL", "张\x00三", true},
+		{"LineBreak", "张\n三", true},
+		{"RightToLeftOverride", "张\u202e三", true},
+		{"ReplacementCharacter", "张\ufffd", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := rule.check("name", tt.value)
@@ -135,5 +141,18 @@ func TestCheckTemplateNotesLinks(t *testing.T) {
 	notes, err := CheckTemplate(&Template{Name: "通知", Kind: KindNotice, Content: "明天3.5点开会。请准时"}, NewMatcher(nil))
 	if err != nil || len(notes) != 0 {
 		t.Errorf("a plain notice: %v, %v", notes, err)
+	}
+}
+
+// A template whose every text would be refused is refused at once.
+func TestCheckTemplateRefusesUnsendableContent(t *testing.T) {
+	for _, content := range []string{"您好\x00", "您好\u202e", "您\t好", "您好\ufffd"} {
+		_, err := CheckTemplate(&Template{Name: "通知", Kind: KindNotice, Content: content}, NewMatcher(nil))
+		if ErrorCode(err) != EINVALID {
+			t.Errorf("CheckTemplate(%q) = %v, want %s", content, err, EINVALID)
+		}
+	}
+	if _, err := CheckTemplate(&Template{Name: "通知", Kind: KindNotice, Content: "${name}您好：\n明天开会"}, NewMatcher(nil)); err != nil {
+		t.Errorf("line breaks: %v", err)
 	}
 }
