@@ -45,6 +45,25 @@ type Principal struct {
 // SeesAll reports whether the caller's data scope is the whole platform.
 func (p *Principal) SeesAll() bool { return p.Role == RoleSysadmin }
 
+// ReadsPlatform reports whether the caller may read the whole platform,
+// platform-wide entries included: a system administrator, or a platform
+// auditor (an auditor of the root department). Any other auditor reads its
+// department's subtree, as a department administrator does.
+func (p *Principal) ReadsPlatform() bool {
+	return p.SeesAll() || p.Role == RoleAuditor && p.DepartmentID == RootDepartmentID
+}
+
+// MayGrant answers EFORBIDDEN when p may not give role to a user or an app
+// of department dept because of what it would see: only a system
+// administrator makes platform auditors (nobody grants visibility beyond
+// its own). Rank and reach are checked by the store.
+func (p *Principal) MayGrant(role Role, dept int64) error {
+	if role == RoleAuditor && dept == RootDepartmentID && p.Role != RoleSysadmin {
+		return Errorf(EFORBIDDEN, "只有系统管理员可以创建全平台审计员")
+	}
+	return nil
+}
+
 // HasScope reports whether an API app was granted scope s. Console users are
 // limited by their role instead, so they have every scope.
 func (p *Principal) HasScope(s string) bool {

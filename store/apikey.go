@@ -207,6 +207,9 @@ func (db *DB) CreateApp(ctx context.Context, p *app.Principal, k *app.APIKey) (s
 	if !p.Role.Outranks(k.Role) {
 		return "", app.FieldError("role", "不能授予高于自己的角色")
 	}
+	if err := p.MayGrant(k.Role, k.DepartmentID); err != nil {
+		return "", err
+	}
 	if err := reachable(ctx, db.rdb, p, k.DepartmentID, true); err != nil {
 		return "", app.FieldError("department_id", "部门不存在或不在您的管辖范围内")
 	}
