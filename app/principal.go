@@ -91,3 +91,31 @@ func RequireChannelAdmin(p *Principal) error {
 	}
 	return nil
 }
+
+// MaySendFreeText answers EFORBIDDEN unless p may send free text at all: an
+// API app created so, a console user of a department that does not require
+// templates. 失败重发 of a free-text batch asks it too.
+func (p *Principal) MaySendFreeText() error {
+	if p.APIKeyID != 0 && !p.AllowFreeText {
+		return Errorf(EFORBIDDEN, "该应用只能使用已审核的模板发送，不能发送自由文本")
+	} else if p.APIKeyID == 0 && p.TemplatesOnly {
+		return Errorf(EFORBIDDEN, "本部门只能使用已审核的模板发送，不能发送自由文本")
+	}
+	return nil
+}
+
+// MayGrantScopes answers EFORBIDDEN unless p holds every scope, and free
+// text if allowFreeText, that it gives an app: an app never widens its own
+// or another app's rights beyond its own. Console users are limited by
+// their role instead.
+func (p *Principal) MayGrantScopes(scopes []string, allowFreeText bool) error {
+	for _, s := range scopes {
+		if !p.HasScope(s) {
+			return Errorf(EFORBIDDEN, "不能授予本应用没有的权限范围：%s", s)
+		}
+	}
+	if allowFreeText && p.APIKeyID != 0 && !p.AllowFreeText {
+		return Errorf(EFORBIDDEN, "不能授予本应用没有的自由文本发送权限")
+	}
+	return nil
+}

@@ -170,6 +170,7 @@ func (db *DB) UpdateUser(ctx context.Context, p *app.Principal, id int64, upd *a
 		}
 		u.MustChangePassword = p != nil // an administrator's reset; the CLI sets it for good
 	}
+	defer db.forgetAccess() // an app bound to a disabled user stops at once
 	err = db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Disabling a user or setting its password ends its sessions.
 		revoke := 0
