@@ -119,3 +119,12 @@ func (p *Principal) MayGrantScopes(scopes []string, allowFreeText bool) error {
 	}
 	return nil
 }
+
+// MayChange answers EFORBIDDEN for an auditor, console user or API app:
+// auditors read, and change nothing (no send, resend, cancel or withdrawal).
+func (p *Principal) MayChange() error {
+	if p.Role == RoleAuditor {
+		return Errorf(EFORBIDDEN, "审计员只能查看，不能执行此操作")
+	}
+	return nil
+}
