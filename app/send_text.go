@@ -60,10 +60,8 @@ func sendContent(req *SendRequest, p *Principal, look SendLookup) (content strin
 // templates), and that the text starts with an approved signature (【name】)
 // of the caller's department or one above it.
 func checkFreeText(content string, p *Principal, look SendLookup) error {
-	if p.APIKeyID != 0 && !p.AllowFreeText {
-		return Errorf(EFORBIDDEN, "该应用只能使用已审核的模板发送，不能发送自由文本")
-	} else if p.APIKeyID == 0 && p.TemplatesOnly {
-		return Errorf(EFORBIDDEN, "本部门只能使用已审核的模板发送，不能发送自由文本")
+	if err := p.MaySendFreeText(); err != nil {
+		return err
 	}
 	name, ok := LeadingSignature(content)
 	if !ok {

@@ -135,14 +135,18 @@ func (db *DB) lookupPrincipal(ctx context.Context, cond string, arg any) (*app.P
 	var userID sql.NullInt64
 	var enabled bool
 	var allow string
-	var active bool // its department and every one above it enabled
+	var active bool     // its department and every one above it enabled
+	var userActive bool // its user, if it has one, enabled
 	err := db.reads.row(ctx, `select k.id, k.department_id, k.user_id, k.role, k.scopes, k.allow_free_text, k.enabled,
 			case when k.ext != '' then k.ext else d.ext end, k.rate_limit, k.secret_enc, k.ip_allowlist
 			, not exists (select 1 from departments where enabled = 0 and id in (`+strings.Replace(upSQL, "?", "k.department_id", 1)+`))
+			, not exists (select 1 from users where id = k.user_id and enabled = 0)
 		from api_keys k join departments d on d.id = k.department_id where `+cond, arg).Scan(
-		&p.APIKeyID, &p.DepartmentID, &userID, &role, &scopes, &p.AllowFreeText, &enabled, &p.Ext, &p.RateLimit, &sealed, &allow, &active)
+		&p.APIKeyID, &p.DepartmentID, &userID, &role, &scopes, &p.AllowFreeText, &enabled, &p.Ext, &p.RateLimit, &sealed, &allow, &active, &userActive)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && (!enabled || !active) {
 		return nil, "", app.Errorf(app.EUNAUTHORIZED, "API 密钥无效或已停用 (invalid or disabled API key)")
+	} else if err == nil && !userActive {
+		return nil, "", app.Errorf(app.EUNAUTHORIZED, "应用绑定的用户已停用，应用不能调用接口 (the app's user is disabled)")
 	} else if err != nil {
 		return nil, "", err
 	}
@@ -207,8 +211,26 @@ func (db *DB) CreateApp(ctx context.Context, p *app.Principal, k *app.APIKey) (s
 	if !p.Role.Outranks(k.Role) {
 		return "", app.FieldError("role", "不能授予高于自己的角色")
 	}
+	if err := p.MayGrant(k.Role, k.DepartmentID); err != nil {
+		return "", err
+	}
 	if err := reachable(ctx, db.rdb, p, k.DepartmentID, true); err != nil {
 		return "", app.FieldError("department_id", "部门不存在或不在您的管辖范围内")
+	}
+	if err := p.MayGrantScopes(k.Scopes, k.AllowFreeText); err != nil {
+		return "", err
+	}
+	if k.UserID != 0 {
+		// The app acts for its user: one of its own subtree, so within
+		// the caller's reach too.
+		var ok bool
+		err := db.rdb.QueryRowContext(ctx, `select exists (select 1 from users where id = ? and department_id in (`+subtreeSQL+`))`,
+			k.UserID, k.DepartmentID).Scan(&ok)
+		if err != nil {
+			return "", err
+		} else if !ok {
+			return "", app.FieldError("user_id", "用户不存在或不在应用所属部门及其下级部门中")
+		}
 	}
 	return db.CreateAPIKey(ctx, k)
 }
@@ -287,6 +309,15 @@ func (db *DB) UpdateApp(ctx context.Context, p *app.Principal, id int64, u *app.
 	}
 	if u.Scopes != nil {
 		k.Scopes = *u.Scopes
+	}
+	// Only what changes is checked: an administrator may retune an app
+	// that holds more than it without taking anything away.
+	var scopes []string
+	if u.Scopes != nil {
+		scopes = k.Scopes
+	}
+	if err := p.MayGrantScopes(scopes, u.AllowFreeText != nil && *u.AllowFreeText); err != nil {
+		return nil, err
 	}
 	if u.IPAllowlist != nil {
 		k.IPAllowlist = *u.IPAllowlist

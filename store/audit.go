@@ -82,8 +82,8 @@ func (db *DB) FindAudit(ctx context.Context, p *app.Principal, f app.AuditFilter
 	defer db.leave()
 	where, args := []string{`1`}, []any{}
 	switch {
-	case p.Role == app.RoleSysadmin || p.Role == app.RoleAuditor:
-	case p.Role == app.RoleDeptAdmin:
+	case p.ReadsPlatform():
+	case p.Role == app.RoleDeptAdmin || p.Role == app.RoleAuditor:
 		where, args = append(where, `department_id in (`+subtreeSQL+`)`), append(args, p.DepartmentID)
 	default:
 		return nil, "", app.Errorf(app.EFORBIDDEN, "只有管理员和审计员可以查看审计日志")

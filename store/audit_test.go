@@ -54,7 +54,8 @@ func TestAuditLog(t *testing.T) {
 			want int
 		}{
 			{&app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID}, 2},
-			{&app.Principal{Role: app.RoleAuditor, DepartmentID: deptA}, 2},
+			{&app.Principal{Role: app.RoleAuditor, DepartmentID: app.RootDepartmentID}, 2},
+			{&app.Principal{Role: app.RoleAuditor, DepartmentID: deptA}, 1}, // its subtree only (issue 14, item 2)
 			{&app.Principal{Role: app.RoleDeptAdmin, DepartmentID: deptA}, 1},
 			{&app.Principal{Role: app.RoleOperator, DepartmentID: deptA}, -1},
 		} {

@@ -210,6 +210,9 @@ func countStatuses(ctx context.Context, q *sql.DB, query string, into map[app.St
 // CancelBatch cancels a scheduled batch's messages that have not gone yet.
 // Their queue job finds nothing to send when it comes due.
 func (db *DB) CancelBatch(ctx context.Context, p *app.Principal, id int64) (int, error) {
+	if err := p.MayChange(); err != nil {
+		return 0, err
+	}
 	if err := db.enter(); err != nil {
 		return 0, err
 	}

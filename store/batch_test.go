@@ -82,3 +82,26 @@ func TestCancelScheduledBatchAndResendLink(t *testing.T) {
 		t.Errorf("resend batch: resend_of %d, want %d", b.ResendOf, now.BatchID)
 	}
 }
+
+// TestAuditorsChangeNoBatch (issue 14, item 8): an auditor, console user or
+// API app, sees a batch but may not cancel, withdraw or send.
+func TestAuditorsChangeNoBatch(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	p := MustSysadmin(t, db)
+	later := MustSend(t, db, p, &app.SendRequest{To: numbers(5, 1), Content: text("定时"), SendAt: time.Now().Add(time.Hour)})
+	for _, aud := range []*app.Principal{
+		{UserID: 99, DepartmentID: app.RootDepartmentID, Role: app.RoleAuditor},
+		{APIKeyID: 99, DepartmentID: app.RootDepartmentID, Role: app.RoleAuditor, Scopes: []string{app.ScopeSend}, AllowFreeText: true},
+	} {
+		if _, err := db.CancelBatch(ctx, aud, later.BatchID); app.ErrorCode(err) != app.EFORBIDDEN {
+			t.Errorf("an auditor cancelling: %v; want EFORBIDDEN", err)
+		}
+		if _, err := db.Send(ctx, aud, &app.SendRequest{To: numbers(0, 1), Content: text("审计员")}); app.ErrorCode(err) != app.EFORBIDDEN {
+			t.Errorf("an auditor sending: %v; want EFORBIDDEN", err)
+		}
+	}
+	if b, _ := db.FindBatchByID(ctx, p, later.BatchID); b.Counts[app.StatusCancelled] != 0 {
+		t.Errorf("the auditors cancelled: %v", b.Counts)
+	}
+}

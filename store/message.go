@@ -25,6 +25,9 @@ const jobSize = 200
 // commit. A number on a blacklist becomes a message rejected at once, never
 // queued.
 func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) (*app.SendResult, error) {
+	if err := p.MayChange(); err != nil {
+		return nil, err
+	}
 	if err := db.enter(); err != nil {
 		return nil, err
 	}

@@ -40,16 +40,16 @@ func (l *sendLookup) Blacklisted(phones []string) (map[string]bool, error) {
 // scope were sent, for 失败重发.
 func (l *sendLookup) FailedTexts(batch int64) (string, map[string]string, error) {
 	scope, args := messageScope(l.p)
-	rows, err := l.db.rdb.QueryContext(l.ctx, `select m.phone, coalesce(m.content, b.content), b.content from messages m join batches b on b.id = m.batch_id
+	rows, err := l.db.rdb.QueryContext(l.ctx, `select m.phone, coalesce(m.content, b.content), b.content, coalesce(b.template_id, 0) from messages m join batches b on b.id = m.batch_id
 		where m.batch_id = ? and m.status in ('undelivered', 'expired', 'failed') and `+scope, append([]any{batch}, args...)...)
 	if err != nil {
 		return "", nil, err
 	}
 	defer rows.Close()
-	texts, content := map[string]string{}, ""
+	texts, content, templated := map[string]string{}, "", int64(0)
 	for rows.Next() {
 		var phone, text string
-		if err := rows.Scan(&phone, &text, &content); err != nil {
+		if err := rows.Scan(&phone, &text, &content, &templated); err != nil {
 			return "", nil, err
 		}
 		texts[phone] = text
@@ -61,6 +61,13 @@ func (l *sendLookup) FailedTexts(batch int64) (string, map[string]string, error)
 		e := app.Errorf(app.ENOTFOUND, "原批次没有可重发的失败号码")
 		e.Details = map[string]any{"field": "resend_of"}
 		return "", nil, e
+	}
+	// Resending free text is sending free text: a caller that may send only
+	// templates resends only templated batches.
+	if templated == 0 {
+		if err := l.p.MaySendFreeText(); err != nil {
+			return "", nil, err
+		}
 	}
 	return content, texts, nil
 }

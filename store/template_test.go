@@ -331,3 +331,30 @@ func TestResendTemplated(t *testing.T) {
 	_, err = db.Send(ctx, other, &app.SendRequest{To: numbers(0, 1), ResendOf: res.BatchID})
 	wantCode(t, err, app.ENOTFOUND)
 }
+
+// TestResendFreeTextObeysFreeTextRules (issue 14, item 17): 失败重发 of a
+// free-text batch is sending free text, refused to a caller that may send
+// only templates (a templated batch still resends, TestResendTemplated).
+func TestResendFreeTextObeysFreeTextRules(t *testing.T) {
+	ctx := context.Background()
+	db, path := MustOpenDBPath(t)
+	MustSignature(t, db)
+	MustDepartments(t, path)
+	op := &app.Principal{UserID: 21, DepartmentID: deptA, Role: app.RoleOperator}
+	res := MustSend(t, db, op, &app.SendRequest{To: numbers(0, 2), Content: text("自由文本")})
+	jobs := MustClaimAll(t, db)
+	var outcomes []app.Outcome
+	for _, m := range jobs[0].Messages {
+		outcomes = append(outcomes, app.Outcome{MessageID: m.ID, Kind: app.OutcomeFailed, ErrorCode: "SMPP_0x45", At: at})
+	}
+	if err := db.Record(ctx, outcomes, []string{jobs[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	templatesOnly := *op
+	templatesOnly.TemplatesOnly = true
+	_, err := db.Send(ctx, &templatesOnly, &app.SendRequest{To: numbers(0, 2), ResendOf: res.BatchID})
+	wantCode(t, err, app.EFORBIDDEN)
+	if _, err := db.Send(ctx, op, &app.SendRequest{To: numbers(0, 2), ResendOf: res.BatchID}); err != nil {
+		t.Fatalf("a caller that may send free text resends it: %v", err)
+	}
+}

@@ -23,6 +23,9 @@ func mayManageUser(ctx context.Context, q querier, p *app.Principal, dept int64,
 	if !p.Role.Outranks(role) {
 		return app.FieldError("role", "不能授予高于自己的角色")
 	}
+	if err := p.MayGrant(role, dept); err != nil {
+		return err
+	}
 	if err := reachable(ctx, q, p, dept, true); err != nil {
 		return app.FieldError("department_id", "部门不存在或不在您的管辖范围内")
 	}
@@ -109,7 +112,7 @@ func (db *DB) FindUsers(ctx context.Context, p *app.Principal) ([]*app.User, err
 		return nil, app.Errorf(app.EFORBIDDEN, "只有管理员和审计员可以查看用户")
 	}
 	where, args := `1`, []any{}
-	if !p.SeesAll() && p.Role != app.RoleAuditor {
+	if !p.ReadsPlatform() { // an auditor reads its department's subtree
 		where, args = `department_id in (`+subtreeSQL+`)`, []any{p.DepartmentID}
 	}
 	rows, err := db.rdb.QueryContext(ctx, `select `+userColumns+` from users where `+where+` order by id`, args...)
@@ -167,6 +170,7 @@ func (db *DB) UpdateUser(ctx context.Context, p *app.Principal, id int64, upd *a
 		}
 		u.MustChangePassword = p != nil // an administrator's reset; the CLI sets it for good
 	}
+	defer db.forgetAccess() // an app bound to a disabled user stops at once
 	err = db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// Disabling a user or setting its password ends its sessions.
 		revoke := 0

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -115,6 +117,7 @@ func (s *Server) exportFailed(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	list, err := s.failedNumbers(c, id)
+	s.auditBatch(c, "batch.export_failed", id, fmt.Sprintf("导出失败号码 %d 个（%s）", len(list), format), err)
 	if err != nil {
 		return err
 	}
@@ -129,11 +132,15 @@ func (s *Server) exportFailed(c echo.Context) error {
 // and its text, linked to it.
 func (s *Server) resendFailed(c echo.Context) error {
 	p := c.Get(principalKey).(*app.Principal)
-	if ok, err := s.formAllowed(c, mayConsoleSend(p)); !ok {
-		return err
-	}
 	id, err := batchParam(c)
 	if err != nil {
+		return err
+	}
+	if err := p.MayChange(); err != nil {
+		s.auditBatch(c, "batch.resend", id, "失败重发", err) // a refused attempt is worth knowing of
+		return err
+	}
+	if ok, err := s.formAllowed(c, true); !ok {
 		return err
 	}
 	b, err := s.opts.Batches.FindBatchByID(c.Request().Context(), p, id)
@@ -152,6 +159,11 @@ func (s *Server) resendFailed(c echo.Context) error {
 		req.To = append(req.To, m.To)
 	}
 	res, err := s.opts.Messages.Send(c.Request().Context(), p, req)
+	summary := fmt.Sprintf("失败重发 %d 个号码", len(req.To))
+	if err == nil {
+		summary += "，新批次 " + formatID(res.BatchID)
+	}
+	s.auditBatch(c, "batch.resend", id, summary, err)
 	if err != nil {
 		return err
 	}
@@ -159,18 +171,46 @@ func (s *Server) resendFailed(c echo.Context) error {
 }
 
 // cancelBatch is 取消定时: the scheduled batch's messages not yet sent.
+// A held batch is withdrawn (撤回) the same way, audited as such.
 func (s *Server) cancelBatch(c echo.Context) error {
-	if ok, err := s.formAllowed(c, true); !ok { // the store checks the batch is the caller's
-		return err
-	}
+	p := c.Get(principalKey).(*app.Principal)
 	id, err := batchParam(c)
 	if err != nil {
 		return err
 	}
-	if _, err := s.opts.Batches.CancelBatch(c.Request().Context(), c.Get(principalKey).(*app.Principal), id); err != nil {
+	if err := p.MayChange(); err != nil {
+		s.auditBatch(c, "batch.cancel", id, "取消或撤回批次", err)
+		return err
+	}
+	if ok, err := s.formAllowed(c, true); !ok { // the store checks the batch is the caller's
+		return err
+	}
+	action, summary := "batch.cancel", "取消定时批次"
+	if b, err := s.opts.Batches.FindBatchByID(c.Request().Context(), p, id); err == nil && b.Review == app.ReviewPending {
+		action, summary = "batch.withdraw", "撤回待审核批次"
+	}
+	n, err := s.opts.Batches.CancelBatch(c.Request().Context(), p, id)
+	s.auditBatch(c, action, id, fmt.Sprintf("%s，取消 %d 条", summary, n), err)
+	if err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/records/"+formatID(id))
+}
+
+// auditBatch records a console action on a batch: who, which batch, what
+// came of it. The entry is written even when the client has gone.
+func (s *Server) auditBatch(c echo.Context, action string, id int64, summary string, err error) {
+	e := &app.AuditEntry{Actor: "console", Action: action, Target: "batch:" + formatID(id), Summary: summary, Result: "ok",
+		IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+	if err != nil {
+		e.Result = app.ErrorCode(err)
+	}
+	if u, ok := c.Get(userKey).(*app.User); ok && u != nil {
+		e.UserID, e.Role, e.DepartmentID = u.ID, u.Role, u.DepartmentID
+	}
+	if aerr := s.opts.Audit.Audit(context.WithoutCancel(c.Request().Context()), e); aerr != nil {
+		s.log.Error("writing the audit log failed", "action", action, "error", aerr)
+	}
 }
 
 // reviewHeld is 审核 of a batch held for a sensitive word: released
