@@ -2,6 +2,7 @@ package ui
 
 import (
 	"crypto/tls"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -77,10 +78,32 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set("Connection", "close")
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "请求体过大 (request body too large)")
 		}
-		_ = http.NewResponseController(c.Response().Writer).SetReadDeadline(time.Now().Add(timeout))
-		req.Body = http.MaxBytesReader(c.Response().Writer, req.Body, limit)
+		if req.Body == nil || req.Body == http.NoBody {
+			return next(c)
+		}
+		rc := http.NewResponseController(c.Response().Writer)
+		_ = rc.SetReadDeadline(time.Now().Add(timeout))
+		req.Body = &deadlineBody{ReadCloser: http.MaxBytesReader(c.Response().Writer, req.Body, limit), rc: rc}
 		return next(c)
 	}
+}
+
+// deadlineBody lifts the read deadline once the body is read whole: the server
+// then waits on the connection to notice a client that leaves, and a
+// deadline hit there would cancel a long answer still being written.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done { // not on a timeout: that connection is done
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 // secureHeaders sets the headers every answer carries: no sniffing, no
