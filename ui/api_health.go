@@ -33,9 +33,19 @@ func processStats() map[string]any {
 	return out
 }
 
-// health answers /healthz with the live state of the channels.
+// health answers /healthz: to anyone its status (ok or degraded) and
+// version; to an administrator (an API key with the admin scope, a signed-in
+// system administrator) also the channels, their errors, the process and
+// the replica, which tell an attacker too much (issue 14, item 18).
 func (s *Server) health(c echo.Context) error {
-	body := map[string]any{"status": "ok", "version": s.opts.Version, "process": processStats()}
+	body := map[string]any{"status": "ok", "version": s.opts.Version}
+	if s.opts.Replication != nil && !s.opts.Replication.ReplicationState().Healthy {
+		body["status"] = "degraded"
+	}
+	if !s.healthAdmin(c) {
+		return c.JSON(http.StatusOK, body)
+	}
+	body["process"] = processStats()
 	if s.opts.DBSize != nil {
 		body["db_mb"] = float64(s.opts.DBSize()) / (1 << 20)
 	}
@@ -68,4 +78,22 @@ func (s *Server) health(c echo.Context) error {
 		}
 	}
 	return c.JSON(http.StatusOK, body)
+}
+
+// healthAdmin reports whether the caller of /healthz may see its details.
+// A wrong key is not an error here: the caller gets the public answer.
+func (s *Server) healthAdmin(c echo.Context) bool {
+	ctx := c.Request().Context()
+	if secret, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer "); ok && strings.TrimSpace(secret) != "" {
+		p, err := s.opts.Keys.Authenticate(ctx, strings.TrimSpace(secret))
+		return err == nil && p.AllowsIP(c.RealIP()) && p.HasScope(app.ScopeAdmin)
+	}
+	sess := s.console.session(c)
+	uid, _ := sess.Values["uid"].(int64)
+	ver, _ := sess.Values["ver"].(int)
+	if uid == 0 {
+		return false
+	}
+	_, p, err := s.opts.Logins.SessionPrincipal(ctx, uid, ver)
+	return err == nil && p.Role == app.RoleSysadmin
 }

@@ -70,7 +70,7 @@ func (s *Server) login(c echo.Context) error {
 		return page(status, app.ErrorMessage(err))
 	}
 	next, _ := sess.Values["next"].(string)
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/login") {
+	if !localPath(next) || strings.HasPrefix(next, "/login") {
 		next = "/"
 	}
 	// A fresh session and token after login: a token seen before it is void.

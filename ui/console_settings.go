@@ -2,7 +2,6 @@ package ui
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -24,7 +23,7 @@ func (s *Server) setLang(c echo.Context) error {
 		return err
 	}
 	back := c.FormValue("back")
-	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") {
+	if !localPath(back) {
 		back = "/"
 	}
 	return c.Redirect(http.StatusSeeOther, back)

@@ -155,19 +155,24 @@ func (s *Server) routeTable() []route {
 
 // routes mounts the table. The API's middleware is on a group, so that it
 // runs for every address under /api/v1, known or not.
+//
+// Every route's body is capped and given a read deadline by its class
+// (limitBody) before anything reads it: on the API before the audit trail
+// and authentication, on the console after requireUser, so that a signed-in
+// user gets the error as a page.
 func (s *Server) routes() {
-	api := s.echo.Group(apiPrefix, s.auditTrail, s.authenticate, s.rateLimit)
+	api := s.echo.Group(apiPrefix, s.limitBody, s.auditTrail, s.authenticate, s.rateLimit)
 	for _, r := range s.routeTable() {
 		switch r.guard {
 		case public:
-			s.echo.Add(r.method, r.path, r.handler)
+			s.echo.Add(r.method, r.path, r.handler, s.limitBody)
 		case apiKey:
 			if !strings.HasPrefix(r.path, apiPrefix+"/") {
 				panic("ui: API route outside " + apiPrefix + ": " + r.path)
 			}
 			api.Add(r.method, strings.TrimPrefix(r.path, apiPrefix), r.handler)
 		case session:
-			s.echo.Add(r.method, r.path, r.handler, s.requireUser)
+			s.echo.Add(r.method, r.path, r.handler, s.requireUser, s.limitBody)
 		}
 	}
 }

@@ -60,6 +60,31 @@ type Options struct {
 	Logger      *slog.Logger
 	Location    *time.Location // zone of times in answers (default Asia/Shanghai)
 	Version     string
+
+	// Limits on slow and many clients (zero: the defaults in harden.go).
+	// ReadHeaderTimeout bounds a request's headers, BodyTimeout the body
+	// of an API call or form, UploadTimeout a file upload's; IdleTimeout
+	// closes a kept-alive connection; MaxConns caps open connections.
+	ReadHeaderTimeout, BodyTimeout, UploadTimeout, IdleTimeout time.Duration
+	MaxConns                                                   int
+}
+
+// setDefaults fills the limits left zero.
+func (o *Options) setDefaults() {
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&o.ReadHeaderTimeout, defaultReadHeaderTimeout}, {&o.BodyTimeout, defaultBodyTimeout},
+		{&o.UploadTimeout, defaultUploadTimeout}, {&o.IdleTimeout, defaultIdleTimeout},
+	} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = defaultMaxConns
+	}
 }
 
 // missing names the required options not set.
@@ -100,6 +125,7 @@ func New(opts Options) (*Server, error) {
 	if m := opts.missing(); len(m) > 0 {
 		return nil, fmt.Errorf("ui.New: missing %s", strings.Join(m, ", "))
 	}
+	opts.setDefaults()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -122,9 +148,12 @@ func New(opts Options) (*Server, error) {
 		s.log.Error("handler panic", "path", c.Path(), "error", err, "stack", string(stack))
 		return err
 	}}))
+	s.echo.Use(s.secureHeaders)
 	s.console = newConsole(opts.SessionAuthKey, opts.SessionEncKey, opts.SecureCookies || opts.TLSCert != "")
 	s.routes()
-	s.http = &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// No ReadTimeout: limitBody sets each body's deadline by its route
+	// (uploads may take minutes, a form seconds).
+	s.http = &http.Server{Handler: s.echo, ReadHeaderTimeout: opts.ReadHeaderTimeout, IdleTimeout: opts.IdleTimeout}
 	return s, nil
 }
 
@@ -137,14 +166,14 @@ func (s *Server) Open() error {
 			return err
 		}
 	}
-	s.ln = ln
+	s.ln = newLimitListener(ln, s.opts.MaxConns)
 	if s.opts.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(s.opts.TLSCert, s.opts.TLSKey)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("TLS certificate: %w", err)
 		}
-		s.ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		s.ln = tls.NewListener(s.ln, tlsConfig(cert))
 	}
 	s.served = make(chan error, 1)
 	go func() {

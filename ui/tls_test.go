@@ -62,6 +62,16 @@ func TestHTTPS(t *testing.T) {
 	if resp.StatusCode != 200 || resp.TLS == nil {
 		t.Fatalf("status %d, TLS %v", resp.StatusCode, resp.TLS != nil)
 	}
+	if !strings.HasPrefix(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
+		t.Errorf("no HSTS under TLS: %v", resp.Header)
+	}
+	// A client offering only CBC suites is refused (issue 14, item 19).
+	cbc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256}}}}
+	if resp, err := cbc.Get(s.URL() + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Errorf("a CBC-only client was served with %s", tls.CipherSuiteName(resp.TLS.CipherSuite))
+	}
 }
 
 func must[T any](v T, err error) T {
