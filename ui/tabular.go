@@ -170,7 +170,9 @@ func (t *tableReader) readXLSX(r io.ReaderAt, size int64) error {
 }
 
 // writeTable answers with rows as a CSV (UTF-8 with a BOM, so Excel reads
-// the Chinese) or XLSX download named name.format..
+// the Chinese) or XLSX download named name.format. Every export goes
+// through here: CSV cells are defused by csvSafe, XLSX cells are written
+// as strings, never formulas.
 func writeTable(c echo.Context, format, name string, rows [][]string) error {
 	var buf bytes.Buffer
 	name += "." + format
@@ -181,7 +183,7 @@ func writeTable(c echo.Context, format, name string, rows [][]string) error {
 		for _, r := range rows {
 			safe := make([]string, len(r))
 			for j, v := range r {
-				safe[j] = v
+				safe[j] = csvSafe(v)
 			}
 			if err := w.Write(safe); err != nil {
 				return err
@@ -221,4 +223,15 @@ func writeTable(c echo.Context, format, name string, rows [][]string) error {
 		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	}
 	return c.Blob(http.StatusOK, ctype, buf.Bytes())
+}
+
+// csvSafe prefixes a single quote to a cell a spreadsheet would read as a
+// formula (OWASP's CSV injection list: = + - @ tab CR), so text an
+// attacker controls (a User-Agent, a login name) stays text. Numbers are
+// exported normalised, without a +, so they need no quote.
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }

