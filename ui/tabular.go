@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -28,6 +30,7 @@ const (
 	maxTableText     = 32 << 20  // bytes of cell text kept in all
 	maxUnzipBytes    = 128 << 20 // what an XLSX may inflate to, all parts together
 	maxUnzipXMLBytes = 8 << 20   // a larger sheet is streamed from a temporary file
+	maxUnzipPart     = 24 << 20  // any other part (shared strings, styles), which excelize holds in memory
 )
 
 // uploadedTable reads a form's TXT, CSV or XLSX file as rows of cells,
@@ -97,16 +100,16 @@ func (t *tableReader) add(cells []string) error {
 		return nil
 	}
 	if t.lines > maxUploadNumbers+1 {
-		return &tableLimitError{"文件超过 100000 行（表头一行除外）"}
+		return &tableLimitError{fmt.Sprintf("文件超过 %d 行（表头一行除外）", maxUploadNumbers)}
 	}
 	if len(cells) > maxTableColumns {
-		return &tableLimitError{"第" + formatID(int64(t.lines)) + "行超过 64 列"}
+		return &tableLimitError{fmt.Sprintf("第%d行超过 %d 列", t.lines, maxTableColumns)}
 	}
 	for _, v := range cells {
 		t.text += len(v)
 	}
 	if t.text > maxTableText {
-		return &tableLimitError{"文件内容超过 32 MB"}
+		return &tableLimitError{fmt.Sprintf("文件内容超过 %d MB", maxTableText>>20)}
 	}
 	t.rows = append(t.rows, append([]string(nil), cells...)) // a copy: the reader's slice may be long
 	return nil
@@ -137,14 +140,14 @@ func (t *tableReader) readText(r io.Reader) error {
 // against the sizes the archive declares, which archive/zip then enforces
 // while inflating, so a part that lies about its size fails to read.
 func (t *tableReader) readXLSX(r io.ReaderAt, size int64) error {
+	if err := checkXLSXParts(r, size); err != nil {
+		return err
+	}
 	x, err := excelize.OpenReader(io.NewSectionReader(r, 0, size), excelize.Options{
 		UnzipSizeLimit:    maxUnzipBytes,
 		UnzipXMLSizeLimit: maxUnzipXMLBytes,
 	})
 	if err != nil {
-		if strings.Contains(err.Error(), "unzip size") {
-			return &tableLimitError{"文件解压后超过 128 MB"}
-		}
 		return err
 	}
 	defer x.Close()
@@ -167,6 +170,29 @@ func (t *tableReader) readXLSX(r io.ReaderAt, size int64) error {
 		}
 	}
 	return rows.Error()
+}
+
+// checkXLSXParts refuses an XLSX whose parts, as its directory declares
+// them, would inflate past the limits. excelize's own limit covers the
+// total; this one also keeps the parts it parses whole into memory (shared
+// strings, styles) small, as their parsed form is many times their size.
+func checkXLSXParts(r io.ReaderAt, size int64) error {
+	z, err := zip.NewReader(r, size)
+	if err != nil {
+		return err
+	}
+	var total uint64
+	for _, f := range z.File {
+		total += f.UncompressedSize64
+		if total > maxUnzipBytes {
+			return &tableLimitError{fmt.Sprintf("文件解压后超过 %d MB", maxUnzipBytes>>20)}
+		}
+		name := strings.ToLower(f.Name)
+		if !strings.HasPrefix(name, "xl/worksheets/") && f.UncompressedSize64 > maxUnzipPart {
+			return &tableLimitError{fmt.Sprintf("文件中的 %s 解压后超过 %d MB", f.Name, maxUnzipPart>>20)}
+		}
+	}
+	return nil
 }
 
 // writeTable answers with rows as a CSV (UTF-8 with a BOM, so Excel reads

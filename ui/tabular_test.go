@@ -22,6 +22,11 @@ import (
 // rows written by rows (called with the sheet's writer), deflated at the
 // best ratio: a zip bomb when rows writes a lot.
 func rawXLSX(t *testing.T, rows func(w io.Writer)) []byte {
+	return rawXLSXWithStrings(t, rows, nil)
+}
+
+// rawXLSXWithStrings is rawXLSX with a shared strings part written by sst.
+func rawXLSXWithStrings(t *testing.T, rows, sst func(w io.Writer)) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	z := zip.NewWriter(&buf)
@@ -45,6 +50,15 @@ func rawXLSX(t *testing.T, rows func(w io.Writer)) []byte {
 		`<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`)
 	part("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`+
 		`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
+	if sst != nil {
+		w, err := z.Create("xl/sharedStrings.xml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`)
+		sst(w)
+		io.WriteString(w, `</sst>`)
+	}
 	w, err := z.Create("xl/worksheets/sheet1.xml")
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +132,36 @@ func TestUploadRefusesZipBombXLSX(t *testing.T) {
 	peak := stop()
 	if status != 400 || !strings.Contains(fmt.Sprint(ans["message"]), "128 MB") {
 		t.Errorf("a zip bomb: %d %v; want 400 naming the 128 MB limit", status, ans)
+	}
+	if peak > 200<<20 {
+		t.Errorf("heap in use reached %d MB reading a %d KB file", peak>>20, len(bomb)>>10)
+	}
+}
+
+// Shared strings are parsed whole: a 100 MB part of tiny strings (within
+// the total limit) is refused before it is, naming the part.
+func TestUploadRefusesSharedStringsBomb(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 100 MB part")
+	}
+	f := newFixture(t)
+	consoleUser(t, f, "sst", app.RoleOperator)
+	b := newBrowser(t, f.srv.URL)
+	b.login("sst", "Console2026")
+	bomb := rawXLSXWithStrings(t, func(w io.Writer) {
+		io.WriteString(w, `<row><c t="s"><v>0</v></c></row>`)
+	}, func(w io.Writer) {
+		chunk := bytes.Repeat([]byte(`<si><t>1</t></si>`), 1000)
+		for range 6000 { // 6 million strings, 100 MB
+			w.Write(chunk)
+		}
+	})
+	runtime.GC()
+	stop := peakHeap()
+	status, ans := b.upload("strings.xlsx", bomb)
+	peak := stop()
+	if status != 400 || !strings.Contains(fmt.Sprint(ans["message"]), "sharedStrings.xml 解压后超过 24 MB") {
+		t.Errorf("a shared strings bomb: %d %v; want 400 naming the part and its limit", status, ans)
 	}
 	if peak > 200<<20 {
 		t.Errorf("heap in use reached %d MB reading a %d KB file", peak>>20, len(bomb)>>10)
