@@ -1,12 +1,7 @@
 package ui
 
 import (
-	"bytes"
-	"encoding/csv"
-	"net/http"
-
 	"github.com/labstack/echo/v4"
-	"github.com/xuri/excelize/v2"
 
 	"smsgw/app"
 )
@@ -59,48 +54,4 @@ func exportFormat(c echo.Context) (string, error) {
 		return format, nil
 	}
 	return "", app.FieldError("format", "format 只能是 csv 或 xlsx")
-}
-
-// writeTable answers with rows as a CSV (UTF-8 with a BOM, so Excel reads
-// the Chinese) or XLSX download named name.format.
-func writeTable(c echo.Context, format, name string, rows [][]string) error {
-	var buf bytes.Buffer
-	name += "." + format
-	switch format {
-	case "csv":
-		buf.WriteString("\ufeff") // so Excel reads the Chinese as UTF-8
-		w := csv.NewWriter(&buf)
-		if err := w.WriteAll(rows); err != nil {
-			return err
-		}
-	case "xlsx":
-		x := excelize.NewFile()
-		defer x.Close()
-		sw, err := x.NewStreamWriter("Sheet1")
-		if err != nil {
-			return err
-		}
-		for i, r := range rows {
-			cells := make([]any, len(r))
-			for j, v := range r {
-				cells[j] = v
-			}
-			cell, _ := excelize.CoordinatesToCellName(1, i+1)
-			if err := sw.SetRow(cell, cells); err != nil {
-				return err
-			}
-		}
-		if err := sw.Flush(); err != nil {
-			return err
-		}
-		if err := x.Write(&buf); err != nil {
-			return err
-		}
-	}
-	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	ctype := "text/csv; charset=utf-8"
-	if format == "xlsx" {
-		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	}
-	return c.Blob(http.StatusOK, ctype, buf.Bytes())
 }

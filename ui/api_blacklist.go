@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -204,37 +203,4 @@ func (s *Server) importBlacklistFile(c echo.Context, p *app.Principal) (added, l
 	}
 	added, err = s.opts.Blacklist.AddToBlacklist(c.Request().Context(), p, entries)
 	return added, len(entries) - added, err
-}
-
-// uploadedTable reads a form's TXT, CSV or XLSX file as rows of cells.
-func uploadedTable(c echo.Context, field string) ([][]string, error) {
-	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxUploadBytes+1<<16)
-	fh, err := c.FormFile(field)
-	if err != nil {
-		return nil, app.FieldError(field, "请选择文件（不超过 8 MB）")
-	}
-	if fh.Size > maxUploadBytes {
-		return nil, app.FieldError(field, "文件超过 8 MB，请拆分后上传")
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var rows [][]string
-	switch ext := strings.ToLower(filepath.Ext(fh.Filename)); ext {
-	case ".txt", ".csv":
-		rows, err = textRows(f)
-	case ".xlsx":
-		rows, err = xlsxRows(f)
-	default:
-		return nil, app.FieldError(field, "只支持 TXT、CSV 或 XLSX 文件，而不是 %s", ext)
-	}
-	if err != nil {
-		return nil, app.FieldError(field, "文件无法读取：%v", err)
-	}
-	if len(rows) > maxUploadNumbers+1 {
-		return nil, app.FieldError(field, "文件超过 %d 行，请拆分后上传", maxUploadNumbers)
-	}
-	return rows, nil
 }
