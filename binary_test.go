@@ -7,49 +7,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"smsgw/app/apptest"
 )
 
-// The smsgw binary, built once for the tests that run it as a process (to
-// kill it, or to check what a user types).
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-	binDir  string
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	apptest.RemoveBinary()
 	os.Exit(code)
 }
 
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	binOnce.Do(func() {
-		if binDir, binErr = os.MkdirTemp("", "smsgw-bin-"); binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "smsgw")
-		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
+func buildBinary(t *testing.T) string { return apptest.Binary(t) }
 
 // serveProcess starts `smsgw serve --demo` on dir and addr with extra
 // flags, and waits until it answers and has written its demo credentials.

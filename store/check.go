@@ -75,7 +75,7 @@ func (db *DB) quickCheck(ctx context.Context) error {
 // sampleCheck is the bounded check: quick_check of each table that does
 // not grow with traffic (with its indexes), then probes of the big tables.
 func sampleCheck(ctx context.Context, q *sql.DB) ([]string, error) {
-	tables, err := selectStrings(ctx, q, `select name from sqlite_schema where type = 'table' and name not like 'sqlite_%' order by name`)
+	tables, err := selectColumn[string](ctx, q, `select name from sqlite_schema where type = 'table' and name not like 'sqlite_%' order by name`)
 	if err != nil {
 		return checkFailure(err)
 	}
@@ -146,7 +146,7 @@ func probeTable(ctx context.Context, q *sql.DB, table string) ([]string, error) 
 // lists (none: "ok"). SQLite may also fail the pragma itself on a damaged
 // file; that is a problem too.
 func runCheck(ctx context.Context, q *sql.DB, pragma string) ([]string, error) {
-	lines, err := selectStrings(ctx, q, pragma)
+	lines, err := selectColumn[string](ctx, q, pragma)
 	if err != nil {
 		return checkFailure(err)
 	}

@@ -54,20 +54,7 @@ func (db *DB) FindHeld(ctx context.Context, ch int64, limit int) ([]int64, error
 		return nil, err
 	}
 	defer db.leave()
-	rows, err := db.rdb.QueryContext(ctx, `select id from messages where status = 'held' and placed_on = ? order by id limit ?`, ch, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	ids := []int64{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return selectColumn[int64](ctx, db.rdb, `select id from messages where status = 'held' and placed_on = ? order by id limit ?`, ch, limit)
 }
 
 // DecideHeld releases held messages of channel ch (queued again, with new

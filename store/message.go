@@ -198,12 +198,6 @@ func nullID(id int64) any {
 	return id
 }
 
-// querier is what both *sql.DB and *sql.Tx offer for reads.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // findSendResult rebuilds the answer of an earlier request with the same
 // client reference. Errors: ENOTFOUND.
 func (db *DB) findSendResult(ctx context.Context, q querier, apiKeyID int64, ref string) (*app.SendResult, error) {

@@ -372,20 +372,7 @@ func jobBodies(ctx context.Context, tx *sql.Tx, cond string, args ...any) (map[s
 
 // submittingIDs lists the messages in status submitting (a partial index).
 func submittingIDs(ctx context.Context, tx *sql.Tx) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, `select id from messages where status = 'submitting' order by id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return selectColumn[int64](ctx, tx, `select id from messages where status = 'submitting' order by id`)
 }
 
 // failDeadJobs turns jobs claimed too often into visible failures: their

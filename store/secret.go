@@ -89,29 +89,11 @@ func loadKey(ctx context.Context, q *sql.DB, path string, create bool) (*secretB
 // sealedSecrets returns the secrets stored sealed with the key: channel
 // passwords and API keys' secrets (which also sign their callbacks).
 func sealedSecrets(ctx context.Context, q *sql.DB) (channels, keys []string, err error) {
-	if channels, err = selectStrings(ctx, q, `select password_enc from channels where password_enc != ''`); err != nil {
+	if channels, err = selectColumn[string](ctx, q, `select password_enc from channels where password_enc != ''`); err != nil {
 		return nil, nil, err
 	}
-	keys, err = selectStrings(ctx, q, `select secret_enc from api_keys where secret_enc != ''`)
+	keys, err = selectColumn[string](ctx, q, `select secret_enc from api_keys where secret_enc != ''`)
 	return channels, keys, err
-}
-
-// selectStrings returns the one text column query selects.
-func selectStrings(ctx context.Context, q *sql.DB, query string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // createSecretBox writes a new random key to path, for a new data folder.
