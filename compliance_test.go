@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -77,7 +79,19 @@ func TestReviewCallback(t *testing.T) {
 		bodies <- b
 	}))
 	defer hook.Close()
-	_, _, info := startDemo(t)
+	dir := t.TempDir()
+	// The receiver is on 127.0.0.1: allowed only with --callback-allow-private.
+	p, err := start(context.Background(), config{Data: dir, Listen: "127.0.0.1:0", Demo: true, CallbackAllowPrivate: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	info := readDemo(t, dir)
 	admin := &client{t: t, base: info.BaseURL, key: info.APIKey}
 	var oa struct{ ID, Secret string }
 	if code := admin.do("POST", "/api/v1/apps", map[string]any{"name": "OA", "department_id": "1", "scopes": []string{"send", "templates"},

@@ -68,7 +68,10 @@ type config struct {
 	MaxDBMB         int    // cap on the database size (0: none)
 	CheckMB         int    // full quick_check at start up to this size (0: store's default)
 	PprofAddr       string // serve Go's profiler here (loopback only)
-	Logger          *slog.Logger
+	// CallbackAllowPrivate lets apps' callbacks go to loopback and private
+	// addresses (an intranet deployment); off, they are refused.
+	CallbackAllowPrivate bool
+	Logger               *slog.Logger
 	// Engine tuning, zero for defaults.
 	Engine dispatch.Options
 }
@@ -115,6 +118,7 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().MarkHidden("pprof")
 	cmd.Flags().StringVar(&cfg.Litestream, "litestream", "", "litestream.yml: stream the database to its replica (file or S3)")
 	cmd.Flags().BoolVar(&cfg.NewReplica, "new-replica", false, "with --litestream: start a new replica history even if the replica holds a later state than this database (overwrites its latest state)")
+	cmd.Flags().BoolVar(&cfg.CallbackAllowPrivate, "callback-allow-private", false, "let apps' callback URLs reach loopback and private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), for an intranet deployment; link-local and cloud metadata stay refused")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	return cmd
 }
@@ -191,7 +195,7 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	}
 	p.server, err = ui.New(ui.Options{Addr: cfg.Listen, Replication: replication, DBSize: db.Size, Batches: db, Templates: db, Blacklist: db, Words: db, Messages: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db, Monitor: p.engine,
 		Logins: db, SessionAuthKey: authKey, SessionEncKey: encKey, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey,
-		Logger: cfg.Logger, Version: version})
+		Logger: cfg.Logger, Version: version, CallbackAllowPrivate: cfg.CallbackAllowPrivate})
 	if err != nil {
 		p.closeAll()
 		return nil, err
@@ -267,7 +271,7 @@ func (p *program) run(ctx context.Context) {
 		return nil
 	})
 	g.Go(func() error {
-		(&dispatch.CallbackSender{Store: p.db, Logger: p.cfg.Logger}).Run(engCtx)
+		(&dispatch.CallbackSender{Store: p.db, Logger: p.cfg.Logger, AllowPrivate: p.cfg.CallbackAllowPrivate}).Run(engCtx)
 		if engCtx.Err() == nil {
 			return errors.New("the callback sender stopped on its own")
 		}

@@ -42,16 +42,24 @@ func (db *DB) owedCallback(ctx context.Context, tx *sql.Tx, apiKeyID int64, n re
 	return err
 }
 
+// callbacksPerApp caps one app's share of a DueCallbacks answer.
+const callbacksPerApp = 20
+
 // DueCallbacks returns callbacks whose time has come, with their app's URL
-// and secret.
+// and secret, oldest first.
 func (db *DB) DueCallbacks(ctx context.Context, limit int) ([]*app.Callback, error) {
 	if err := db.enter(); err != nil {
 		return nil, err
 	}
 	defer db.leave()
-	rows, err := db.rdb.QueryContext(ctx, `select c.id, c.api_key_id, k.callback_url, k.secret_enc, c.event, c.body, c.attempts
+	// At most callbacksPerApp of each app, so that one app's backlog does
+	// not fill the answer while others wait.
+	rows, err := db.rdb.QueryContext(ctx, `select id, api_key_id, callback_url, secret_enc, event, body, attempts from (
+		select c.id, c.api_key_id, k.callback_url, k.secret_enc, c.event, c.body, c.attempts, c.next_at,
+			row_number() over (partition by c.api_key_id order by c.next_at, c.id) as n
 		from callbacks c join api_keys k on k.id = c.api_key_id
-		where c.next_at > 0 and c.next_at <= ? and k.callback_url != '' order by c.next_at limit ?`, ms(db.now()), limit)
+		where c.next_at > 0 and c.next_at <= ? and k.callback_url != '')
+		where n <= ? order by next_at, id limit ?`, ms(db.now()), callbacksPerApp, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +80,8 @@ func (db *DB) DueCallbacks(ctx context.Context, limit int) ([]*app.Callback, err
 	return out, rows.Err()
 }
 
-// CallbackDone records an attempt at a callback.
+// CallbackDone records an attempt at a callback. A failure puts off the
+// app's other pending callbacks until the failed one's next attempt.
 func (db *DB) CallbackDone(ctx context.Context, id int64, failure error) error {
 	if err := db.enter(); err != nil {
 		return err
@@ -95,7 +104,13 @@ func (db *DB) CallbackDone(ctx context.Context, id int64, failure error) error {
 		if len(msg) > 500 {
 			msg = msg[:500]
 		}
-		_, err := tx.ExecContext(ctx, `update callbacks set attempts = ?, next_at = ?, last_error = ? where id = ?`, attempts, next, msg, id)
+		if _, err := tx.ExecContext(ctx, `update callbacks set attempts = ?, next_at = ?, last_error = ? where id = ?`, attempts, next, msg, id); err != nil || next == 0 {
+			return err
+		}
+		// The app's receiver is failing: its other callbacks wait as long
+		// (they keep their own attempts).
+		_, err := tx.ExecContext(ctx, `update callbacks set next_at = ? where api_key_id = (select api_key_id from callbacks where id = ?)
+			and id != ? and next_at > 0 and next_at < ?`, next, id, id, next)
 		return err
 	})
 }

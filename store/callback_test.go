@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -97,5 +98,69 @@ func TestCallbacks(t *testing.T) {
 	due, err = db.DueCallbacks(ctx, 10)
 	if err != nil || len(due) != 1 || due[0].Event != "batch.reviewed" || !strings.Contains(string(due[0].Body), `"reason":"不予发送"`) {
 		t.Fatalf("batch review callback: %v, %v", due, err)
+	}
+}
+
+// TestCallbackFailureHoldsTheApp: after a failed attempt the app's other
+// callbacks wait for the same backoff (issue 14, item 14), other apps' do
+// not, and one app's backlog does not fill the answer.
+func TestCallbackFailureHoldsTheApp(t *testing.T) {
+	ctx := context.Background()
+	now := time.UnixMilli(1_800_000_000_000)
+	db, err := store.Open(ctx, store.Options{Path: filepath.Join(t.TempDir(), "smsgw.db"), Exclusive: true, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	owe := func(name string, n int) int64 {
+		k := &app.APIKey{Name: name, DepartmentID: app.RootDepartmentID, Role: app.RoleOperator,
+			Scopes: []string{app.ScopeTemplates}, CallbackURL: "https://" + name + ".example/cb"}
+		secret, err := db.CreateAPIKey(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := db.Authenticate(ctx, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			tpl := mustTemplate(t, db, p, &app.Template{Name: name + strconv.Itoa(i), Kind: app.KindNotice, Content: "你好"})
+			mustReview(t, db, tpl.ID, "approve", "")
+		}
+		return k.ID
+	}
+	busy, other := owe("busy", 30), owe("other", 2)
+	due, err := db.DueCallbacks(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := map[int64]int{}
+	for _, c := range due {
+		per[c.APIKeyID]++
+	}
+	if per[other] != 2 || per[busy] == 0 || per[busy] >= 30 {
+		t.Fatalf("due per app: %v; want a capped share of busy's 30 and other's 2", per)
+	}
+	if due[0].APIKeyID != busy {
+		t.Fatalf("oldest due callback is not busy's: %+v", due[0])
+	}
+	failed := due[0].ID
+	if err := db.CallbackDone(ctx, due[0].ID, errors.New("timeout")); err != nil {
+		t.Fatal(err)
+	}
+	due, _ = db.DueCallbacks(ctx, 100)
+	if len(due) != 2 || due[0].APIKeyID != other {
+		t.Fatalf("after busy's failure, due: %d callbacks, want only other's 2", len(due))
+	}
+	now = now.Add(app.CallbackBackoff(1))
+	due, _ = db.DueCallbacks(ctx, 100)
+	var first *app.Callback
+	for _, c := range due {
+		if c.APIKeyID == busy && first == nil {
+			first = c
+		}
+	}
+	if first == nil || first.ID != failed || first.Attempts != 1 {
+		t.Fatalf("after the backoff, busy's failed callback is not its first again: %+v", first)
 	}
 }

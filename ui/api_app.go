@@ -58,6 +58,9 @@ func (s *Server) createApp(c echo.Context) error {
 	}
 	k := &app.APIKey{Name: body.Name, Role: body.Role, Scopes: body.Scopes, IPAllowlist: body.IPAllowlist,
 		AllowFreeText: body.AllowFreeText, Ext: body.Ext, RateLimit: body.RateLimit, CallbackURL: body.CallbackURL}
+	if err := app.CheckCallbackURL(body.CallbackURL, s.opts.CallbackAllowPrivate); err != nil {
+		return err
+	}
 	var err error
 	if body.DepartmentID != "" {
 		if k.DepartmentID, err = parseID(body.DepartmentID); err != nil {
@@ -108,6 +111,11 @@ func (s *Server) updateApp(c echo.Context) error {
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		return err
+	}
+	if body.CallbackURL != nil {
+		if err := app.CheckCallbackURL(*body.CallbackURL, s.opts.CallbackAllowPrivate); err != nil {
+			return err
+		}
 	}
 	k, err := s.opts.Keys.UpdateApp(c.Request().Context(), principal(c), id, &app.AppUpdate{Enabled: body.Enabled,
 		RateLimit: body.RateLimit, Ext: body.Ext, Scopes: body.Scopes, IPAllowlist: body.IPAllowlist, AllowFreeText: body.AllowFreeText,

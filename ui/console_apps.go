@@ -65,7 +65,9 @@ func (s *Server) appAction(c echo.Context) error {
 			Scopes: []string{app.ScopeSend, app.ScopeQuery}, AllowFreeText: c.FormValue("free_text") != "",
 			Ext: strings.TrimSpace(c.FormValue("ext")), RateLimit: rate, IPAllowlist: splitNumbers(c.FormValue("ips")),
 			CallbackURL: strings.TrimSpace(c.FormValue("callback_url"))}
-		secret, err = s.opts.Keys.CreateApp(ctx, p, k)
+		if err = app.CheckCallbackURL(k.CallbackURL, s.opts.CallbackAllowPrivate); err == nil {
+			secret, err = s.opts.Keys.CreateApp(ctx, p, k)
+		}
 		action, target = "app.create", "app:"+formatID(k.ID)
 	case "rotate":
 		secret, err = s.opts.Keys.RotateSecret(ctx, p, id)
@@ -77,7 +79,9 @@ func (s *Server) appAction(c echo.Context) error {
 			ips = []string{}
 		}
 		cb := strings.TrimSpace(c.FormValue("callback_url"))
-		_, err = s.opts.Keys.UpdateApp(ctx, p, id, &app.AppUpdate{RateLimit: &rate, Ext: &ext, IPAllowlist: &ips, AllowFreeText: &free, CallbackURL: &cb})
+		if err = app.CheckCallbackURL(cb, s.opts.CallbackAllowPrivate); err == nil {
+			_, err = s.opts.Keys.UpdateApp(ctx, p, id, &app.AppUpdate{RateLimit: &rate, Ext: &ext, IPAllowlist: &ips, AllowFreeText: &free, CallbackURL: &cb})
+		}
 		action, target = "app.update", "app:"+formatID(id)
 	case "enable", "disable":
 		on := c.Param("action") == "enable"

@@ -55,6 +55,10 @@ type Options struct {
 	// set its cookies Secure).
 	TLSCert, TLSKey string
 
+	// CallbackAllowPrivate lets apps register callback URLs on loopback and
+	// private addresses (an intranet deployment); see app.CheckCallbackURL.
+	CallbackAllowPrivate bool
+
 	Replication app.ReplicationMonitor // nil: not replicating
 	DBSize      func() int64           // bytes of the database and its WAL; nil: not shown
 	Logger      *slog.Logger
