@@ -35,7 +35,8 @@ func (s *Server) batch(c echo.Context) error {
 			Error: m.ErrorCode, Done: s.consoleTime(m.DoneAt)})
 	}
 	data := s.page(c, "发送记录", map[string]any{"Batch": s.batchRows([]*app.BatchSummary{b})[0], "Rejected": b.Rejected,
-		"Messages": rows, "Next": next, "Sent": c.QueryParam("sent") != "", "CanReview": p.CanReview()})
+		"Messages": rows, "Next": next, "Sent": c.QueryParam("sent") != "", "CanReview": p.CanReview(),
+		"CanChange": p.MayChange() == nil}) // cancel, withdraw, resend: refused to read-only roles as cancelBatch and resendFailed do
 	return s.console.render(c, http.StatusOK, "batch.html", data)
 }
 
