@@ -32,10 +32,10 @@ bench: build
 # Refresh the vendored front-end packages (pinned in ui/static/vendor/VERSIONS).
 vendor:
 	rm -rf /tmp/smsgw-vendor && mkdir -p /tmp/smsgw-vendor
-	cd /tmp/smsgw-vendor && npm pack htmx.org@2.0.11 alpinejs@3.17.5 echarts@6.1.0 >/dev/null && \
+	cd /tmp/smsgw-vendor && npm pack htmx.org@2.0.11 @alpinejs/csp@3.17.4 echarts@6.1.0 >/dev/null && \
 		for f in *.tgz; do mkdir -p "$${f%.tgz}" && tar xzf "$$f" -C "$${f%.tgz}"; done
 	cp /tmp/smsgw-vendor/htmx.org-2.0.11/package/dist/htmx.min.js ui/static/vendor/htmx-2.0.11.min.js
-	cp /tmp/smsgw-vendor/alpinejs-3.17.5/package/dist/cdn.min.js ui/static/vendor/alpinejs-3.17.5.min.js
+	cp /tmp/smsgw-vendor/alpinejs-csp-3.17.4/package/dist/cdn.min.js ui/static/vendor/alpinejs-csp-3.17.4.min.js
 	cp /tmp/smsgw-vendor/echarts-6.1.0/package/dist/echarts.min.js ui/static/vendor/echarts-6.1.0.min.js
 
 clean:
