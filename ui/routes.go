@@ -88,6 +88,17 @@ func (s *Server) routeTable() []route {
 		{"DELETE", "/api/v1/signatures/:id", apiKey, s.deleteSignature},
 		{"POST", "/api/v1/signatures/:id/review", apiKey, s.reviewSignature},
 
+		// Address books: contacts and groups (api_contact.go).
+		{"GET", "/api/v1/contacts", apiKey, s.listContacts},
+		{"POST", "/api/v1/contacts", apiKey, s.createContact},
+		{"GET", "/api/v1/contacts/:id", apiKey, s.getContact},
+		{"PATCH", "/api/v1/contacts/:id", apiKey, s.updateContact},
+		{"DELETE", "/api/v1/contacts/:id", apiKey, s.deleteContact},
+		{"GET", "/api/v1/groups", apiKey, s.listGroups},
+		{"POST", "/api/v1/groups", apiKey, s.createGroup},
+		{"PATCH", "/api/v1/groups/:id", apiKey, s.updateGroup},
+		{"DELETE", "/api/v1/groups/:id", apiKey, s.deleteGroup},
+
 		// Blacklist and word lists (api_blacklist.go, api_words.go).
 		{"GET", "/api/v1/blacklist", apiKey, s.listBlacklist},
 		{"POST", "/api/v1/blacklist", apiKey, s.addBlacklist},
