@@ -210,3 +210,22 @@ func TestContactsAndGroups(t *testing.T) {
 		}
 	})
 }
+
+// TestDepartmentWithContactsStays: a department whose book has contacts or
+// groups is not deleted (they would lose their book).
+func TestDepartmentWithContactsStays(t *testing.T) {
+	f := newFixture(t)
+	w := newBookWorld(t, f)
+	var d struct{ ID string }
+	mustJSON(t, f, "POST", "/api/v1/departments", w.keys["sys"], `{"name":"C","parent_id":"1"}`, 201, &d)
+	mustJSON(t, f, "POST", "/api/v1/groups", w.keys["sys"], `{"book":"org","department_id":"`+d.ID+`","name":"全体"}`, 201, &struct{}{})
+	if status, body := f.call(t, "DELETE", "/api/v1/departments/"+d.ID, w.keys["sys"], ""); status != 409 || !strings.Contains(body, "通讯录分组") {
+		t.Fatalf("delete a department with a group: %d %s", status, body)
+	}
+	var e struct{ ID string }
+	mustJSON(t, f, "POST", "/api/v1/departments", w.keys["sys"], `{"name":"E","parent_id":"1"}`, 201, &e)
+	mustJSON(t, f, "POST", "/api/v1/contacts", w.keys["sys"], `{"book":"customer","department_id":"`+e.ID+`","name":"客户","phone":"13600136000"}`, 201, &struct{}{})
+	if status, body := f.call(t, "DELETE", "/api/v1/departments/"+e.ID, w.keys["sys"], ""); status != 409 || !strings.Contains(body, "通讯录联系人") {
+		t.Fatalf("delete a department with contacts: %d %s", status, body)
+	}
+}
