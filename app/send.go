@@ -42,6 +42,11 @@ type SendLookup interface {
 	// Blacklisted reports which of the normalised numbers a blacklist
 	// covering the caller's department holds.
 	Blacklisted(phones []string) (map[string]bool, error)
+	// Recipients returns the contacts of the groups, then the contacts,
+	// that the caller sees, each once. Errors: EINVALID naming
+	// group_ids[i] or contact_ids[i] for one it does not see, exactly as
+	// for one that does not exist.
+	Recipients(groupIDs, contactIDs []int64) ([]*Contact, error)
 }
 
 // PlannedMessage is one message a plan stores.
@@ -84,11 +89,14 @@ func (p *SendPlan) Sendable() int {
 //  2. a repeated client reference answers as the first time, whatever has
 //     changed since;
 //  3. send_at: at most MaxSchedule ahead; more than a second ahead makes the
-//     batch wait (accepted) for its time;
+//     batch wait (accepted) for its time; the address-book groups and
+//     contacts add their numbers after those of to;
 //  4. the text: a resend's own texts (words blocked since refuse it); free
 //     text (the caller may send it, it starts with an approved signature,
 //     no blocking word; a reviewable word holds the batch for a reviewer);
-//     or an approved template filled for everyone or for each number;
+//     or an approved template filled for everyone or for each number (a
+//     number from an address book fills name/姓名, company/单位 and
+//     title/职务 from its contact when the request does not);
 //  5. the numbers: normalised, invalid and repeated ones refused one by one,
 //     each given its own text where the batch is personalised;
 //  6. numbers on a blacklist become messages rejected at once (EBLACKLIST);
@@ -127,14 +135,18 @@ func PlanSend(req *SendRequest, p *Principal, now time.Time, look SendLookup) (*
 		}
 	}
 
-	content, texts, hold, err := sendContent(req, p, look)
+	to, books, err := recipients(req, look)
+	if err != nil {
+		return nil, err
+	}
+	content, texts, hold, err := sendContent(req, to, books, p, look)
 	if err != nil {
 		return nil, err
 	}
 	if hold != "" {
 		plan.Status = StatusAccepted // until a reviewer releases the batch
 	}
-	msgs, rejected := sortNumbers(req.To)
+	msgs, rejected := sortNumbers(to)
 	if texts != nil {
 		if msgs, rejected, err = ownTexts(msgs, rejected, texts); err != nil {
 			return nil, err
@@ -158,7 +170,7 @@ func PlanSend(req *SendRequest, p *Principal, now time.Time, look SendLookup) (*
 
 	plan.Messages = msgs
 	plan.Batch = Batch{DepartmentID: p.DepartmentID, UserID: p.UserID, APIKeyID: p.APIKeyID, ClientRef: req.ClientRef,
-		Content: content, Ext: ext, Total: len(req.To), Accepted: plan.Sendable(), Segments: segs,
+		Content: content, Ext: ext, Total: len(to), Accepted: plan.Sendable(), Segments: segs,
 		Rejected: rejected, ResendOf: req.ResendOf}
 	if plan.Delay > 0 {
 		plan.Batch.SendAt = req.SendAt
@@ -167,6 +179,44 @@ func PlanSend(req *SendRequest, p *Principal, now time.Time, look SendLookup) (*
 		plan.Batch.Review, plan.Batch.ReviewNote = ReviewPending, hold
 	}
 	return plan, nil
+}
+
+// recipients is the request's numbers followed by those of its address-book
+// groups and contacts not already among them: a number typed and in a
+// group, or in two groups, is sent once, and is not a repeat to refuse.
+// books gives the contact of each number that has one (the first found).
+func recipients(req *SendRequest, look SendLookup) (to []string, books map[string]*Contact, err error) {
+	if len(req.GroupIDs) == 0 && len(req.ContactIDs) == 0 {
+		return req.To, nil, nil
+	}
+	contacts, err := look.Recipients(req.GroupIDs, req.ContactIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	to = append(make([]string, 0, len(req.To)+len(contacts)), req.To...)
+	seen := make(map[string]bool, cap(to))
+	for _, raw := range req.To {
+		if n, err := NormalizeNumber(raw); err == nil {
+			seen[n] = true
+		}
+	}
+	books = make(map[string]*Contact, len(contacts))
+	for _, c := range contacts {
+		if books[c.Phone] == nil {
+			books[c.Phone] = c
+		}
+		if !seen[c.Phone] {
+			seen[c.Phone] = true
+			to = append(to, c.Phone)
+		}
+	}
+	switch {
+	case len(to) == 0:
+		return nil, nil, FieldError("group_ids", "所选分组和联系人中没有号码")
+	case len(to) > MaxRecipients:
+		return nil, nil, FieldError("group_ids", "连同通讯录共%d个号码，一次最多发送%d个", len(to), MaxRecipients)
+	}
+	return to, books, nil
 }
 
 // sortNumbers normalises the numbers, drops repeats and refuses invalid

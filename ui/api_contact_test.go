@@ -22,7 +22,7 @@ type bookWorld struct {
 func newBookWorld(t *testing.T, f *fixture) *bookWorld {
 	t.Helper()
 	sys, err := f.db.CreateAPIKey(context.Background(), &app.APIKey{Name: "全部权限", DepartmentID: app.RootDepartmentID,
-		Role: app.RoleSysadmin, Scopes: []string{app.ScopeAdmin, app.ScopeContacts, app.ScopeSend, app.ScopeQuery}})
+		Role: app.RoleSysadmin, AllowFreeText: true, Scopes: []string{app.ScopeAdmin, app.ScopeContacts, app.ScopeSend, app.ScopeQuery}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func newBookWorld(t *testing.T, f *fixture) *bookWorld {
 		mustJSON(t, f, "POST", "/api/v1/users", w.keys["sys"], fmt.Sprintf(`{"username":"u%d","password":"Pass2026x%d","department_id":"%s","role":"%s"}`,
 			i, i, w.depts[c.dept], c.role), 201, &u)
 		var k struct{ Secret string }
-		mustApp(t, f, w.keys["sys"], fmt.Sprintf(`{"name":"%s","department_id":"%s","user_id":"%s","role":"%s","scopes":["contacts"]}`,
+		mustApp(t, f, w.keys["sys"], fmt.Sprintf(`{"name":"%s","department_id":"%s","user_id":"%s","role":"%s","scopes":["contacts","send","query"],"allow_free_text":true}`,
 			c.name, w.depts[c.dept], u.ID, c.role), &k)
 		w.keys[c.name] = k.Secret
 	}
@@ -227,5 +227,54 @@ func TestDepartmentWithContactsStays(t *testing.T) {
 	mustJSON(t, f, "POST", "/api/v1/contacts", w.keys["sys"], `{"book":"customer","department_id":"`+e.ID+`","name":"客户","phone":"13600136000"}`, 201, &struct{}{})
 	if status, body := f.call(t, "DELETE", "/api/v1/departments/"+e.ID, w.keys["sys"], ""); status != 409 || !strings.Contains(body, "通讯录联系人") {
 		t.Fatalf("delete a department with contacts: %d %s", status, body)
+	}
+}
+
+// TestSendToAddressBooks (issue 15): a send names groups and contacts
+// beside numbers; each number goes once; nobody sends to a book it does not
+// see (the id is named as if it did not exist); contact fields fill a
+// template's ${name}.
+func TestSendToAddressBooks(t *testing.T) {
+	f := newFixture(t)
+	w := newBookWorld(t, f)
+	opA := w.keys["opA"]
+	var g struct{ ID string }
+	mustJSON(t, f, "POST", "/api/v1/groups", opA, `{"book":"customer","name":"客户"}`, 201, &g)
+	for i, name := range []string{"甲", "乙", "丙"} {
+		mustJSON(t, f, "POST", "/api/v1/contacts", opA, fmt.Sprintf(`{"book":"customer","name":"%s","phone":"1370013700%d","group_ids":["%s"]}`, name, i, g.ID), 201, &struct{}{})
+	}
+	const text = `"content":"【示例单位】会议通知"`
+	scenarios := []struct {
+		name, key, body string
+		status          int
+		want            []string
+		created         int
+	}{
+		{"GroupAndContactsOnce", opA, `{"to":["13700137000"],"group_ids":["` + g.ID + `"],"contact_ids":["` + w.contacts["persOpA"] + `","` + w.contacts["custA"] + `"],` + text + `}`,
+			202, []string{`"accepted":5`, `"rejected":[]`}, 5},
+		{"OrgBookAboveServes", w.keys["opA1"], `{"contact_ids":["` + w.contacts["orgA"] + `","` + w.contacts["orgRoot"] + `"],` + text + `}`, 202, []string{`"accepted":2`}, 2},
+		{"AnotherDepartmentsGroup", w.keys["opB"], `{"group_ids":["` + g.ID + `"],` + text + `}`, 400, []string{`"field":"group_ids[0]"`, "不存在"}, 0},
+		{"AnotherUsersPersonalContact", w.keys["adminA"], `{"contact_ids":["` + w.contacts["custA"] + `","` + w.contacts["persOpA"] + `"],` + text + `}`, 400, []string{`"field":"contact_ids[1]"`}, 0},
+		{"OrgBookBelowAnOperator", opA, `{"contact_ids":["` + w.contacts["orgA1"] + `"],` + text + `}`, 400, []string{`"field":"contact_ids[0]"`}, 0},
+		{"BadID", opA, `{"group_ids":["x"],` + text + `}`, 400, []string{`"field":"group_ids[0]"`}, 0},
+		{"NoScopeContacts", f.admin, `{"group_ids":["` + g.ID + `"],` + text + `}`, 403, []string{"contacts"}, 0},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			f := f.clone(t)
+			before := f.count(t)
+			status, body := f.call(t, "POST", "/api/v1/messages", sc.key, sc.body)
+			if status != sc.status {
+				t.Fatalf("status %d body %s; want %d", status, body, sc.status)
+			}
+			for _, w := range sc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("answer %s lacks %s", body, w)
+				}
+			}
+			if got := f.count(t) - before; got != sc.created {
+				t.Errorf("%d messages created, want %d", got, sc.created)
+			}
+		})
 	}
 }
