@@ -98,6 +98,13 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/groups", apiKey, s.createGroup},
 		{"PATCH", "/api/v1/groups/:id", apiKey, s.updateGroup},
 		{"DELETE", "/api/v1/groups/:id", apiKey, s.deleteGroup},
+		// Imports and their results, exports (api_contact_import.go, api_contact_export.go).
+		{"POST", "/api/v1/contacts/import/preview", apiKey, s.previewImport},
+		{"POST", "/api/v1/contacts/import", apiKey, s.startImport},
+		{"GET", "/api/v1/contacts/export", apiKey, s.exportContacts},
+		{"GET", "/api/v1/contact-imports", apiKey, s.listImports},
+		{"GET", "/api/v1/contact-imports/:id", apiKey, s.getImport},
+		{"GET", "/api/v1/contact-imports/:id/failed", apiKey, s.importFailures},
 
 		// Blacklist and word lists (api_blacklist.go, api_words.go).
 		{"GET", "/api/v1/blacklist", apiKey, s.listBlacklist},
