@@ -3,17 +3,20 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
+	"time"
 
 	"smsgw/app"
 )
 
 // importChunk is how many rows one write of an import takes: small enough
-// that sends queued behind it wait milliseconds, large enough that 100,000
-// rows take seconds.
-const importChunk = 500
+// that sends queued behind it wait a few milliseconds. After each chunk the
+// import waits as long as the chunk took, so it has at most half of the
+// writer's time and sends never queue behind a run of chunks.
+const importChunk = 200
 
 // StartImport records an import and runs it in the background.
 func (db *DB) StartImport(ctx context.Context, p *app.Principal, imp *app.ContactImport, rows []app.ContactRow) error {
@@ -59,7 +62,7 @@ func (db *DB) StartImport(ctx context.Context, p *app.Principal, imp *app.Contac
 	if err != nil {
 		return err
 	}
-	job := &importJob{db: db, imp: *imp, seen: map[string]int64{}, groups: map[string]int64{}}
+	job := &importJob{db: db, imp: *imp, groups: map[string]int64{}}
 	go job.run(rows)
 	return nil
 }
@@ -70,7 +73,6 @@ func (db *DB) StartImport(ctx context.Context, p *app.Principal, imp *app.Contac
 type importJob struct {
 	db     *DB
 	imp    app.ContactImport
-	seen   map[string]int64 // number -> contact, for the file's own repeats
 	groups map[string]int64 // group name -> id in the book
 }
 
@@ -81,12 +83,13 @@ func (j *importJob) run(rows []app.ContactRow) {
 		if err := db.enter(); err != nil {
 			return // stopping: the next start marks the import interrupted
 		}
-		next := j.imp
+		next, began := j.imp, time.Now()
 		err := db.writer.do(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
 			next = j.imp // a retried write starts again from the committed counts
 			return j.chunk(ctx, tx, &next, chunk)
 		})
 		db.leave()
+		time.Sleep(min(time.Since(began), 50*time.Millisecond))
 		if err != nil {
 			db.log.Error("import stopped", "import", j.imp.ID, "error", err)
 			j.finish(app.ImportInterrupted)
@@ -113,58 +116,67 @@ func (j *importJob) finish(status app.ImportStatus) {
 	}
 }
 
-// chunk takes rows into the book and adds their counts to imp.
+// chunk takes rows into the book and adds their counts to imp. The book's
+// numbers among the rows are looked up in one query, and the statements
+// run per row are prepared once per chunk.
 func (j *importJob) chunk(ctx context.Context, tx *sql.Tx, imp *app.ContactImport, rows []app.ContactRow) error {
-	seen := map[string]int64{} // this chunk's new numbers, kept only if it commits
+	contacts := make([]*app.Contact, len(rows))
+	reasons := make([]string, len(rows))
+	phones := make([]string, 0, len(rows))
+	for i, r := range rows {
+		c, err := r.Contact(imp.Book, imp.DepartmentID, imp.OwnerID)
+		if err != nil {
+			reasons[i] = err.Error()
+			continue
+		}
+		contacts[i] = c
+		phones = append(phones, c.Phone)
+	}
+	existing, err := j.existing(ctx, tx, imp, phones)
+	if err != nil {
+		return err
+	}
 	nextID, err := j.db.nextID(ctx, tx, "contacts")
 	if err != nil {
 		return err
 	}
-	fail := func(r app.ContactRow, reason string) error {
-		imp.Failed++
-		_, err := tx.ExecContext(ctx, `insert into contact_import_failures (import_id, line, name, phone, reason) values (?, ?, ?, ?, ?)
-			on conflict do nothing`, imp.ID, r.Line, r.Name, r.Phone, reason)
-		return err
-	}
-	for _, r := range rows {
-		c, err := r.Contact(imp.Book, imp.DepartmentID, imp.OwnerID)
-		if err != nil {
-			if err := fail(r, err.Error()); err != nil {
-				return err
-			}
-			continue
-		}
-		groups, reason, err := j.groupIDs(ctx, tx, imp, app.SplitNames(r.Groups))
-		if err != nil {
+	var stmts [3]*sql.Stmt
+	for i, q := range []string{
+		`insert into contacts (` + contactColumns + `) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`insert into contact_group_members (group_id, contact_id) values (?, ?) on conflict do nothing`,
+		`insert into contact_import_failures (import_id, line, name, phone, reason) values (?, ?, ?, ?, ?) on conflict do nothing`,
+	} {
+		if stmts[i], err = tx.PrepareContext(ctx, q); err != nil {
 			return err
-		} else if reason != "" {
-			if err := fail(r, reason); err != nil {
+		}
+		defer stmts[i].Close()
+	}
+	insContact, insMember, insFailure := stmts[0], stmts[1], stmts[2]
+	now := ms(j.db.now())
+	for i, r := range rows {
+		c := contacts[i]
+		var groups []int64
+		if c != nil {
+			if groups, reasons[i], err = j.groupIDs(ctx, tx, imp, app.SplitNames(r.Groups)); err != nil {
+				return err
+			}
+		}
+		if reasons[i] != "" {
+			imp.Failed++
+			if _, err := insFailure.ExecContext(ctx, imp.ID, r.Line, r.Name, r.Phone, reasons[i]); err != nil {
 				return err
 			}
 			continue
 		}
-		id := j.seen[c.Phone]
-		if id == 0 {
-			id = seen[c.Phone]
-		}
-		if id == 0 {
-			err := tx.QueryRowContext(ctx, `select id from contacts where book = ? and department_id = ? and owner_id = ? and phone = ?`,
-				string(c.Book), c.DepartmentID, c.OwnerID, c.Phone).Scan(&id)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-		}
+		id := existing[c.Phone]
 		switch {
 		case id == 0:
-			c.ID, c.CreatedAt = nextID, j.db.now()
-			c.UpdatedAt = c.CreatedAt
-			nextID++
-			if _, err := tx.ExecContext(ctx, `insert into contacts (`+contactColumns+`) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				c.ID, string(c.Book), c.DepartmentID, c.OwnerID, c.Name, c.Phone, c.Company, c.Title, tagsJSON(c.Tags), c.Note,
-				ms(c.CreatedAt), ms(c.UpdatedAt)); err != nil {
+			id, nextID = nextID, nextID+1
+			if _, err := insContact.ExecContext(ctx, id, string(c.Book), c.DepartmentID, c.OwnerID, c.Name, c.Phone, c.Company, c.Title,
+				tagsJSON(c.Tags), c.Note, now, now); err != nil {
 				return err
 			}
-			seen[c.Phone], id = c.ID, c.ID
+			existing[c.Phone] = id // a repeat later in the file is a repeat
 			imp.Imported++
 		case imp.OnDuplicate == app.DuplicateUpdate:
 			if err := j.merge(ctx, tx, id, &r, c); err != nil {
@@ -175,19 +187,38 @@ func (j *importJob) chunk(ctx context.Context, tx *sql.Tx, imp *app.ContactImpor
 			imp.Skipped++
 		}
 		for _, g := range groups {
-			if _, err := tx.ExecContext(ctx, `insert into contact_group_members (group_id, contact_id) values (?, ?) on conflict do nothing`, g, id); err != nil {
+			if _, err := insMember.ExecContext(ctx, g, id); err != nil {
 				return err
 			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `update contact_imports set imported = ?, updated = ?, skipped = ?, failed = ? where id = ?`,
-		imp.Imported, imp.Updated, imp.Skipped, imp.Failed, imp.ID); err != nil {
-		return err
+	_, err = tx.ExecContext(ctx, `update contact_imports set imported = ?, updated = ?, skipped = ?, failed = ? where id = ?`,
+		imp.Imported, imp.Updated, imp.Skipped, imp.Failed, imp.ID)
+	return err
+}
+
+// existing maps the numbers the book has among phones to their contacts.
+func (j *importJob) existing(ctx context.Context, tx *sql.Tx, imp *app.ContactImport, phones []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(phones))
+	list, err := json.Marshal(phones)
+	if err != nil {
+		return nil, err
 	}
-	for n, id := range seen {
-		j.seen[n] = id // kept even if the write failed later: the ids of a failed chunk are never used again (run stops)
+	rows, err := tx.QueryContext(ctx, `select phone, id from contacts where book = ? and department_id = ? and owner_id = ?
+		and phone in (select value from json_each(?))`, string(imp.Book), imp.DepartmentID, imp.OwnerID, string(list))
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	defer rows.Close()
+	for rows.Next() {
+		var phone string
+		var id int64
+		if err := rows.Scan(&phone, &id); err != nil {
+			return nil, err
+		}
+		out[phone] = id
+	}
+	return out, rows.Err()
 }
 
 // merge fills in contact id's fields from a repeated row: what the row
