@@ -155,6 +155,19 @@ func (s *Server) routeTable() []route {
 		{"GET", "/words", session, s.wordsPage},                     // CanManageChannels
 		{"POST", "/words/:action", session, s.wordsAction},          // CanManageChannels
 
+		// 通讯录 (console_contacts.go), 导入 and 导入结果 (console_contact_import.go).
+		{"GET", "/contacts", session, s.contactsPage},
+		{"GET", "/contacts/export", session, s.exportContacts},                // handler in api_contact_export.go
+		{"GET", "/contacts/import", session, s.contactImportPage},             // MayChange
+		{"POST", "/contacts/import", session, s.consoleStartImport},           // MayChange
+		{"POST", "/contacts/import/preview", session, s.consolePreviewImport}, // MayChange
+		{"GET", "/contacts/imports", session, s.contactImportsPage},
+		{"GET", "/contacts/imports/:id", session, s.contactImportResult},
+		{"GET", "/contacts/imports/:id/failed", session, s.importFailures}, // handler in api_contact_import.go
+		{"POST", "/contacts/:action", session, s.contactAction},            // MayChange
+		{"GET", "/contacts/:id", session, s.contactPage},
+		{"POST", "/contacts/:id/:action", session, s.contactChange}, // MayChange
+
 		// 黑名单 (console_blacklist.go).
 		{"GET", "/blacklist", session, s.blacklistPage},                  // mayKeepBlacklist
 		{"GET", "/blacklist/export", session, s.exportBlacklist},         // handler in api_blacklist.go
