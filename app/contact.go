@@ -267,4 +267,7 @@ type ContactService interface {
 	DeleteGroup(ctx context.Context, p *Principal, id int64) error
 	// FindGroups lists the groups p sees, by name.
 	FindGroups(ctx context.Context, p *Principal, f GroupFilter) ([]*ContactGroup, error)
+	// TallyRecipients counts what sending req's numbers, groups and
+	// contacts would send to, by the send policy's rules.
+	TallyRecipients(ctx context.Context, p *Principal, req *SendRequest) (*RecipientTally, error)
 }

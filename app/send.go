@@ -182,9 +182,7 @@ func PlanSend(req *SendRequest, p *Principal, now time.Time, look SendLookup) (*
 }
 
 // recipients is the request's numbers followed by those of its address-book
-// groups and contacts not already among them: a number typed and in a
-// group, or in two groups, is sent once, and is not a repeat to refuse.
-// books gives the contact of each number that has one (the first found).
+// groups and contacts (mergeRecipients), within the limits.
 func recipients(req *SendRequest, look SendLookup) (to []string, books map[string]*Contact, err error) {
 	if len(req.GroupIDs) == 0 && len(req.ContactIDs) == 0 {
 		return req.To, nil, nil
@@ -193,9 +191,24 @@ func recipients(req *SendRequest, look SendLookup) (to []string, books map[strin
 	if err != nil {
 		return nil, nil, err
 	}
-	to = append(make([]string, 0, len(req.To)+len(contacts)), req.To...)
+	to, books = mergeRecipients(req.To, contacts)
+	switch {
+	case len(to) == 0:
+		return nil, nil, FieldError("group_ids", "所选分组和联系人中没有号码")
+	case len(to) > MaxRecipients:
+		return nil, nil, FieldError("group_ids", "连同通讯录共%d个号码，一次最多发送%d个", len(to), MaxRecipients)
+	}
+	return to, books, nil
+}
+
+// mergeRecipients appends the contacts' numbers not already among to: a
+// number typed and in a group, or in two groups, is sent once, and is not
+// a repeat to refuse. books gives the contact of each number that has one
+// (the first found).
+func mergeRecipients(typed []string, contacts []*Contact) (to []string, books map[string]*Contact) {
+	to = append(make([]string, 0, len(typed)+len(contacts)), typed...)
 	seen := make(map[string]bool, cap(to))
-	for _, raw := range req.To {
+	for _, raw := range typed {
 		if n, err := NormalizeNumber(raw); err == nil {
 			seen[n] = true
 		}
@@ -210,13 +223,51 @@ func recipients(req *SendRequest, look SendLookup) (to []string, books map[strin
 			to = append(to, c.Phone)
 		}
 	}
-	switch {
-	case len(to) == 0:
-		return nil, nil, FieldError("group_ids", "所选分组和联系人中没有号码")
-	case len(to) > MaxRecipients:
-		return nil, nil, FieldError("group_ids", "连同通讯录共%d个号码，一次最多发送%d个", len(to), MaxRecipients)
+	return to, books
+}
+
+// RecipientTally is what a send would do with its numbers, for the send
+// page's live count: the same rules as PlanSend's steps 3, 5 and 6.
+type RecipientTally struct {
+	Sendable    int // distinct valid numbers not on a blacklist
+	FromBooks   int // numbers the groups and contacts add to those typed
+	Duplicates  int // typed numbers repeated
+	Invalid     int // typed entries that are not numbers
+	Blacklisted int // distinct valid numbers a blacklist holds (not sent)
+}
+
+// TallyRecipients counts a request's numbers as PlanSend would take them.
+func TallyRecipients(req *SendRequest, look SendLookup) (*RecipientTally, error) {
+	to := req.To
+	if len(req.GroupIDs) > 0 || len(req.ContactIDs) > 0 {
+		contacts, err := look.Recipients(req.GroupIDs, req.ContactIDs)
+		if err != nil {
+			return nil, err
+		}
+		to, _ = mergeRecipients(req.To, contacts)
 	}
-	return to, books, nil
+	msgs, rejected := sortNumbers(to)
+	t := &RecipientTally{FromBooks: len(to) - len(req.To)}
+	for _, r := range rejected {
+		if r.Code == EDUPLICATE {
+			t.Duplicates++
+		} else {
+			t.Invalid++
+		}
+	}
+	if len(msgs) > 0 {
+		if _, err := markBlacklisted(msgs, nil, look); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range msgs {
+		if m.Code == EBLACKLIST {
+			t.Blacklisted++
+		} else {
+			t.Sendable++
+		}
+	}
+	return t, nil
 }
 
 // sortNumbers normalises the numbers, drops repeats and refuses invalid

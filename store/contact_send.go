@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -82,4 +83,14 @@ func allFound(field, what string, ids, found []int64) error {
 		}
 	}
 	return nil
+}
+
+// TallyRecipients counts a send's numbers for the send page, with the send
+// policy's own lookups.
+func (db *DB) TallyRecipients(ctx context.Context, p *app.Principal, req *app.SendRequest) (*app.RecipientTally, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	return app.TallyRecipients(req, &sendLookup{ctx: ctx, db: db, p: p})
 }

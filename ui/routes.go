@@ -130,6 +130,7 @@ func (s *Server) routeTable() []route {
 		{"POST", "/send", session, s.send},    // mayConsoleSend
 		{"POST", "/send/upload", session, s.uploadNumbers},
 		{"POST", "/send/upload-params", session, s.uploadPersonal},
+		{"POST", "/send/recipients", session, s.sendRecipients}, // mayConsoleSend; the live count with address-book groups
 
 		// 发送记录 (console_records.go), one batch (console_batch.go), one message (console_message.go).
 		{"GET", "/records", session, s.records},
