@@ -58,6 +58,8 @@ func uploadedTable(c echo.Context, field string) ([][]string, error) {
 		err = t.readText(f)
 	case ".xlsx":
 		err = t.readXLSX(f, fh.Size)
+	case ".xls", ".et":
+		return nil, app.FieldError(field, "不支持旧版 Excel 文件（%s）：请在 Excel 或 WPS 中“另存为” .xlsx 后上传", ext)
 	default:
 		return nil, app.FieldError(field, "只支持 TXT、CSV 或 XLSX 文件，而不是 %s", ext)
 	}
