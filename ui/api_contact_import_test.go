@@ -175,7 +175,7 @@ func TestContactImports(t *testing.T) {
 		{"NoBook", opA, "a.csv", "姓名,手机号\n甲,13800138001\n", nil, 400, `"field":"book"`},
 		{"UnknownHeader", opA, "a.csv", "甲,乙\n丙,丁\n", map[string]string{"book": "customer"}, 400, `"field":"columns"`},
 		{"BadColumns", opA, "a.csv", "甲,乙\n", map[string]string{"book": "customer", "columns": `{"name":0}`}, 400, "手机号"},
-		{"OldExcel", opA, "a.xls", "x", map[string]string{"book": "customer"}, 400, "XLSX"},
+		{"OldExcel", opA, "a.xls", "x", map[string]string{"book": "customer"}, 400, "另存为"},
 		{"AuditorCannotImport", w.keys["audA"], "a.csv", "姓名,手机号\n甲,13800138001\n", map[string]string{"book": "org"}, 403, "审计员"},
 		{"OperatorCannotImportToTheOrgBook", opA, "a.csv", "姓名,手机号\n甲,13800138001\n", map[string]string{"book": "org"}, 403, "管理员"},
 		{"AnotherBooksGroup", w.keys["opB"], "a.csv", "姓名,手机号\n甲,13800138001\n", map[string]string{"book": "customer", "group_id": "1"}, 400, `"field":"group_id"`},
