@@ -199,6 +199,9 @@ func (db *DB) open(ctx context.Context) (err error) {
 	db.writer = newWriter(db.wdb, db.opts.MaxBatch, db.log)
 	db.writer.queueJobs = db.queueRanges
 	if db.opts.Exclusive {
+		if err := db.warnExtClashes(ctx); err != nil {
+			return err
+		}
 		return db.resume(ctx)
 	}
 	return nil
