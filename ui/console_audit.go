@@ -152,7 +152,7 @@ func (n *auditNames) department(id int64) string {
 // its own, from its name ("channel.disable") and target ("channel:3").
 var auditVerbs = map[string]string{"login": "登录", "logout": "退出登录", "change": "修改", "create": "新建", "update": "修改",
 	"delete": "删除", "remove": "移除", "add": "加入", "import": "导入", "enable": "启用", "disable": "停用",
-	"rotate_secret": "重置密钥", "approve": "审核通过", "reject": "审核驳回", "submit": "提交", "unsubscribe": "回复退订，加入",
+	"rotate_secret": "重置密钥", "reset_password": "重置密码", "approve": "审核通过", "reject": "审核驳回", "submit": "提交", "unsubscribe": "回复退订，加入",
 	"cancel": "取消", "withdraw": "撤回", "resend": "失败重发", "export_failed": "导出失败号码", "save": "保存"}
 
 var auditPhrases = map[string]string{"login": "登录控制台", "logout": "退出登录", "password.change": "修改本人密码"}
@@ -178,6 +178,9 @@ func (n *auditNames) summary(e *app.AuditEntry) string {
 	noun := auditNouns[kind]
 	switch {
 	case kind == "user" && id != "":
+		if k, err := parseID(id); err == nil && n.users[k] != nil {
+			id = n.userName(k) // user.* targets carry ids; login's the name typed
+		}
 		return verb + " " + noun + " " + id
 	case kind == "department":
 		if d, err := parseID(id); err == nil {
