@@ -42,6 +42,9 @@ type SendLookup interface {
 	// Blacklisted reports which of the normalised numbers a blacklist
 	// covering the caller's department holds.
 	Blacklisted(phones []string) (map[string]bool, error)
+	// ExtCodes returns the extension codes on the platform that begin ext,
+	// with their departments.
+	ExtCodes(ext string) ([]ExtCode, error)
 }
 
 // PlannedMessage is one message a plan stores.
@@ -82,7 +85,8 @@ func (p *SendPlan) Sendable() int {
 //  1. the caller may send (scope send), the request is well formed, and the
 //     caller's extension code plus the request's fits;
 //  2. a repeated client reference answers as the first time, whatever has
-//     changed since;
+//     changed since; then the request's extension digits may not make an
+//     extension beginning with another department's code (SendExtAllowed);
 //  3. send_at: at most MaxSchedule ahead; more than a second ahead makes the
 //     batch wait (accepted) for its time;
 //  4. the text: a resend's own texts (words blocked since refuse it); free
@@ -114,6 +118,18 @@ func PlanSend(req *SendRequest, p *Principal, now time.Time, look SendLookup) (*
 		if res, err := look.EarlierSend(req.ClientRef); err == nil {
 			return &SendPlan{Earlier: res}, nil
 		} else if ErrorCode(err) != ENOTFOUND {
+			return nil, err
+		}
+	}
+
+	if req.Ext != "" {
+		// The request's digits must not land on another department's code
+		// (see ExtOwner): its replies and 退订 would go there.
+		codes, err := look.ExtCodes(ext)
+		if err != nil {
+			return nil, err
+		}
+		if err := SendExtAllowed(ext, p.DepartmentID, codes); err != nil {
 			return nil, err
 		}
 	}
