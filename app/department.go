@@ -66,3 +66,77 @@ func (r Role) Outranks(other Role) bool {
 	rank := map[Role]int{RoleSysadmin: 3, RoleDeptAdmin: 2, RoleOperator: 1, RoleAuditor: 1}
 	return rank[r] >= rank[other] && other.Valid()
 }
+
+// ExtCode is an extension code on the platform and the department whose
+// replies it brings: a department's own code, or one of its apps'.
+type ExtCode struct {
+	Code         string
+	DepartmentID int64
+	Department   string // its name, for messages
+}
+
+// Extension codes decide whose a reply is, and so whose blacklist a 退订
+// lands on: a reply to the channel's number plus code plus more digits
+// belongs to the department whose code begins those digits. So that no
+// department receives another's replies or unsubscribes:
+//   - no code is another's or begins another (ExtClash: the codes are
+//     prefix-free across the platform, "2" and "21" cannot both exist);
+//   - a request's ext never makes an extension that begins with another
+//     department's code (SendExtAllowed);
+//   - a reply goes by the longest code that begins its extension, and to
+//     no department when two share that code (ExtOwner).
+
+// ExtClash returns the first of others that is ext, begins it or begins
+// with it; nil for none, and always nil for "".
+func ExtClash(ext string, others []ExtCode) *ExtCode {
+	if ext == "" {
+		return nil
+	}
+	for i, c := range others {
+		if c.Code != "" && (strings.HasPrefix(ext, c.Code) || strings.HasPrefix(c.Code, ext)) {
+			return &others[i]
+		}
+	}
+	return nil
+}
+
+// ExtClashError is ExtClash's refusal: ECONFLICT naming the field and the
+// department whose code is in the way.
+func ExtClashError(ext string, c *ExtCode) error {
+	e := Errorf(ECONFLICT, "扩展码 %s 与部门「%s」的扩展码 %s 冲突：扩展码不能相同，也不能是另一个的开头，否则回复和退订会归错部门", ext, c.Department, c.Code)
+	e.Details = map[string]any{"field": "ext", "department_id": c.DepartmentID}
+	return e
+}
+
+// SendExtAllowed checks the extension a sender of department dept would
+// send with (its code plus the request's digits) against the codes that
+// begin it: each must be dept's, or the replies would reach another
+// department. Errors: EINVALID (field ext).
+func SendExtAllowed(full string, dept int64, codes []ExtCode) error {
+	for _, c := range codes {
+		if c.Code != "" && strings.HasPrefix(full, c.Code) && c.DepartmentID != dept {
+			return FieldError("ext", "扩展码 %s 以部门「%s」的扩展码 %s 开头，回复会归到该部门，请换一个", full, c.Department, c.Code)
+		}
+	}
+	return nil
+}
+
+// ExtOwner returns the department a reply to extension ext belongs to by
+// the codes alone: the one with the longest code that begins ext; 0 when
+// no code does, or when departments share that longest code (a conflict
+// older than the prefix-free rule: nobody's rather than a guess).
+func ExtOwner(ext string, codes []ExtCode) int64 {
+	best, owner := 0, int64(0)
+	for _, c := range codes {
+		if c.Code == "" || !strings.HasPrefix(ext, c.Code) {
+			continue
+		}
+		switch {
+		case len(c.Code) > best:
+			best, owner = len(c.Code), c.DepartmentID
+		case len(c.Code) == best && c.DepartmentID != owner:
+			owner = 0
+		}
+	}
+	return owner
+}

@@ -12,8 +12,10 @@ const (
 type LoginService interface {
 	// Login checks a username and password. A wrong password, an unknown
 	// user and a disabled user get the same answer (EUNAUTHORIZED) after the
-	// same work; MaxFailedLogins failures in a row lock the account for
-	// LockMinutes (EFORBIDDEN, saying so).
+	// same work. Each attempt is counted, by the name typed whether or not a
+	// user has it, before the password is checked: MaxFailedLogins attempts
+	// without a success lock the name for LockMinutes (EFORBIDDEN, for the
+	// audit log; the console answers it like the others).
 	Login(ctx context.Context, username, password string) (*User, error)
 	// ChangePassword sets a new password after checking the old one, and
 	// ends the user's other sessions. Errors: EUNAUTHORIZED, EINVALID.

@@ -47,6 +47,9 @@ type SendLookup interface {
 	// group_ids[i] or contact_ids[i] for one it does not see, exactly as
 	// for one that does not exist.
 	Recipients(groupIDs, contactIDs []int64) ([]*Contact, error)
+	// ExtCodes returns the extension codes on the platform that begin ext,
+	// with their departments.
+	ExtCodes(ext string) ([]ExtCode, error)
 }
 
 // PlannedMessage is one message a plan stores.
@@ -87,7 +90,8 @@ func (p *SendPlan) Sendable() int {
 //  1. the caller may send (scope send), the request is well formed, and the
 //     caller's extension code plus the request's fits;
 //  2. a repeated client reference answers as the first time, whatever has
-//     changed since;
+//     changed since; then the request's extension digits may not make an
+//     extension beginning with another department's code (SendExtAllowed);
 //  3. send_at: at most MaxSchedule ahead; more than a second ahead makes the
 //     batch wait (accepted) for its time; the address-book groups and
 //     contacts add their numbers after those of to;
@@ -122,6 +126,18 @@ func PlanSend(req *SendRequest, p *Principal, now time.Time, look SendLookup) (*
 		if res, err := look.EarlierSend(req.ClientRef); err == nil {
 			return &SendPlan{Earlier: res}, nil
 		} else if ErrorCode(err) != ENOTFOUND {
+			return nil, err
+		}
+	}
+
+	if req.Ext != "" {
+		// The request's digits must not land on another department's code
+		// (see ExtOwner): its replies and 退订 would go there.
+		codes, err := look.ExtCodes(ext)
+		if err != nil {
+			return nil, err
+		}
+		if err := SendExtAllowed(ext, p.DepartmentID, codes); err != nil {
 			return nil, err
 		}
 	}

@@ -19,6 +19,7 @@ type lookup struct {
 	black      map[string]bool
 	groups     map[int64][]*Contact // the groups the caller sees
 	contacts   map[int64]*Contact   // the contacts the caller sees
+	codes      []ExtCode            // extension codes on the platform
 	calls      map[string]int
 }
 
@@ -71,6 +72,17 @@ func (l *lookup) FailedTexts(batch int64) (string, map[string]string, error) {
 		return l.failedText, t, nil
 	}
 	return "", nil, Errorf(ENOTFOUND, "原批次没有可重发的失败号码")
+}
+
+func (l *lookup) ExtCodes(ext string) ([]ExtCode, error) {
+	l.called("ExtCodes")
+	var out []ExtCode
+	for _, c := range l.codes {
+		if strings.HasPrefix(ext, c.Code) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func (l *lookup) Blacklisted(phones []string) (map[string]bool, error) {

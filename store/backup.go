@@ -32,6 +32,9 @@ func (db *DB) Backup(ctx context.Context, dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "secret.key"), key, 0o600); err != nil {
 		return err
 	}
+	if err := privateFile(path); err != nil {
+		return err
+	}
 	// A connection of its own, neither the writer (VACUUM INTO would hold
 	// it for the whole copy) nor the read pool (read-only connections may
 	// not write the new file). It reads one snapshot, like any reader.

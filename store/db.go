@@ -115,7 +115,10 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if opts.Retention == 0 {
 		opts.Retention = 180 * 24 * time.Hour
 	}
-	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o700); err != nil {
+		return nil, err
+	}
+	if err := privateFile(opts.Path); err != nil {
 		return nil, err
 	}
 	db := &DB{opts: opts, log: opts.Logger, now: opts.Now, notify: make(chan struct{}, 1)}
@@ -131,6 +134,22 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// privateFile creates path empty with mode 0600 if it does not exist, and
+// makes an existing one 0600: the database holds phone numbers, message
+// texts and password hashes, readable by no other account on the machine
+// whatever the process's umask. SQLite gives its -wal and -shm files the
+// main file's mode, and VACUUM INTO writes into an empty file it finds.
+func privateFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o600) // the mode given to OpenFile passes the umask; an old file keeps its own
 }
 
 func (db *DB) open(ctx context.Context) (err error) {
@@ -156,6 +175,13 @@ func (db *DB) open(ctx context.Context) (err error) {
 	if err := db.migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	// SQLite gives the WAL and shared-memory files the main file's mode
+	// when it creates them; these were made 0644 by older versions.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Chmod(db.opts.Path+suffix, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
 	// The read pool opens after migration so the WAL and schema exist.
 	if db.rdb, err = sql.Open("sqlite", "file:"+db.opts.Path+"?mode=ro&_pragma=busy_timeout(10000)&_pragma=query_only(1)"); err != nil {
 		return err
@@ -174,6 +200,9 @@ func (db *DB) open(ctx context.Context) (err error) {
 	db.writer.queueJobs = db.queueRanges
 	if db.opts.Exclusive {
 		if err := db.interruptImports(ctx); err != nil {
+			return err
+		}
+		if err := db.warnExtClashes(ctx); err != nil {
 			return err
 		}
 		return db.resume(ctx)

@@ -204,18 +204,71 @@ func reachable(ctx context.Context, q querier, p *app.Principal, id int64, withO
 	return nil
 }
 
-// extFree answers ECONFLICT when a department or an app other than the one
-// being changed (exceptDept, exceptApp; 0 for none) has ext.
+// extCodesSQL lists every extension code on the platform (code, department,
+// department name, app id or 0, department id or 0): the departments' and
+// their apps'.
+const extCodesSQL = `select k.ext as code, k.department_id, d.name, k.id as app, 0 as dept from api_keys k join departments d on d.id = k.department_id where k.ext != ''
+	union all select ext, id, name, 0, id from departments where ext != ''`
+
+// extFree answers ECONFLICT (field ext, naming the department) when a
+// department or an app other than the one being changed (exceptDept,
+// exceptApp; 0 for none) has ext, a code that begins it, or one it begins:
+// the codes stay prefix-free (see app.ExtClash).
 func extFree(ctx context.Context, q querier, ext string, exceptDept, exceptApp int64) error {
 	if ext == "" {
 		return nil
 	}
-	var n int
-	if err := q.QueryRowContext(ctx, `select (select count(*) from api_keys where ext = ? and id != ?) +
-		(select count(*) from departments where ext = ? and id != ?)`, ext, exceptApp, ext, exceptDept).Scan(&n); err != nil {
+	others, err := extCodes(ctx, q, `(app != ? or app = 0) and (dept != ? or dept = 0)
+		and (substr(?, 1, length(code)) = code or substr(code, 1, length(?)) = ?)`, exceptApp, exceptDept, ext, ext, ext)
+	if err != nil {
 		return err
-	} else if n > 0 {
-		return app.Errorf(app.ECONFLICT, "扩展码 %s 已被占用", ext)
+	}
+	if c := app.ExtClash(ext, others); c != nil {
+		return app.ExtClashError(ext, c)
+	}
+	return nil
+}
+
+// extCodesBeginning returns the codes that begin ext (ext itself included).
+func extCodesBeginning(ctx context.Context, q querier, ext string) ([]app.ExtCode, error) {
+	return extCodes(ctx, q, `substr(?, 1, length(code)) = code`, ext)
+}
+
+func extCodes(ctx context.Context, q querier, where string, args ...any) ([]app.ExtCode, error) {
+	rows, err := q.QueryContext(ctx, `select code, department_id, name from (`+extCodesSQL+`) where `+where+` order by length(code) desc, code`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []app.ExtCode
+	for rows.Next() {
+		var c app.ExtCode
+		if err := rows.Scan(&c.Code, &c.DepartmentID, &c.Department); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// warnExtClashes logs the extension codes that clash (one the same as or
+// the beginning of another department's), which databases from before the
+// prefix-free rule may hold. The server still starts: sends that would
+// land on another department's code are refused and a reply whose code is
+// shared goes to no department (app.ExtOwner), so nothing is misdelivered;
+// an administrator recodes one side in 组织机构 (or the app) to end it.
+func (db *DB) warnExtClashes(ctx context.Context) error {
+	all, err := extCodes(ctx, db.wdb, `1`)
+	if err != nil {
+		return err
+	}
+	for i, a := range all {
+		for _, b := range all[i+1:] {
+			if a.DepartmentID != b.DepartmentID && app.ExtClash(a.Code, []app.ExtCode{b}) != nil {
+				db.log.Warn("扩展码冲突：请在组织机构或应用中修改其一 (extension codes clash: one is the other's beginning; recode one)",
+					"code", a.Code, "department", a.Department, "other_code", b.Code, "other_department", b.Department)
+			}
+		}
 	}
 	return nil
 }

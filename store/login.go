@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -17,51 +19,84 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user, no such pas
 
 func errLogin() error { return app.Errorf(app.EUNAUTHORIZED, "用户名或密码错误") }
 
-// Login checks a console login. The bcrypt work happens outside the writer,
+// attemptKey is the username as login_attempts keys it: as typed, or a
+// hash of it when it is longer than any username may be, so that a
+// megabyte typed into the form is not stored.
+func attemptKey(username string) string {
+	if len(username) <= 64 {
+		return username
+	}
+	sum := sha256.Sum256([]byte(username))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Login checks a console login. Each attempt is counted in one write
+// before its password is checked (the single writer puts concurrent
+// attempts in a row), so MaxFailedLogins attempts lock the name however
+// many arrive at once, and only they reach bcrypt's verdict; a success
+// clears the count. Names are counted whether or not a user has them, and
+// every answer costs one bcrypt comparison, so neither the answer nor its
+// time says which names exist. The bcrypt work happens outside the writer,
 // which it would otherwise hold up for everyone.
 func (db *DB) Login(ctx context.Context, username, password string) (*app.User, error) {
 	if err := db.enter(); err != nil {
 		return nil, err
 	}
 	defer db.leave()
-	var hash string
-	var locked int64
-	u, err := scanUser(db.rdb.QueryRowContext(ctx, `select `+userColumns+`, password_hash, locked_until from users where username = ?`, username),
-		&hash, &locked)
-	if errors.Is(err, sql.ErrNoRows) {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		return nil, errLogin()
-	} else if err != nil {
+	now, key := db.now(), attemptKey(username)
+	var locked bool
+	err := db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		locked = false // fn may run again after a failed batch
+		lapsed := ms(now.Add(-app.LockMinutes * time.Minute))
+		if _, err := tx.ExecContext(ctx, `delete from login_attempts where last_at < ? and locked_until < ?`, lapsed, ms(now)); err != nil {
+			return err
+		}
+		var failed int
+		var until int64
+		err := tx.QueryRowContext(ctx, `select failed, locked_until from login_attempts where username = ?`, key).Scan(&failed, &until)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if until > ms(now) {
+			locked = true
+			return nil
+		} else if until != 0 {
+			failed = 0 // the lock has lapsed: a fresh count
+		}
+		failed, until = failed+1, 0
+		if failed >= app.MaxFailedLogins {
+			until = ms(now.Add(app.LockMinutes * time.Minute))
+		}
+		_, err = tx.ExecContext(ctx, `insert into login_attempts (username, failed, locked_until, last_at) values (?, ?, ?, ?)
+			on conflict (username) do update set failed = excluded.failed, locked_until = excluded.locked_until, last_at = excluded.last_at`,
+			key, failed, until, ms(now))
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	good := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+
+	hash := string(dummyHash)
+	u, err := scanUser(db.rdb.QueryRowContext(ctx, `select `+userColumns+`, password_hash from users where username = ?`, username), &hash)
+	known := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	good := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil && known
+	if locked {
+		// The server's own record (the audit log) says why; the console
+		// shows every refusal alike.
+		return nil, app.Errorf(app.EFORBIDDEN, "连续输错密码%d次，已锁定%d分钟", app.MaxFailedLogins, app.LockMinutes)
+	} else if !good {
+		return nil, errLogin()
+	}
 	if active, err := departmentActive(ctx, db.rdb, u.DepartmentID); err != nil {
 		return nil, err
-	} else if !active {
-		u.Enabled = false // its department is disabled: the same answer as a disabled user
-	}
-	now := db.now()
-	if locked > ms(now) {
-		return nil, app.Errorf(app.EFORBIDDEN, "连续输错密码%d次，账户已锁定，请于%s后再试", app.MaxFailedLogins,
-			fromMS(locked).In(time.FixedZone("CST", 8*3600)).Format("15:04"))
-	}
-	if !good || !u.Enabled {
-		if !good {
-			err := db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-				_, err := tx.ExecContext(ctx, `update users set failed_logins = failed_logins + 1,
-						locked_until = case when failed_logins + 1 >= ? then ? else locked_until end,
-						failed_logins = case when failed_logins + 1 >= ? then 0 else failed_logins + 1 end
-					where id = ?`, app.MaxFailedLogins, ms(now.Add(app.LockMinutes*time.Minute)), app.MaxFailedLogins, u.ID)
-				return err
-			})
-			if err != nil {
-				return nil, err
-			}
-		}
-		return nil, errLogin()
+	} else if !active || !u.Enabled {
+		return nil, errLogin() // a disabled user, or its department disabled: the same answer
 	}
 	err = db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `update users set failed_logins = 0 where id = ?`, u.ID)
+		_, err := tx.ExecContext(ctx, `delete from login_attempts where username = ?`, key)
 		return err
 	})
 	return u, err

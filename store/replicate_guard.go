@@ -97,7 +97,7 @@ func guardReplica(ctx context.Context, path string, lsdb *litestream.DB, client 
 	if dbID == "" {
 		return nil
 	}
-	if err := os.MkdirAll(lsdb.MetaPath(), 0o750); err != nil {
+	if err := os.MkdirAll(lsdb.MetaPath(), 0o700); err != nil {
 		return err
 	}
 	return os.WriteFile(marker, []byte(dbID+"\n"), 0o600)

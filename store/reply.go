@@ -97,11 +97,14 @@ func (s *replySaver) insert(ctx context.Context, r *app.Reply) error {
 		from, r.Ext).Scan(&r.MessageID, &r.DepartmentID)
 	if errors.Is(err, sql.ErrNoRows) && r.Ext != "" {
 		// Not an answer to a message we know: the extension code
-		// alone says whose it is, the longest one that fits.
-		err = tx.QueryRowContext(ctx, `select department_id from (
-				select department_id, ext from api_keys where ext != ''
-				union all select id, ext from departments where ext != '')
-			where substr(?, 1, length(ext)) = ext order by length(ext) desc limit 1`, r.Ext).Scan(&r.DepartmentID)
+		// alone says whose it is (app.ExtOwner: the longest code that
+		// begins it, nobody's if two departments share that code).
+		var codes []app.ExtCode
+		if codes, err = extCodesBeginning(ctx, tx, r.Ext); err == nil {
+			if owner := app.ExtOwner(r.Ext, codes); owner != 0 {
+				r.DepartmentID = owner
+			}
+		}
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err

@@ -56,7 +56,7 @@ func restore(ctx context.Context, cfg ReplicaConfig, opts RestoreOptions, newEpo
 	if _, err := os.Stat(opts.Dir); errors.Is(err, os.ErrNotExist) {
 		createdDir = true
 	}
-	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return err
 	}
 	tmp := filepath.Join(opts.Dir, ".restoring-"+DBFile)
@@ -149,7 +149,7 @@ func Follow(ctx context.Context, cfg ReplicaConfig, dir string, interval time.Du
 		}
 		// The marker goes first: the copy must never be seen without it, or
 		// a serve on this folder would take it for a primary's database.
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
 		if err := litestream.WriteTXIDFile(out, plan[len(plan)-1].MaxTXID); err != nil {

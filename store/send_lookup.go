@@ -32,6 +32,10 @@ func (l *sendLookup) SignatureApproved(name string) error {
 
 func (l *sendLookup) DefaultSignature() (string, error) { return l.db.defaultSignature(l.ctx, l.p) }
 
+func (l *sendLookup) ExtCodes(ext string) ([]app.ExtCode, error) {
+	return extCodesBeginning(l.ctx, l.db.rdb, ext)
+}
+
 func (l *sendLookup) Blacklisted(phones []string) (map[string]bool, error) {
 	return l.db.blacklisted(l.ctx, l.p.DepartmentID, phones)
 }

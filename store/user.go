@@ -179,8 +179,13 @@ func (db *DB) UpdateUser(ctx context.Context, p *app.Principal, id int64, upd *a
 		}
 		_, err := tx.ExecContext(ctx, `update users set role = ?, enabled = ?, must_change_password = ?,
 				password_hash = case when ? = '' then password_hash else ? end,
-				session_version = session_version + ?, failed_logins = 0, locked_until = 0 where id = ?`,
+				session_version = session_version + ? where id = ?`,
 			string(u.Role), u.Enabled, u.MustChangePassword, string(hash), string(hash), revoke, id)
+		if err != nil {
+			return err
+		}
+		// An administrator's change unlocks the account.
+		_, err = tx.ExecContext(ctx, `delete from login_attempts where username = ?`, attemptKey(u.Username))
 		return err
 	})
 	if err != nil {

@@ -9,7 +9,11 @@ import (
 // maxExport caps one export; a longer one is cut and says so in its last row.
 const maxExport = 100000
 
-var auditHeader = []string{"编号", "时间", "操作者", "用户", "应用", "角色", "部门", "操作", "对象", "摘要", "结果", "IP", "客户端"}
+// auditHeader: the ids as stored, then their names (name columns added
+// after the original ones, so that readers of the old columns keep
+// working).
+var auditHeader = []string{"编号", "时间", "操作者", "用户", "应用", "角色", "部门", "操作", "对象", "摘要", "结果", "IP", "客户端",
+	"操作者名称", "用户名称", "应用名称", "角色名称", "部门名称"}
 
 // exportAudit answers GET /api/v1/audit/export?format=csv|xlsx with the same
 // filters as the listing, newest first.
@@ -22,6 +26,10 @@ func (s *Server) exportAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	names, err := s.auditNamesFor(c, principal(c))
+	if err != nil {
+		return err
+	}
 	rows := [][]string{auditHeader}
 	f.Limit = 1000
 	for {
@@ -30,8 +38,13 @@ func (s *Server) exportAudit(c echo.Context) error {
 			return err
 		}
 		for _, e := range list {
+			role := ""
+			if e.Role != "" {
+				role = roleLabel(e.Role)
+			}
 			rows = append(rows, []string{formatID(e.ID), s.formatTime(e.At), e.Actor, formatID(e.UserID), formatID(e.APIKeyID),
-				string(e.Role), formatID(e.DepartmentID), e.Action, e.Target, e.Summary, e.Result, e.IP, e.UserAgent})
+				string(e.Role), formatID(e.DepartmentID), e.Action, e.Target, names.summary(e), e.Result, e.IP, e.UserAgent,
+				names.actor(e), names.userName(e.UserID), names.apps[e.APIKeyID], role, names.department(e.DepartmentID)})
 		}
 		if next == "" {
 			break

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -45,6 +46,9 @@ func (s *Server) loginPage(c echo.Context) error {
 	return s.console.render(c, http.StatusOK, "login.html", map[string]any{"Title": "登录", "CSRF": sess.Values["csrf"]})
 }
 
+// loginRefused is the one answer to every refused login.
+var loginRefused = fmt.Sprintf("用户名或密码错误（连续输错%d次将锁定%d分钟）", app.MaxFailedLogins, app.LockMinutes)
+
 func (s *Server) login(c echo.Context) error {
 	sess := s.console.session(c)
 	username := c.FormValue("username")
@@ -61,13 +65,14 @@ func (s *Server) login(c echo.Context) error {
 	u, err := s.opts.Logins.Login(c.Request().Context(), username, c.FormValue("password"))
 	s.auditConsole(c, u, "login", "user:"+username, err)
 	if err != nil {
-		status := http.StatusUnauthorized
-		if app.ErrorCode(err) == app.EFORBIDDEN {
-			status = http.StatusForbidden
-		} else if app.ErrorCode(err) == app.EINTERNAL {
-			return err
+		switch app.ErrorCode(err) {
+		case app.EUNAUTHORIZED, app.EFORBIDDEN:
+			// A wrong password, an unknown name, a disabled user and a
+			// locked name (EFORBIDDEN, in the audit log) look alike to the
+			// caller, who must not learn which names exist.
+			return page(http.StatusUnauthorized, loginRefused)
 		}
-		return page(status, app.ErrorMessage(err))
+		return err
 	}
 	next, _ := sess.Values["next"].(string)
 	if !localPath(next) || strings.HasPrefix(next, "/login") {

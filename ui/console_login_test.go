@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"smsgw/app"
@@ -148,7 +151,9 @@ func TestConsoleLogin(t *testing.T) {
 		for i := 0; i < app.MaxFailedLogins; i++ {
 			b.login("zhang", "not-it-123")
 		}
-		if status, _, body := b.login("zhang", "Changed2026"); status != 403 || !strings.Contains(body, "锁定") {
+		// The same answer as a wrong password: the caller must not learn
+		// that the name exists (issue 14, item 13).
+		if status, _, body := b.login("zhang", "Changed2026"); status != 401 || !strings.Contains(loginError(body), "用户名或密码错误") {
 			t.Fatalf("the right password on a locked account: %d %s", status, body)
 		}
 	})
@@ -179,4 +184,92 @@ func TestConsoleLogin(t *testing.T) {
 			t.Errorf("want successful and failed logins in the audit log: %+v", list)
 		}
 	})
+}
+
+var loginErrorRE = regexp.MustCompile(`id="error">([^<]*)<`)
+
+// loginError is the error the login page shows, "" for none.
+func loginError(body string) string {
+	if m := loginErrorRE.FindStringSubmatch(body); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// TestConsoleLoginLockout (issue 14, items 7 and 13): thirty concurrent
+// wrong guesses over HTTP reach the password check at most MaxFailedLogins
+// times (the audit log records each verdict: EUNAUTHORIZED for a wrong
+// password, EFORBIDDEN for a refusal of a locked name) and then the right
+// password is refused; every answer, for a real name or an unknown one,
+// locked or not, is the same.
+func TestConsoleLoginLockout(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	consoleUser(t, f, "zhang", app.RoleOperator)
+
+	guess := func(name string, n int) map[string]int {
+		t.Helper()
+		browsers, forms := make([]*browser, n), make([]url.Values, n)
+		for i := range browsers {
+			browsers[i] = newBrowser(t, f.srv.URL)
+			forms[i] = url.Values{"csrf": {browsers[i].csrf("/login")}, "username": {name}, "password": {"wrong-1234"}}
+		}
+		answers := map[string]int{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for i := range browsers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := browsers[i].c.PostForm(f.srv.URL+"/login", forms[i])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer resp.Body.Close()
+				body, _ := io.ReadAll(resp.Body)
+				mu.Lock()
+				answers[strconv.Itoa(resp.StatusCode)+" "+loginError(string(body))]++
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		return answers
+	}
+	refusals := func(name string) map[string]int {
+		t.Helper()
+		list, _, err := f.db.FindAudit(ctx, &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID},
+			app.AuditFilter{Action: "login", Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for _, e := range list {
+			if e.Target == "user:"+name {
+				out[e.Result]++
+			}
+		}
+		return out
+	}
+
+	known := guess("zhang", 30)
+	if len(known) != 1 {
+		t.Fatalf("answers to 30 wrong guesses differ: %v", known)
+	}
+	if got := refusals("zhang"); got[app.EUNAUTHORIZED] > app.MaxFailedLogins {
+		t.Fatalf("%d guesses reached the password check (audit %v), want at most %d", got[app.EUNAUTHORIZED], got, app.MaxFailedLogins)
+	}
+	b := newBrowser(t, f.srv.URL)
+	status, _, body := b.login("zhang", "Console2026")
+	if status != 401 {
+		t.Fatalf("the right password on a locked name: %d", status)
+	}
+	unknown := guess("nobody", 8)
+	want := map[string]int{"401 " + loginError(body): 8}
+	if !reflect.DeepEqual(unknown, want) || !reflect.DeepEqual(known, map[string]int{"401 " + loginError(body): 30}) {
+		t.Fatalf("answers: a real name %v, an unknown name %v, the right password when locked %q; want all alike", known, unknown, loginError(body))
+	}
+	if got := refusals("nobody"); got[app.EUNAUTHORIZED] != app.MaxFailedLogins {
+		t.Fatalf("an unknown name's attempts: %v, want it locked after %d like a real one", got, app.MaxFailedLogins)
+	}
 }

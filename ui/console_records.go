@@ -68,9 +68,32 @@ func (s *Server) consoleTime(t time.Time) string {
 	return t.In(s.opts.Location).Format("2006-01-02 15:04:05")
 }
 
+// visibleUserID resolves the operator filter among the users the caller
+// may see: itself, and for administrators and auditors the users of their
+// scope. A name outside it, or no one's, filters to nothing and says no
+// more, so the filter does not tell which usernames exist.
+func (s *Server) visibleUserID(c echo.Context, p *app.Principal, name string) (int64, error) {
+	const nobody = -1 // no batch has it
+	if u := c.Get(userKey).(*app.User); u.Username == name {
+		return u.ID, nil
+	}
+	if !p.CanManageOrg() && p.Role != app.RoleAuditor {
+		return nobody, nil
+	}
+	users, err := s.opts.Users.FindUsers(c.Request().Context(), p)
+	if err != nil {
+		return 0, err
+	}
+	for _, u := range users {
+		if u.Username == name {
+			return u.ID, nil
+		}
+	}
+	return nobody, nil
+}
+
 // records is 发送记录: batches with live progress; htmx refreshes the rows.
 func (s *Server) records(c echo.Context) error {
-	ctx := c.Request().Context()
 	p := c.Get(principalKey).(*app.Principal)
 	f := app.BatchFilter{Content: strings.TrimSpace(c.QueryParam("content")), To: strings.TrimSpace(c.QueryParam("to")),
 		Cursor: c.QueryParam("cursor"), Limit: 20}
@@ -78,11 +101,11 @@ func (s *Server) records(c echo.Context) error {
 		f.UserID = c.Get(userKey).(*app.User).ID
 	}
 	if name := strings.TrimSpace(c.QueryParam("operator")); name != "" {
-		u, err := s.opts.Users.FindUserByUsername(ctx, name)
+		id, err := s.visibleUserID(c, p, name)
 		if err != nil {
-			return s.recordsPage(c, nil, "", f, "没有用户名为 "+name+" 的操作员")
+			return err
 		}
-		f.UserID = u.ID // the scope still limits what is shown
+		f.UserID = id // the scope still limits what is shown
 	}
 	if n, err := strconv.Atoi(c.QueryParam("limit")); err == nil && n > 0 && n <= 100 {
 		f.Limit = n
