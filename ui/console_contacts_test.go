@@ -52,6 +52,13 @@ func TestConsoleContacts(t *testing.T) {
 		t.Fatalf("contacts after adding: %s", page)
 	}
 
+	_, _, page = b.get("/contacts?book=org&group_id=" + m[1])
+	if !strings.Contains(page, `href="/send?group_id=`+m[1]+`"`) {
+		t.Errorf("a group's page has no send link: %s", page)
+	}
+	if _, _, send := b.get("/send?group_id=" + m[1]); !strings.Contains(send, `id="pick-group-`+m[1]+`" @change="count" checked`) {
+		t.Errorf("the send page does not tick the group it was opened for: %s", send)
+	}
 	status, body = b.postFile("/contacts/import", "/contacts/import", map[string]string{"book": "org", "department_id": "1", "group_id": m[1]},
 		"名单.csv", "姓名,手机号\n李四,13900139000\n坏,123\n")
 	if status != 303 {
