@@ -49,14 +49,20 @@ func TestBrowserAddressBookSend(t *testing.T) {
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("numbers"), "13800138001\n13900139000"),
 		chromedp.SendKeys(chromedp.ID("content"), "【示例单位】明天上午九点开会"),
 		chromedp.Poll[chromedp.Void](`document.getElementById('book-count').textContent.includes('合计可发送 3')`))
+	// One more contact, found by name.
+	do(t, ctx, chromedp.SendKeys(chromedp.ID("contact-q"), "丙"),
+		chromedp.WaitVisible(chromedp.CSS("#contact-hits button")),
+		chromedp.Click(chromedp.CSS("#contact-hits button")),
+		chromedp.WaitVisible(chromedp.CSS("#picked-contacts .chip")),
+		chromedp.Poll[chromedp.Void](`document.getElementById('book-count').textContent.includes('合计可发送 4')`))
 	do(t, ctx, chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("confirm-send")))
-	if n := read(t, ctx, chromedp.Text(chromedp.ID("confirm-numbers"))); n != "3" {
-		t.Errorf("the confirmation counts %q numbers, want 3 (two typed, one more from the group)", n)
+	if n := read(t, ctx, chromedp.Text(chromedp.ID("confirm-numbers"))); n != "4" {
+		t.Errorf("the confirmation counts %q numbers, want 4 (two typed, one more from the group, one contact)", n)
 	}
 	do(t, ctx, chromedp.Click(chromedp.ID("confirm-send")), chromedp.WaitVisible(chromedp.ID("sent")))
 	rows := read(t, ctx, chromedp.Evaluate[string](`String(document.querySelectorAll('#messages tbody tr').length)`))
 	page := read(t, ctx, chromedp.Text(chromedp.ID("messages")))
-	if rows != "3" || !strings.Contains(page, "13800138002") || !strings.Contains(page, "13900139000") {
+	if rows != "4" || !strings.Contains(page, "13800138002") || !strings.Contains(page, "13900139000") || !strings.Contains(page, "13800138003") {
 		t.Errorf("batch page: %s rows: %s", rows, page)
 	}
 }

@@ -124,7 +124,7 @@ func (s *Server) sendRecipients(c echo.Context) error {
 		return err
 	}
 	t, err := s.opts.Contacts.TallyRecipients(c.Request().Context(), p,
-		&app.SendRequest{To: splitNumbers(c.FormValue("numbers")), GroupIDs: formIDs(c, "group_ids")})
+		&app.SendRequest{To: splitNumbers(c.FormValue("numbers")), GroupIDs: formIDs(c, "group_ids"), ContactIDs: formIDs(c, "contact_ids")})
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (s *Server) send(c echo.Context) error {
 		return s.renderSend(c, http.StatusBadRequest, form)
 	}
 	req := &app.SendRequest{To: splitNumbers(c.FormValue("numbers")), Content: strings.TrimSpace(c.FormValue("content")),
-		GroupIDs: formIDs(c, "group_ids")}
+		GroupIDs: formIDs(c, "group_ids"), ContactIDs: formIDs(c, "contact_ids")}
 	form["GroupIDs"] = req.GroupIDs
 	if v := c.FormValue("template_id"); v != "" && c.FormValue("kind") == "template" {
 		id, err := parseID(v)

@@ -159,6 +159,7 @@ func (s *Server) routeTable() []route {
 		// 通讯录 (console_contacts.go), 导入 and 导入结果 (console_contact_import.go).
 		{"GET", "/contacts", session, s.contactsPage},
 		{"GET", "/contacts/export", session, s.exportContacts},                // handler in api_contact_export.go
+		{"GET", "/contacts/search", session, s.listContacts},                  // the send page's contact search; handler in api_contact.go
 		{"GET", "/contacts/import", session, s.contactImportPage},             // MayChange
 		{"POST", "/contacts/import", session, s.consoleStartImport},           // MayChange
 		{"POST", "/contacts/import/preview", session, s.consolePreviewImport}, // MayChange

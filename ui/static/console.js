@@ -71,7 +71,7 @@ document.addEventListener('alpine:init', () => {
       per: {}, perCount: 0, perJSON: '', perFirst: '',
       uploadState: '', bad: [], badCount: 0,
       progress: '', progressPct: 0,
-      bookTotal: -1, bookNote: '', bookAsked: 0,
+      bookTotal: -1, bookNote: '', bookAsked: 0, contactHits: [], picked: [], contactAsked: 0,
       mode: d.mode === 'scheduled' ? 'scheduled' : 'now', sendAt: d.sendAt || '', confirming: false, sending: false,
 
       init() { this.$nextTick(() => this.count()); },
@@ -138,10 +138,11 @@ document.addEventListener('alpine:init', () => {
         const form = this.$el.closest('form') || document.getElementById('send-form');
         const ticked = form ? [...form.querySelectorAll('input[name=group_ids]:checked')] : [];
         const ask = ++this.bookAsked;
-        if (!ticked.length) { this.bookTotal = -1; this.bookNote = ''; return; }
+        if (!ticked.length && !this.picked.length) { this.bookTotal = -1; this.bookNote = ''; return; }
         const body = new FormData();
         body.append('numbers', this.$refs.numbers.value);
         for (const t of ticked) body.append('group_ids', t.value);
+        for (const c of this.picked) body.append('contact_ids', c.id);
         this.bookNote = '正在统计通讯录号码 …';
         fetch('/send/recipients', {method: 'POST', body: body, headers: {'X-CSRF-Token': this.csrf}})
           .then((r) => r.json().then((ans) => ({ok: r.ok, ans: ans})))
@@ -149,10 +150,32 @@ document.addEventListener('alpine:init', () => {
             if (ask !== this.bookAsked) return;
             if (!ok) { this.bookTotal = -1; this.bookNote = ans.message || '无法统计通讯录号码'; return; }
             this.bookTotal = ans.sendable;
-            this.bookNote = '所选分组增加 ' + ans.from_books + ' 个号码（已与输入的号码去重）；合计可发送 ' + ans.sendable + ' 个' +
+            this.bookNote = '所选分组和联系人增加 ' + ans.from_books + ' 个号码（已与输入的号码去重）；合计可发送 ' + ans.sendable + ' 个' +
               (ans.blacklisted ? '，另有 ' + ans.blacklisted + ' 个在黑名单中不会发送' : '') + '。';
           })
           .catch(() => { if (ask === this.bookAsked) this.bookNote = '无法统计通讯录号码：网络错误'; });
+      },
+      // findContacts searches the address books the user sees (GET /contacts/search).
+      findContacts() {
+        const q = this.$refs.contactQ.value.trim();
+        const ask = ++this.contactAsked;
+        if (!q) { this.contactHits = []; return; }
+        fetch('/contacts/search?limit=20&q=' + encodeURIComponent(q))
+          .then((r) => r.json().then((ans) => ({ok: r.ok, ans: ans})))
+          .then(({ok, ans}) => {
+            if (ask !== this.contactAsked || !ok) return;
+            this.contactHits = ans.items.map((c) => ({id: c.id, label: c.name + ' ' + c.phone + (c.blacklisted ? '（黑名单）' : '')}));
+          })
+          .catch(() => {});
+      },
+      addContact(ev) {
+        const c = this.contactHits.find((h) => h.id === ev.target.dataset.id);
+        if (c && !this.picked.some((p) => p.id === c.id)) this.picked.push(c);
+        this.count();
+      },
+      dropContact(ev) {
+        this.picked = this.picked.filter((p) => p.id !== ev.target.dataset.id);
+        this.count();
       },
       clean() {
         this.$refs.numbers.value = uniqueValid(this.$refs.numbers.value).join('\n');
@@ -212,8 +235,8 @@ document.addEventListener('alpine:init', () => {
         const chunks = Math.ceil(nums.length / 10000);
         for (let i = 0; i < chunks; i++) {
           const part = new FormData();
-          // The address-book groups go with the first part only, so no number is sent twice.
-          for (const [k, v] of all.entries()) if (k !== 'numbers' && k !== 'token' && (k !== 'group_ids' || i === 0)) part.append(k, v);
+          // The address-book groups and contacts go with the first part only, so no number is sent twice.
+          for (const [k, v] of all.entries()) if (k !== 'numbers' && k !== 'token' && (i === 0 || (k !== 'group_ids' && k !== 'contact_ids'))) part.append(k, v);
           part.append('token', all.get('token') + '-' + i);
           part.append('numbers', nums.slice(i * 10000, (i + 1) * 10000).join('\n'));
           this.progress = '正在提交第 ' + (i + 1) + ' / ' + chunks + ' 批 …';
