@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -14,8 +15,9 @@ import (
 
 // TestBrowserAddressBookSend (issue 15) in Chromium: import a book from a
 // CSV (the preview maps its columns, the result page follows the import to
-// its end), then send to one of its groups from the send page, whose live
-// count and confirmation count the group, and see the batch.
+// its end), find it in the import history by operator and date, then send
+// to one of its groups and one contact found by name from the send page,
+// whose live count and confirmation count them, and see the batch.
 func TestBrowserAddressBookSend(t *testing.T) {
 	ctx := chrome(t)
 	f := newFixture(t)
@@ -38,6 +40,27 @@ func TestBrowserAddressBookSend(t *testing.T) {
 	do(t, ctx, chromedp.Poll[chromedp.Void](`document.getElementById('import-status').textContent.includes('已完成')`))
 	if counts := read(t, ctx, chromedp.Text(chromedp.ID("import-counts"))); !strings.Contains(counts, "新增 3") {
 		t.Errorf("import result: %q", counts)
+	}
+	// 导入结果, searched by operator and by import date (R2.4).
+	beijing := time.FixedZone("CST", 8*3600) // the console's dates are Beijing's
+	today := time.Now().In(beijing).Format("2006-01-02")
+	tomorrow := time.Now().In(beijing).Add(24 * time.Hour).Format("2006-01-02")
+	for _, sc := range []struct{ operator, since, want string }{
+		{"wan", today, "会议名单.csv"},
+		{"li", "", "没有导入记录"},
+		{"", tomorrow, "没有导入记录"},
+	} {
+		do(t, ctx, chromedp.Navigate(f.srv.URL+"/contacts/imports"), chromedp.WaitVisible(chromedp.ID("f-operator")),
+			chromedp.SendKeys(chromedp.ID("f-operator"), sc.operator),
+			chromedp.SetValue(chromedp.ID("f-since"), sc.since),
+		)
+		// The form's own query, as its button would send it (a click's navigation
+		// races the next step's reads in chromedp).
+		query := read(t, ctx, chromedp.Evaluate[string](`new URLSearchParams(new FormData(document.getElementById('import-filter'))).toString()`))
+		do(t, ctx, chromedp.Navigate(f.srv.URL+"/contacts/imports?"+query), chromedp.WaitVisible(chromedp.ID("imports")))
+		if got := read(t, ctx, chromedp.Text(chromedp.ID("imports"))); !strings.Contains(got, sc.want) {
+			t.Errorf("imports by operator %q since %q: %q, want %q", sc.operator, sc.since, got, sc.want)
+		}
 	}
 
 	do(t, ctx, chromedp.Navigate(f.srv.URL+"/send"), chromedp.WaitVisible(chromedp.ID("numbers")),
