@@ -164,7 +164,7 @@ func (s *Server) contactAction(c echo.Context) error {
 		if systemFault(err) {
 			return err
 		}
-		c.QueryParams().Set("book", string(book))
+		c.Request().URL.RawQuery = url.Values{"book": {string(book)}}.Encode() // the page shows the book the form was for
 		return s.renderContacts(c, http.StatusBadRequest, map[string]any{"Error": app.ErrorMessage(err), "Form": formValues(c)})
 	}
 	if !book.Valid() {

@@ -43,6 +43,9 @@ func TestConsoleContacts(t *testing.T) {
 	if status != 400 || !strings.Contains(body, `value="张三"`) || !strings.Contains(body, `value="一局"`) || !strings.Contains(body, "号码") {
 		t.Fatalf("a refused contact keeps the form: %d %s", status, body)
 	}
+	if _, _, body := b.post("/contacts/add", form("/contacts", "book", "customer", "department_id", "1", "name", "王五", "phone", "123")); !strings.Contains(body, `id="book-customer" class="on"`) {
+		t.Errorf("a refused customer contact shows another book: %s", body)
+	}
 	if status, loc, _ := b.post("/contacts/add", form("/contacts", "book", "org", "department_id", "1", "name", "<script>alert(1)</script>",
 		"phone", "13800138000", "group_ids", m[1])); status != 303 || !strings.Contains(loc, "done=added") {
 		t.Fatalf("add contact: %d %s", status, loc)
