@@ -43,6 +43,8 @@ func auditCLI(ctx context.Context, db *store.DB, action, target, summary string)
 	if u, err := user.Current(); err == nil {
 		actor += ":" + u.Username
 	}
-	return db.Audit(ctx, &app.AuditEntry{Actor: actor, Role: app.RoleSysadmin, Action: action, Target: target,
+	// Not cancelled with the command (Ctrl-C after the change): the change
+	// is made, its entry must be written too.
+	return db.Audit(context.WithoutCancel(ctx), &app.AuditEntry{Actor: actor, Role: app.RoleSysadmin, Action: action, Target: target,
 		Summary: summary, Result: "ok"})
 }

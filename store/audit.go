@@ -30,6 +30,8 @@ func auditHash(prev string, e *app.AuditEntry) string {
 
 // Audit appends an entry. The writer runs one piece of work at a time, so
 // reading the last hash and appending cannot interleave with another append.
+// It never carries ctx's pending entry (app.WithAudit): it is how a caller
+// writes that entry when no change did.
 func (db *DB) Audit(ctx context.Context, e *app.AuditEntry) error {
 	if err := db.enter(); err != nil {
 		return err
@@ -38,7 +40,7 @@ func (db *DB) Audit(ctx context.Context, e *app.AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = db.now()
 	}
-	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return db.writer.doAlone(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return appendAudit(ctx, tx, e)
 	})
 }

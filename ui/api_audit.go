@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -18,6 +19,14 @@ import (
 // (any call but a GET) and every call refused for want of credentials or
 // rights. Sending messages is not audited here: each message is its own
 // record, with the key that sent it.
+//
+// The entry is built before the handler runs and put in the request's
+// context (app.WithAudit): the store writes it in the transaction of the
+// first change the request makes, so a change and its entry commit
+// together and a client that hangs up cannot part them (issue 14, item 1).
+// After the handler, an entry no change carried (the call was refused,
+// failed, or changed nothing) is written on its own, with a context the
+// client cannot cancel.
 func (s *Server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
@@ -26,21 +35,43 @@ func (s *Server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 			body, _ = io.ReadAll(io.LimitReader(req.Body, maxBody+1))
 			req.Body = io.NopCloser(bytes.NewReader(body))
 		}
+		changes := req.Method != http.MethodGet && c.Path() != "/api/v1/messages"
+		e := &app.AuditEntry{Actor: "api", Action: req.Method + " " + c.Path(), Target: c.Param("id"),
+			Summary: redact(body), Result: "ok", IP: c.RealIP(), UserAgent: req.UserAgent()}
+		// Who the caller is is known only once authenticate has run, after
+		// this middleware: the entry is completed when a change claims it.
+		complete := func(e *app.AuditEntry) bool {
+			p := principal(c)
+			if p == nil {
+				return false
+			}
+			e.UserID, e.APIKeyID, e.Role, e.DepartmentID = p.UserID, p.APIKeyID, p.Role, p.DepartmentID
+			return true
+		}
+		var pending *app.PendingAudit
+		if changes {
+			ctx := app.WithAudit(req.Context(), e, complete)
+			pending = app.PendingAuditOf(ctx)
+			c.SetRequest(req.WithContext(ctx))
+		}
 		err := next(c)
 		code := app.ErrorCode(err)
 		refused := code == app.EUNAUTHORIZED || code == app.EFORBIDDEN
-		if !refused && (req.Method == http.MethodGet || c.Path() == "/api/v1/messages") {
+		if !refused && !changes || pending != nil && pending.Written() {
 			return err
 		}
-		e := &app.AuditEntry{Actor: "api", Action: req.Method + " " + c.Path(), Target: c.Param("id"),
-			Summary: redact(body), Result: "ok", IP: c.RealIP(), UserAgent: req.UserAgent()}
+		if pending != nil {
+			e = pending.Entry()
+		} else {
+			complete(e)
+		}
 		if err != nil {
 			e.Result = code
 		}
-		if p := principal(c); p != nil {
-			e.UserID, e.APIKeyID, e.Role, e.DepartmentID = p.UserID, p.APIKeyID, p.Role, p.DepartmentID
-		}
-		if aerr := s.opts.Audit.Audit(req.Context(), e); aerr != nil {
+		// Not the request's context: the client may be gone, the entry
+		// must still be written.
+		ctx := context.WithoutCancel(req.Context())
+		if aerr := s.opts.Audit.Audit(ctx, e); aerr != nil {
 			s.log.Error("writing the audit log failed", "action", e.Action, "error", aerr)
 		}
 		return err

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
@@ -167,7 +168,9 @@ func (s *Server) auditConsole(c echo.Context, u *app.User, action, target string
 	if u != nil {
 		e.UserID, e.Role, e.DepartmentID = u.ID, u.Role, u.DepartmentID
 	}
-	if aerr := s.opts.Audit.Audit(c.Request().Context(), e); aerr != nil {
+	// Not the request's context: a client that hangs up must not cancel
+	// the entry of what it did (issue 14, item 1).
+	if aerr := s.opts.Audit.Audit(context.WithoutCancel(c.Request().Context()), e); aerr != nil {
 		s.log.Error("writing the audit log failed", "action", action, "error", aerr)
 	}
 }
