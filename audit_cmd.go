@@ -16,7 +16,7 @@ func newAuditCmd() *cobra.Command {
 	var data string
 	verify := &cobra.Command{
 		Use:   "verify",
-		Short: "Check the audit log's hash chain: exits 1 naming the first edited or deleted entry",
+		Short: "Check the audit log's keyed hash chain and its signed anchor: exits 1 naming the first edited or deleted entry, a deleted tail or a wiped log",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			db, err := store.Open(cmd.Context(), store.Options{Path: dbPath(data)})

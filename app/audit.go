@@ -22,6 +22,9 @@ type AuditEntry struct {
 	Result       string // "ok", or the error code
 	IP           string
 	UserAgent    string
+	// Count is how many calls the entry stands for: refused calls of one
+	// source are stored as one entry a minute (0 and 1: one call).
+	Count int
 }
 
 // AuditFilter selects audit entries.
@@ -43,8 +46,11 @@ type AuditService interface {
 	// administrators and auditors, its subtree's for a department administrator.
 	// Errors: EFORBIDDEN.
 	FindAudit(ctx context.Context, p *Principal, f AuditFilter) ([]*AuditEntry, string, error)
-	// VerifyAudit recomputes the chain and reports how many entries it
-	// checked; an edited, inserted or deleted entry is an error naming it.
+	// VerifyAudit recomputes the chain (keyed with a secret outside the
+	// database) and reports how many entries it checked; an edited,
+	// inserted, deleted or rehashed entry is an error naming it, and so are
+	// entries missing at the tail or a wiped log (the head is anchored
+	// outside the database).
 	VerifyAudit(ctx context.Context) (int, error)
 }
 

@@ -68,6 +68,7 @@ type DB struct {
 	queue  *goqite.Queue
 	writer *writer
 	box    *secretBox
+	audit  *auditLog // the audit log's key, anchor and refused calls (audit_key.go)
 	notify chan struct{}
 	stmts  map[string]*sql.Stmt // prepared on wdb; see stmts.go
 	reads  *readStmts
@@ -172,7 +173,9 @@ func (db *DB) open(ctx context.Context) (err error) {
 	db.queue = goqite.New(goqite.NewOpts{DB: db.wdb, Name: sendQueue, MaxReceive: maxReceive, Timeout: jobTimeout})
 	db.writer = newWriter(db.wdb, db.opts.MaxBatch, db.log)
 	db.writer.queueJobs = db.queueRanges
-	db.writer.audit = appendAudit
+	if err := db.openAudit(ctx); err != nil {
+		return err
+	}
 	if db.opts.Exclusive {
 		return db.resume(ctx)
 	}
@@ -202,6 +205,7 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.closed = true
+	db.closeAudit()
 	if db.writer != nil {
 		db.writer.close()
 	}

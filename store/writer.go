@@ -30,6 +30,8 @@ type writer struct {
 	// audit, when set, appends a request's pending audit entry in the
 	// transaction of the first change the request makes (see op.pending).
 	audit func(ctx context.Context, tx *sql.Tx, e *app.AuditEntry) error
+	// committed, when set, runs after each commit that succeeded.
+	committed func()
 
 	mu     sync.RWMutex // guards closed against sends on a closed ops
 	closed bool
@@ -127,6 +129,8 @@ func (w *writer) commit(batch []*op) {
 	err := storageError(w.apply(batch, errs))
 	if err != nil {
 		w.log.Error("group commit failed", "ops", len(batch), "error", err)
+	} else if w.committed != nil {
+		w.committed()
 	}
 	for i, o := range batch {
 		if o.claimed {
