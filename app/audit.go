@@ -40,8 +40,15 @@ type AuditFilter struct {
 
 // AuditService keeps the tamper-evident audit log.
 type AuditService interface {
-	// Audit appends an entry, chained to the previous one.
+	// Audit appends an entry, chained to the previous one. Every field is
+	// capped to a bounded length before it is stored.
 	Audit(ctx context.Context, e *AuditEntry) error
+	// AuditRefused records a call refused to a caller not signed in (a
+	// wrong API key, a failed login). Such calls are counted per source,
+	// action and result each minute: the first is stored at once, the rest
+	// as one entry with their Count when the minute ends, so that callers
+	// who need no account cannot grow the log without bound.
+	AuditRefused(ctx context.Context, e *AuditEntry) error
 	// FindAudit lists entries p may see, newest first: all for system
 	// administrators and auditors, its subtree's for a department administrator.
 	// Errors: EFORBIDDEN.

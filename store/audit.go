@@ -70,29 +70,39 @@ func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, e *app.AuditEntry) er
 	if e.At.IsZero() {
 		e.At = db.now()
 	}
+	capEntry(e)
+	e.Count = max(e.Count, 1)
 	prev, last := genesis, int64(0)
 	err := tx.QueryRowContext(ctx, `select id, hash from audit_log order by id desc limit 1`).Scan(&last, &prev)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) {
+		// Empty: new, or pruned whole; then the chain goes on from the
+		// checkpoint.
+		var cp *checkpoint
+		if cp, err = loadCheckpoint(ctx, tx); cp != nil {
+			last, prev = cp.FirstID-1, cp.PrevHash
+		}
+	}
+	if err != nil {
 		return err
 	}
 	e.ID = last + 1
 	hash := auditHash(db.audit.key, prev, e)
 	db.audit.appended.Store(true)
 	_, err = tx.ExecContext(ctx, `insert into audit_log (id, at, user_id, api_key_id, actor, role, department_id, action, target,
-		summary, result, ip, user_agent, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		summary, result, ip, user_agent, count, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, ms(e.At), e.UserID, e.APIKeyID, e.Actor, string(e.Role), e.DepartmentID, e.Action, e.Target,
-		e.Summary, e.Result, e.IP, e.UserAgent, prev, hash)
+		e.Summary, e.Result, e.IP, e.UserAgent, e.Count, prev, hash)
 	return err
 }
 
-const auditColumns = `id, at, user_id, api_key_id, actor, role, department_id, action, target, summary, result, ip, user_agent`
+const auditColumns = `id, at, user_id, api_key_id, actor, role, department_id, action, target, summary, result, ip, user_agent, count`
 
 func scanAudit(rows *sql.Rows, extra ...any) (*app.AuditEntry, error) {
 	var e app.AuditEntry
 	var at int64
 	var role string
 	dest := append([]any{&e.ID, &at, &e.UserID, &e.APIKeyID, &e.Actor, &role, &e.DepartmentID, &e.Action, &e.Target,
-		&e.Summary, &e.Result, &e.IP, &e.UserAgent}, extra...)
+		&e.Summary, &e.Result, &e.IP, &e.UserAgent, &e.Count}, extra...)
 	if err := rows.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -165,7 +175,7 @@ func (db *DB) FindAudit(ctx context.Context, p *app.Principal, f app.AuditFilter
 }
 
 // VerifyAudit walks the chain from the first entry: ids must follow each
-// other from 1, each entry must name the previous hash and hash to its own
+// other from 1 (from the retention checkpoint's once old entries are pruned), each entry must name the previous hash and hash to its own
 // under the audit key. Then the log must reach its anchor (issue 14, item
 // 9): a log that ends before it lost entries at the tail, an empty one was
 // wiped, and a keyed log without a valid anchor is reported too.
@@ -191,13 +201,25 @@ func (db *DB) VerifyAudit(ctx context.Context) (int, error) {
 	if keyed {
 		key = db.audit.key
 	}
+	start, prev, n := int64(1), genesis, 0
+	// Pruned: the kept log starts at the checkpoint, signed with the key.
+	cp, err := loadCheckpoint(ctx, db.rdb)
+	if err != nil {
+		return 0, err
+	}
+	if cp != nil {
+		if !hmac.Equal([]byte(cp.sign(db.audit.key)), []byte(cp.Sig)) {
+			return 0, errors.New("审计日志的保留检查点签名无效 (the retention checkpoint does not verify under the audit key: " +
+				"it was forged to hide entries deleted at the head)")
+		}
+		start, prev = cp.FirstID, cp.PrevHash
+	}
+	var anchored string // the hash of the anchor's entry, as the log has it
 	rows, err := db.rdb.QueryContext(ctx, `select `+auditColumns+`, prev_hash, hash from audit_log order by id`)
 	if err != nil {
 		return 0, err
 	}
 	defer rows.Close()
-	start, prev, n := int64(1), genesis, 0
-	var anchored string // the hash of the anchor's entry, as the log has it
 	for rows.Next() {
 		var prevHash, hash string
 		e, err := scanAudit(rows, &prevHash, &hash)

@@ -48,6 +48,8 @@ type auditLog struct {
 	// checked is the writer goroutine's own: upgradeAudit has run.
 	checked bool
 
+	refused refusedCalls
+
 	mu         sync.Mutex // guards the anchor file and lastLogged
 	lastLogged time.Time
 
@@ -69,6 +71,7 @@ func auditKey(box *secretBox) []byte {
 func (db *DB) openAudit(ctx context.Context) error {
 	db.audit = &auditLog{key: auditKey(db.box), anchorPath: db.opts.Path + ".anchor",
 		stop: make(chan struct{}), done: make(chan struct{})}
+	db.audit.refused.init()
 	db.writer.audit = db.appendAudit
 	db.writer.committed = func() {
 		if db.audit.appended.Swap(false) {
@@ -89,7 +92,8 @@ func (db *DB) openAudit(ctx context.Context) error {
 	return nil
 }
 
-// closeAudit stops the loop and refreshes the anchor. Close calls it before stopping the writer.
+// closeAudit stops the loop, stores the refused calls still counted and
+// refreshes the anchor. Close calls it before stopping the writer.
 func (db *DB) closeAudit() {
 	if db.audit == nil {
 		return
@@ -97,6 +101,9 @@ func (db *DB) closeAudit() {
 	close(db.audit.stop)
 	<-db.audit.done
 	ctx := context.Background()
+	if err := db.flushRefused(ctx, true); err != nil {
+		db.log.Error("storing the refused calls counted failed", "error", err)
+	}
 	if db.audit.dirty.Swap(false) {
 		if err := db.refreshAnchor(ctx); err != nil {
 			db.log.Error("writing the audit anchor failed", "error", err)
@@ -107,7 +114,8 @@ func (db *DB) closeAudit() {
 	db.audit.mu.Unlock()
 }
 
-// auditLoop refreshes the anchor when the log has grown, once a second.
+// auditLoop stores the refused calls of each past minute and refreshes the
+// anchor when the log has grown, once a second.
 func (db *DB) auditLoop() {
 	defer close(db.audit.done)
 	t := time.NewTicker(anchorEvery)
@@ -119,6 +127,9 @@ func (db *DB) auditLoop() {
 		case <-t.C:
 		}
 		ctx := context.Background()
+		if err := db.flushRefused(ctx, false); err != nil {
+			db.log.Error("storing the refused calls counted failed", "error", err)
+		}
 		if db.audit.dirty.Swap(false) {
 			if err := db.refreshAnchor(ctx); err != nil {
 				db.log.Error("writing the audit anchor failed", "error", err)
@@ -158,8 +169,8 @@ func readAnchor(path string, key []byte) (*anchor, error) {
 
 var errBadAnchor = errors.New("bad anchor")
 
-// auditHead is the log's last entry (id and hash) and how many entries it
-// holds.
+// auditHead is the log's last entry (id and hash), from the retention
+// checkpoint when pruning left the log empty, and how many entries it holds.
 func auditHead(ctx context.Context, q querier) (last int64, hash string, count int64, err error) {
 	err = q.QueryRowContext(ctx, `select coalesce(max(id), 0), count(*) from audit_log`).Scan(&last, &count)
 	if err != nil {
@@ -169,7 +180,11 @@ func auditHead(ctx context.Context, q querier) (last int64, hash string, count i
 		err = q.QueryRowContext(ctx, `select hash from audit_log where id = ?`, last).Scan(&hash)
 		return last, hash, count, err
 	}
-	return 0, genesis, 0, nil
+	cp, err := loadCheckpoint(ctx, q)
+	if err != nil || cp == nil {
+		return 0, genesis, 0, err
+	}
+	return cp.FirstID - 1, cp.PrevHash, 0, nil
 }
 
 // refreshAnchor writes the log's head to the anchor file, whole or not at

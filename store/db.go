@@ -40,6 +40,9 @@ type Options struct {
 	// Retention is how long message detail (messages, their batches,
 	// replies) is kept (default 180 days).
 	Retention time.Duration
+	// AuditRetention is how long audit entries are kept (default 365 days;
+	// the Cybersecurity Law asks for at least six months).
+	AuditRetention time.Duration
 	// MaxSizeMB caps the database file: beyond it writes fail with
 	// ESTORAGE, as on a full disk, leaving room for the WAL and the system
 	// (0: no cap).
@@ -115,6 +118,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	if opts.Retention == 0 {
 		opts.Retention = 180 * 24 * time.Hour
+	}
+	if opts.AuditRetention == 0 {
+		opts.AuditRetention = 365 * 24 * time.Hour
 	}
 	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o750); err != nil {
 		return nil, err

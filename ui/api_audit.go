@@ -71,7 +71,11 @@ func (s *Server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 		// Not the request's context: the client may be gone, the entry
 		// must still be written.
 		ctx := context.WithoutCancel(req.Context())
-		if aerr := s.opts.Audit.Audit(ctx, e); aerr != nil {
+		write := s.opts.Audit.Audit
+		if refused && e.UserID == 0 && e.APIKeyID == 0 {
+			write = s.opts.Audit.AuditRefused // counted, not stored one by one (issue 14, item 4)
+		}
+		if aerr := write(ctx, e); aerr != nil {
 			s.log.Error("writing the audit log failed", "action", e.Action, "error", aerr)
 		}
 		return err
