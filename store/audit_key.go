@@ -78,6 +78,8 @@ func (db *DB) openAudit(ctx context.Context) error {
 			db.audit.dirty.Store(true)
 		}
 	}
+	// Started first: Close waits for it, also when the rest of open fails.
+	go db.auditLoop()
 	if db.opts.Exclusive {
 		if err := db.writer.doAlone(ctx, db.upgradeAudit); err != nil {
 			return fmt.Errorf("audit log: %w", err)
@@ -88,7 +90,6 @@ func (db *DB) openAudit(ctx context.Context) error {
 			}
 		}
 	}
-	go db.auditLoop()
 	return nil
 }
 
