@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"smsgw/app"
@@ -219,4 +221,45 @@ func TestAuditChainUpgrade(t *testing.T) {
 			t.Fatalf("after a command's append: %d, %v", n, err)
 		}
 	})
+}
+
+// TestAuditAnchorIsLogged: the anchored head also goes to the log, which
+// is shipped elsewhere, with the anchor's signature.
+func TestAuditAnchorIsLogged(t *testing.T) {
+	var buf syncBuffer
+	path := filepath.Join(t.TempDir(), "smsgw.db")
+	db, err := Open(context.Background(), Options{Path: path, Exclusive: true, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := db.Audit(context.Background(), &app.AuditEntry{Action: "login", Result: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	a, err := readAnchor(path+".anchor", db.audit.key)
+	if err != nil || a.LastID != 3 {
+		t.Fatalf("anchor %+v, %v", a, err)
+	}
+	if out := buf.String(); !strings.Contains(out, `msg="audit anchor" last_id=3 hash=`+a.Hash) {
+		t.Errorf("the log lacks the anchored head:\n%s", out)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

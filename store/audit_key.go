@@ -105,14 +105,14 @@ func (db *DB) closeAudit() {
 	if err := db.flushRefused(ctx, true); err != nil {
 		db.log.Error("storing the refused calls counted failed", "error", err)
 	}
+	db.audit.mu.Lock()
+	db.audit.lastLogged = time.Time{} // the head anchored at close is logged
+	db.audit.mu.Unlock()
 	if db.audit.dirty.Swap(false) {
 		if err := db.refreshAnchor(ctx); err != nil {
 			db.log.Error("writing the audit anchor failed", "error", err)
 		}
 	}
-	db.audit.mu.Lock()
-	db.audit.lastLogged = time.Time{} // log the head at close
-	db.audit.mu.Unlock()
 }
 
 // auditLoop stores the refused calls of each past minute and refreshes the
