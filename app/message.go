@@ -80,7 +80,15 @@ type SendRequest struct {
 	Params     map[string]string
 	PerNumber  map[string]map[string]string
 	Signature  string // the signature's name; "" for the department's default
+
+	// Address-book recipients (通讯录): every contact of these groups, and
+	// these contacts, after the numbers of To. A number is sent once.
+	GroupIDs   []int64
+	ContactIDs []int64
 }
+
+// MaxSendGroups caps the groups one send names.
+const MaxSendGroups = 100
 
 // MaxRecipients is the most numbers one send request may carry.
 const MaxRecipients = 10000
@@ -88,8 +96,12 @@ const MaxRecipients = 10000
 // Validate checks the request's shape. Numbers are checked one by one by the
 // sending service, which rejects bad ones and accepts the rest.
 func (r *SendRequest) Validate() error {
-	if len(r.To) == 0 {
-		return FieldError("to", "请至少填写一个手机号码")
+	if len(r.To) == 0 && len(r.GroupIDs) == 0 && len(r.ContactIDs) == 0 {
+		return FieldError("to", "请至少填写一个手机号码，或选择通讯录分组、联系人")
+	} else if len(r.GroupIDs) > MaxSendGroups {
+		return FieldError("group_ids", "一次最多选择%d个分组", MaxSendGroups)
+	} else if len(r.ContactIDs) > MaxRecipients {
+		return FieldError("contact_ids", "一次最多选择%d个联系人", MaxRecipients)
 	} else if len(r.To) > MaxRecipients {
 		return FieldError("to", "一次最多发送%d个号码，本次%d个", MaxRecipients, len(r.To))
 	} else if len(r.ClientRef) > 64 {

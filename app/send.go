@@ -42,6 +42,11 @@ type SendLookup interface {
 	// Blacklisted reports which of the normalised numbers a blacklist
 	// covering the caller's department holds.
 	Blacklisted(phones []string) (map[string]bool, error)
+	// Recipients returns the contacts of the groups, then the contacts,
+	// that the caller sees, each once. Errors: EINVALID naming
+	// group_ids[i] or contact_ids[i] for one it does not see, exactly as
+	// for one that does not exist.
+	Recipients(groupIDs, contactIDs []int64) ([]*Contact, error)
 	// ExtCodes returns the extension codes on the platform that begin ext,
 	// with their departments.
 	ExtCodes(ext string) ([]ExtCode, error)
@@ -88,11 +93,14 @@ func (p *SendPlan) Sendable() int {
 //     changed since; then the request's extension digits may not make an
 //     extension beginning with another department's code (SendExtAllowed);
 //  3. send_at: at most MaxSchedule ahead; more than a second ahead makes the
-//     batch wait (accepted) for its time;
+//     batch wait (accepted) for its time; the address-book groups and
+//     contacts add their numbers after those of to;
 //  4. the text: a resend's own texts (words blocked since refuse it); free
 //     text (the caller may send it, it starts with an approved signature,
 //     no blocking word; a reviewable word holds the batch for a reviewer);
-//     or an approved template filled for everyone or for each number;
+//     or an approved template filled for everyone or for each number (a
+//     number from an address book fills name/姓名, company/单位 and
+//     title/职务 from its contact when the request does not);
 //  5. the numbers: normalised, invalid and repeated ones refused one by one,
 //     each given its own text where the batch is personalised;
 //  6. numbers on a blacklist become messages rejected at once (EBLACKLIST);
@@ -143,14 +151,18 @@ func PlanSend(req *SendRequest, p *Principal, now time.Time, look SendLookup) (*
 		}
 	}
 
-	content, texts, hold, err := sendContent(req, p, look)
+	to, books, err := recipients(req, look)
+	if err != nil {
+		return nil, err
+	}
+	content, texts, hold, err := sendContent(req, to, books, p, look)
 	if err != nil {
 		return nil, err
 	}
 	if hold != "" {
 		plan.Status = StatusAccepted // until a reviewer releases the batch
 	}
-	msgs, rejected := sortNumbers(req.To)
+	msgs, rejected := sortNumbers(to)
 	if texts != nil {
 		if msgs, rejected, err = ownTexts(msgs, rejected, texts); err != nil {
 			return nil, err
@@ -174,7 +186,7 @@ func PlanSend(req *SendRequest, p *Principal, now time.Time, look SendLookup) (*
 
 	plan.Messages = msgs
 	plan.Batch = Batch{DepartmentID: p.DepartmentID, UserID: p.UserID, APIKeyID: p.APIKeyID, ClientRef: req.ClientRef,
-		Content: content, Ext: ext, Total: len(req.To), Accepted: plan.Sendable(), Segments: segs,
+		Content: content, Ext: ext, Total: len(to), Accepted: plan.Sendable(), Segments: segs,
 		Rejected: rejected, ResendOf: req.ResendOf}
 	if plan.Delay > 0 {
 		plan.Batch.SendAt = req.SendAt
@@ -183,6 +195,95 @@ func PlanSend(req *SendRequest, p *Principal, now time.Time, look SendLookup) (*
 		plan.Batch.Review, plan.Batch.ReviewNote = ReviewPending, hold
 	}
 	return plan, nil
+}
+
+// recipients is the request's numbers followed by those of its address-book
+// groups and contacts (mergeRecipients), within the limits.
+func recipients(req *SendRequest, look SendLookup) (to []string, books map[string]*Contact, err error) {
+	if len(req.GroupIDs) == 0 && len(req.ContactIDs) == 0 {
+		return req.To, nil, nil
+	}
+	contacts, err := look.Recipients(req.GroupIDs, req.ContactIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	to, books = mergeRecipients(req.To, contacts)
+	switch {
+	case len(to) == 0:
+		return nil, nil, FieldError("group_ids", "所选分组和联系人中没有号码")
+	case len(to) > MaxRecipients:
+		return nil, nil, FieldError("group_ids", "连同通讯录共%d个号码，一次最多发送%d个", len(to), MaxRecipients)
+	}
+	return to, books, nil
+}
+
+// mergeRecipients appends the contacts' numbers not already among to: a
+// number typed and in a group, or in two groups, is sent once, and is not
+// a repeat to refuse. books gives the contact of each number that has one
+// (the first found).
+func mergeRecipients(typed []string, contacts []*Contact) (to []string, books map[string]*Contact) {
+	to = append(make([]string, 0, len(typed)+len(contacts)), typed...)
+	seen := make(map[string]bool, cap(to))
+	for _, raw := range typed {
+		if n, err := NormalizeNumber(raw); err == nil {
+			seen[n] = true
+		}
+	}
+	books = make(map[string]*Contact, len(contacts))
+	for _, c := range contacts {
+		if books[c.Phone] == nil {
+			books[c.Phone] = c
+		}
+		if !seen[c.Phone] {
+			seen[c.Phone] = true
+			to = append(to, c.Phone)
+		}
+	}
+	return to, books
+}
+
+// RecipientTally is what a send would do with its numbers, for the send
+// page's live count: the same rules as PlanSend's steps 3, 5 and 6.
+type RecipientTally struct {
+	Sendable    int // distinct valid numbers not on a blacklist
+	FromBooks   int // numbers the groups and contacts add to those typed
+	Duplicates  int // typed numbers repeated
+	Invalid     int // typed entries that are not numbers
+	Blacklisted int // distinct valid numbers a blacklist holds (not sent)
+}
+
+// TallyRecipients counts a request's numbers as PlanSend would take them.
+func TallyRecipients(req *SendRequest, look SendLookup) (*RecipientTally, error) {
+	to := req.To
+	if len(req.GroupIDs) > 0 || len(req.ContactIDs) > 0 {
+		contacts, err := look.Recipients(req.GroupIDs, req.ContactIDs)
+		if err != nil {
+			return nil, err
+		}
+		to, _ = mergeRecipients(req.To, contacts)
+	}
+	msgs, rejected := sortNumbers(to)
+	t := &RecipientTally{FromBooks: len(to) - len(req.To)}
+	for _, r := range rejected {
+		if r.Code == EDUPLICATE {
+			t.Duplicates++
+		} else {
+			t.Invalid++
+		}
+	}
+	if len(msgs) > 0 {
+		if _, err := markBlacklisted(msgs, nil, look); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range msgs {
+		if m.Code == EBLACKLIST {
+			t.Blacklisted++
+		} else {
+			t.Sendable++
+		}
+	}
+	return t, nil
 }
 
 // sortNumbers normalises the numbers, drops repeats and refuses invalid

@@ -17,7 +17,9 @@ type lookup struct {
 	failed     map[int64]map[string]string
 	failedText string
 	black      map[string]bool
-	codes      []ExtCode // extension codes on the platform
+	groups     map[int64][]*Contact // the groups the caller sees
+	contacts   map[int64]*Contact   // the contacts the caller sees
+	codes      []ExtCode            // extension codes on the platform
 	calls      map[string]int
 }
 
@@ -94,6 +96,26 @@ func (l *lookup) Blacklisted(phones []string) (map[string]bool, error) {
 	return out, nil
 }
 
+func (l *lookup) Recipients(groupIDs, contactIDs []int64) ([]*Contact, error) {
+	l.called("Recipients")
+	var out []*Contact
+	for i, g := range groupIDs {
+		members, ok := l.groups[g]
+		if !ok {
+			return nil, FieldError("group_ids["+string(rune('0'+i))+"]", "分组 %d 不存在", g)
+		}
+		out = append(out, members...)
+	}
+	for i, id := range contactIDs {
+		c, ok := l.contacts[id]
+		if !ok {
+			return nil, FieldError("contact_ids["+string(rune('0'+i))+"]", "联系人 %d 不存在", id)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 // world is the stored data most cases share: the signature 示例单位, a
 // blocking and a reviewable word list, three templates and a blacklist.
 func world() *lookup {
@@ -105,6 +127,8 @@ func world() *lookup {
 		templates: map[int64]*Template{
 			1: {ID: 1, Status: ReviewApproved, LiveContent: "验证码${code}，5分钟内有效。", LiveVars: rule, LiveVersion: 1},
 			2: {ID: 2, Status: ReviewPending, Content: "待审${code}", Vars: rule, Version: 1},
+			4: {ID: 4, Status: ReviewApproved, LiveContent: "${name}您好，请于${time}到${单位}开会。", LiveVersion: 1,
+				LiveVars: map[string]VarRule{"name": {Type: VarText, MaxLen: 20}, "time": {Type: VarText, MaxLen: 20}, "单位": {Type: VarText, MaxLen: 20}}},
 			3: {ID: 3, Status: ReviewRejected, Reason: "用语不规范", Content: "驳回${code}", Vars: rule, Version: 1},
 		},
 		signatures: map[string]bool{"示例单位": true},
@@ -112,6 +136,12 @@ func world() *lookup {
 		failed:     map[int64]map[string]string{9: {"13800138001": "【示例单位】第一条", "13800138002": "【示例单位】第二条"}},
 		failedText: "【示例单位】原批次",
 		black:      map[string]bool{"13800138003": true},
+		groups: map[int64][]*Contact{
+			1: {{ID: 1, Name: "张三", Phone: "13900139001", Company: "一局"}, {ID: 2, Name: "李四", Phone: "13900139002", Company: "二局"}},
+			2: {{ID: 2, Name: "李四", Phone: "13900139002", Company: "二局"}, {ID: 3, Name: "王五", Phone: "13800138003"}},
+			3: {},
+		},
+		contacts: map[int64]*Contact{4: {ID: 4, Name: "赵六", Phone: "13800138000"}},
 	}
 }
 
@@ -288,6 +318,57 @@ func TestPlanSend(t *testing.T) {
 			req:  SendRequest{To: []string{"13800138001"}, ResendOf: 9}, code: ESENSITIVE_WORD, field: "content"},
 		{name: "ResendOfBatchWithoutFailures", p: operator,
 			req: SendRequest{To: []string{"13800138001"}, ResendOf: 4}, code: ENOTFOUND},
+		{name: "BooksAddTheirNumbersOnce", p: operator,
+			req: SendRequest{To: []string{"139 0013 9001"}, GroupIDs: []int64{1, 2}, ContactIDs: []int64{4}, Content: text},
+			check: func(t *testing.T, plan *SendPlan, l *lookup) {
+				var got []string
+				for _, m := range plan.Messages {
+					got = append(got, m.To+m.Code)
+				}
+				if strings.Join(got, ",") != "13900139001,13900139002,13800138003EBLACKLIST,13800138000" {
+					t.Errorf("messages %v", got)
+				}
+				if plan.Batch.Total != 4 || len(plan.Batch.Rejected) != 1 || l.calls["Recipients"] != 1 {
+					t.Errorf("batch %+v, calls %v", plan.Batch, l.calls)
+				}
+			}},
+		{name: "NoBooksNoLookup", p: operator, req: SendRequest{To: []string{"13800138000"}, Content: text},
+			check: func(t *testing.T, plan *SendPlan, l *lookup) {
+				if l.calls["Recipients"] != 0 {
+					t.Errorf("address books looked up for a plain send")
+				}
+			}},
+		{name: "UnseenGroupNamed", p: operator, req: SendRequest{GroupIDs: []int64{1, 9}, Content: text},
+			code: EINVALID, field: "group_ids[1]"},
+		{name: "UnseenContactNamed", p: operator, req: SendRequest{ContactIDs: []int64{7}, Content: text},
+			code: EINVALID, field: "contact_ids[0]"},
+		{name: "EmptyGroupHasNoNumber", p: operator, req: SendRequest{GroupIDs: []int64{3}, Content: text},
+			code: EINVALID, field: "group_ids"},
+		{name: "ContactsFillTheTemplate", p: operator,
+			req: SendRequest{To: []string{"13700137000"}, GroupIDs: []int64{1}, TemplateID: 4, Params: map[string]string{"time": "周五"}},
+			check: func(t *testing.T, plan *SendPlan, l *lookup) {
+				if len(plan.Messages) != 2 || plan.Messages[0].Content != "【示例单位】张三您好，请于周五到一局开会。" ||
+					plan.Messages[1].Content != "【示例单位】李四您好，请于周五到二局开会。" {
+					t.Errorf("messages %+v", plan.Messages)
+				}
+				if len(plan.Batch.Rejected) != 1 || plan.Batch.Rejected[0].To != "13700137000" || plan.Batch.Rejected[0].Code != EPARAM_MISSING {
+					t.Errorf("a typed number without values: %+v", plan.Batch.Rejected)
+				}
+			}},
+		{name: "RequestValuesWinOverTheContact", p: operator,
+			req: SendRequest{GroupIDs: []int64{1}, TemplateID: 4, Params: map[string]string{"time": "周五", "name": "同志"}},
+			check: func(t *testing.T, plan *SendPlan, l *lookup) {
+				if plan.Messages[0].Content != "【示例单位】同志您好，请于周五到一局开会。" {
+					t.Errorf("messages %+v", plan.Messages)
+				}
+			}},
+		{name: "PerNumberValuesAndContacts", p: operator,
+			req: SendRequest{GroupIDs: []int64{1}, TemplateID: 4, PerNumber: map[string]map[string]string{"13900139001": {"time": "周一"}, "13900139002": {"time": "周二", "单位": "三局"}}},
+			check: func(t *testing.T, plan *SendPlan, l *lookup) {
+				if plan.Messages[0].Content != "【示例单位】张三您好，请于周一到一局开会。" || plan.Messages[1].Content != "【示例单位】李四您好，请于周二到三局开会。" {
+					t.Errorf("messages %+v", plan.Messages)
+				}
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,7 +15,7 @@ type rowTexts interface {
 // params, or (personalised) a filler for each number's; or, resending a
 // batch's failures, what each number was sent before. hold says why a free
 // text must wait for a reviewer ("" when it need not).
-func sendContent(req *SendRequest, p *Principal, look SendLookup) (content string, texts rowTexts, hold string, err error) {
+func sendContent(req *SendRequest, to []string, books map[string]*Contact, p *Principal, look SendLookup) (content string, texts rowTexts, hold string, err error) {
 	words, err := look.Words()
 	if err != nil {
 		return "", nil, "", err
@@ -45,14 +45,59 @@ func sendContent(req *SendRequest, p *Principal, look SendLookup) (content strin
 		return "", nil, "", err
 	}
 	f := &filler{prefix: "【" + sig + "】", t: t, words: words}
-	if req.PerNumber == nil {
+	fromBooks := booksFill(t, books)
+	if req.PerNumber == nil && fromBooks == nil {
 		text, err := f.fill(req.Params)
 		return text, nil, "", err
 	}
-	if f.params, err = byNumber(req.PerNumber, req.To); err != nil {
-		return "", nil, "", err
+	f.params, f.shared = map[string]map[string]string{}, req.Params
+	if req.PerNumber != nil {
+		if f.params, err = byNumber(req.PerNumber, to); err != nil {
+			return "", nil, "", err
+		}
+	}
+	for n, values := range fromBooks {
+		given := f.params[n]
+		if given == nil && req.PerNumber == nil {
+			given = req.Params
+		}
+		for k, v := range given {
+			values[k] = v // what the request gives wins over the contact
+		}
+		f.params[n] = values
 	}
 	return f.prefix + t.LiveContent, f, "", nil
+}
+
+// contactFields are the template variables a contact fills, by name.
+var contactFields = map[string]func(*Contact) string{
+	"name": func(c *Contact) string { return c.Name }, "姓名": func(c *Contact) string { return c.Name },
+	"company": func(c *Contact) string { return c.Company }, "单位": func(c *Contact) string { return c.Company },
+	"title": func(c *Contact) string { return c.Title }, "职务": func(c *Contact) string { return c.Title },
+}
+
+// booksFill is the values each address-book number's contact gives the
+// template's variables; nil when the template uses no contact field or no
+// number came from a book.
+func booksFill(t *Template, books map[string]*Contact) map[string]map[string]string {
+	var vars []string
+	for v := range t.LiveVars {
+		if contactFields[v] != nil {
+			vars = append(vars, v)
+		}
+	}
+	if len(vars) == 0 || len(books) == 0 {
+		return nil
+	}
+	out := make(map[string]map[string]string, len(books))
+	for n, c := range books {
+		values := make(map[string]string, len(t.LiveVars))
+		for _, v := range vars {
+			values[v] = contactFields[v](c)
+		}
+		out[n] = values
+	}
+	return out
 }
 
 // checkFreeText enforces that the caller may send free text at all (an API
@@ -104,6 +149,7 @@ type filler struct {
 	t      *Template
 	words  *Matcher
 	params map[string]map[string]string // by normalised number
+	shared map[string]string            // for a number params lacks
 
 	inTemplate map[string]bool // see reviewed
 }
@@ -147,7 +193,12 @@ func (f *filler) reviewed() map[string]bool {
 	return f.inTemplate
 }
 
-func (f *filler) text(phone string) (string, error) { return f.fill(f.params[phone]) }
+func (f *filler) text(phone string) (string, error) {
+	if v, ok := f.params[phone]; ok {
+		return f.fill(v)
+	}
+	return f.fill(f.shared)
+}
 
 // ownTexts gives each message its own text; a number whose text cannot be
 // made is refused with the reason, and the others go on.

@@ -209,6 +209,9 @@ func (db *DB) open(ctx context.Context) (err error) {
 		return err
 	}
 	if db.opts.Exclusive {
+		if err := db.interruptImports(ctx); err != nil {
+			return err
+		}
 		if err := db.warnExtClashes(ctx); err != nil {
 			return err
 		}

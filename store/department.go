@@ -167,7 +167,8 @@ func (db *DB) DeleteDepartment(ctx context.Context, p *app.Principal, id int64) 
 			{`departments where parent_id = ?`, "下级部门"}, {`users where department_id = ?`, "用户"},
 			{`api_keys where department_id = ?`, "应用"}, {`batches where department_id = ?`, "短信记录"},
 			{`templates where department_id = ?`, "模板"}, {`signatures where department_id = ?`, "签名"},
-			{`blacklist where department_id = ?`, "黑名单号码"},
+			{`blacklist where department_id = ?`, "黑名单号码"}, {`contacts where department_id = ?`, "通讯录联系人"},
+			{`contact_groups where department_id = ?`, "通讯录分组"},
 		} {
 			var n int
 			if err := tx.QueryRowContext(ctx, `select count(*) from `+c.table, id).Scan(&n); err != nil {

@@ -31,7 +31,7 @@ import (
 
 // idTables are the tables whose ids leave the process, in id_floors.
 var idTables = []string{"messages", "batches", "replies", "channels", "users", "departments",
-	"api_keys", "callbacks", "signatures", "templates"}
+	"api_keys", "callbacks", "signatures", "templates", "contacts", "contact_groups", "contact_imports"}
 
 // epochBlock is the size of an id epoch; epochGap the least distance from
 // a copy's highest id to the next epoch's first.

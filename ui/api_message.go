@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -24,6 +25,28 @@ type sendRequest struct {
 	TemplateID string          `json:"template_id"`
 	Params     json.RawMessage `json:"params"`
 	Signature  string          `json:"signature"`
+	// Address-book recipients: their numbers follow those of to.
+	GroupIDs   []string `json:"group_ids"`
+	ContactIDs []string `json:"contact_ids"`
+}
+
+// ids reads a list of string ids, naming the bad one (field[i]).
+func ids(field string, in []string) ([]int64, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	if len(in) > app.MaxRecipients {
+		return nil, app.FieldError(field, "%s 最多%d个", field, app.MaxRecipients)
+	}
+	out := make([]int64, len(in))
+	for i, v := range in {
+		id, err := parseID(v)
+		if err != nil {
+			return nil, app.FieldError(fmt.Sprintf("%s[%d]", field, i), "编号无效：%q", v)
+		}
+		out[i] = id
+	}
+	return out, nil
 }
 
 type sentMessage struct {
@@ -52,6 +75,13 @@ func (s *Server) sendMessages(c echo.Context) error {
 		return err
 	}
 	req := &app.SendRequest{To: body.To, Content: body.Content, Ext: body.Ext, ClientRef: body.ClientRef, Signature: body.Signature}
+	var err error
+	if req.GroupIDs, err = ids("group_ids", body.GroupIDs); err != nil {
+		return err
+	}
+	if req.ContactIDs, err = ids("contact_ids", body.ContactIDs); err != nil {
+		return err
+	}
 	if body.TemplateID != "" {
 		id, err := parseID(body.TemplateID)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,7 +66,70 @@ func (s *Server) sendChoices(c echo.Context, data map[string]any) error {
 		sigs = append(sigs, g.Name)
 	}
 	data["Templates"], data["Signatures"], data["FreeText"] = tpls, sigs, !p.TemplatesOnly
+	return s.sendGroups(c, p, data)
+}
+
+// sendGroup is an address-book group as the send page offers it.
+type sendGroup struct {
+	ID      int64
+	Label   string
+	Count   int
+	Checked bool
+}
+
+// sendGroups gives the send page the address-book groups the user sees,
+// those of the form being shown again ticked.
+func (s *Server) sendGroups(c echo.Context, p *app.Principal, data map[string]any) error {
+	groups, err := s.opts.Contacts.FindGroups(c.Request().Context(), p, app.GroupFilter{})
+	if err != nil {
+		return err
+	}
+	ticked := map[int64]bool{}
+	if ids, ok := data["GroupIDs"].([]int64); ok {
+		for _, id := range ids {
+			ticked[id] = true
+		}
+	} else if id, err := strconv.ParseInt(c.QueryParam("group_id"), 10, 64); err == nil {
+		ticked[id] = true // 发送 from the 通讯录 page
+	}
+	out := make([]sendGroup, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, sendGroup{ID: g.ID, Label: g.Book.Label() + " · " + g.Name, Count: g.Count, Checked: ticked[g.ID]})
+	}
+	data["Groups"] = out
 	return nil
+}
+
+// formIDs reads a form's repeated id field, ignoring what is not an id.
+func formIDs(c echo.Context, name string) []int64 {
+	form, _ := c.FormParams()
+	var ids []int64
+	for _, v := range form[name] {
+		if id, err := parseID(v); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// sendRecipients answers the send page's live count (POST /send/recipients,
+// the numbers typed and the groups ticked): what the send would do with
+// them, by the send policy's own rules.
+func (s *Server) sendRecipients(c echo.Context) error {
+	p := c.Get(principalKey).(*app.Principal)
+	if !mayConsoleSend(p) {
+		return app.Errorf(app.EFORBIDDEN, "审计员只能查看，不能发送")
+	}
+	if err := checkCSRF(c, s.console.session(c)); err != nil {
+		return err
+	}
+	t, err := s.opts.Contacts.TallyRecipients(c.Request().Context(), p,
+		&app.SendRequest{To: splitNumbers(c.FormValue("numbers")), GroupIDs: formIDs(c, "group_ids"), ContactIDs: formIDs(c, "contact_ids")})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int{"sendable": t.Sendable, "from_books": t.FromBooks, "duplicates": t.Duplicates,
+		"invalid": t.Invalid, "blacklisted": t.Blacklisted})
 }
 
 // send accepts the form. A form is sent once: its token remembers the batch
@@ -88,7 +152,9 @@ func (s *Server) send(c echo.Context) error {
 		form["Error"], form["Field"] = msg, field
 		return s.renderSend(c, http.StatusBadRequest, form)
 	}
-	req := &app.SendRequest{To: splitNumbers(c.FormValue("numbers")), Content: strings.TrimSpace(c.FormValue("content"))}
+	req := &app.SendRequest{To: splitNumbers(c.FormValue("numbers")), Content: strings.TrimSpace(c.FormValue("content")),
+		GroupIDs: formIDs(c, "group_ids"), ContactIDs: formIDs(c, "contact_ids")}
+	form["GroupIDs"] = req.GroupIDs
 	if v := c.FormValue("template_id"); v != "" && c.FormValue("kind") == "template" {
 		id, err := parseID(v)
 		if err != nil {

@@ -88,6 +88,24 @@ func (s *Server) routeTable() []route {
 		{"DELETE", "/api/v1/signatures/:id", apiKey, s.deleteSignature},
 		{"POST", "/api/v1/signatures/:id/review", apiKey, s.reviewSignature},
 
+		// Address books: contacts and groups (api_contact.go).
+		{"GET", "/api/v1/contacts", apiKey, s.listContacts},
+		{"POST", "/api/v1/contacts", apiKey, s.createContact},
+		{"GET", "/api/v1/contacts/:id", apiKey, s.getContact},
+		{"PATCH", "/api/v1/contacts/:id", apiKey, s.updateContact},
+		{"DELETE", "/api/v1/contacts/:id", apiKey, s.deleteContact},
+		{"GET", "/api/v1/groups", apiKey, s.listGroups},
+		{"POST", "/api/v1/groups", apiKey, s.createGroup},
+		{"PATCH", "/api/v1/groups/:id", apiKey, s.updateGroup},
+		{"DELETE", "/api/v1/groups/:id", apiKey, s.deleteGroup},
+		// Imports and their results, exports (api_contact_import.go, api_contact_export.go).
+		{"POST", "/api/v1/contacts/import/preview", apiKey, s.previewImport},
+		{"POST", "/api/v1/contacts/import", apiKey, s.startImport},
+		{"GET", "/api/v1/contacts/export", apiKey, s.exportContacts},
+		{"GET", "/api/v1/contact-imports", apiKey, s.listImports},
+		{"GET", "/api/v1/contact-imports/:id", apiKey, s.getImport},
+		{"GET", "/api/v1/contact-imports/:id/failed", apiKey, s.importFailures},
+
 		// Blacklist and word lists (api_blacklist.go, api_words.go).
 		{"GET", "/api/v1/blacklist", apiKey, s.listBlacklist},
 		{"POST", "/api/v1/blacklist", apiKey, s.addBlacklist},
@@ -112,6 +130,7 @@ func (s *Server) routeTable() []route {
 		{"POST", "/send", session, s.send},    // mayConsoleSend
 		{"POST", "/send/upload", session, s.uploadNumbers},
 		{"POST", "/send/upload-params", session, s.uploadPersonal},
+		{"POST", "/send/recipients", session, s.sendRecipients}, // mayConsoleSend; the live count with address-book groups
 
 		// 发送记录 (console_records.go), one batch (console_batch.go), one message (console_message.go).
 		{"GET", "/records", session, s.records},
@@ -136,6 +155,20 @@ func (s *Server) routeTable() []route {
 		{"POST", "/channels/:id/:action", session, s.channelAction}, // CanManageChannels
 		{"GET", "/words", session, s.wordsPage},                     // CanManageChannels
 		{"POST", "/words/:action", session, s.wordsAction},          // CanManageChannels
+
+		// 通讯录 (console_contacts.go), 导入 and 导入结果 (console_contact_import.go).
+		{"GET", "/contacts", session, s.contactsPage},
+		{"GET", "/contacts/export", session, s.exportContacts},                // handler in api_contact_export.go
+		{"GET", "/contacts/search", session, s.listContacts},                  // the send page's contact search; handler in api_contact.go
+		{"GET", "/contacts/import", session, s.contactImportPage},             // MayChange
+		{"POST", "/contacts/import", session, s.consoleStartImport},           // MayChange
+		{"POST", "/contacts/import/preview", session, s.consolePreviewImport}, // MayChange
+		{"GET", "/contacts/imports", session, s.contactImportsPage},
+		{"GET", "/contacts/imports/:id", session, s.contactImportResult},
+		{"GET", "/contacts/imports/:id/failed", session, s.importFailures}, // handler in api_contact_import.go
+		{"POST", "/contacts/:action", session, s.contactAction},            // MayChange
+		{"GET", "/contacts/:id", session, s.contactPage},
+		{"POST", "/contacts/:id/:action", session, s.contactChange}, // MayChange
 
 		// 黑名单 (console_blacklist.go).
 		{"GET", "/blacklist", session, s.blacklistPage},                  // mayKeepBlacklist

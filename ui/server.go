@@ -46,6 +46,8 @@ type Options struct {
 	Templates   app.TemplateService // templates and signatures under review
 	Blacklist   app.BlacklistService
 	Words       app.WordListService // sensitive words and unsubscribe replies
+	Contacts    app.ContactService  // address books (通讯录)
+	Imports     app.ContactImportService
 
 	// SessionAuthKey and SessionEncKey (required) sign and encrypt console
 	// cookies.
@@ -102,7 +104,7 @@ func (o *Options) missing() []string {
 		{"Departments", o.Departments != nil}, {"Users", o.Users != nil}, {"Logins", o.Logins != nil},
 		{"Audit", o.Audit != nil}, {"Channels", o.Channels != nil}, {"Monitor", o.Monitor != nil},
 		{"Batches", o.Batches != nil}, {"Templates", o.Templates != nil}, {"Blacklist", o.Blacklist != nil},
-		{"Words", o.Words != nil}, {"SessionAuthKey", len(o.SessionAuthKey) > 0}, {"SessionEncKey", len(o.SessionEncKey) > 0},
+		{"Words", o.Words != nil}, {"Contacts", o.Contacts != nil}, {"Imports", o.Imports != nil}, {"SessionAuthKey", len(o.SessionAuthKey) > 0}, {"SessionEncKey", len(o.SessionEncKey) > 0},
 	} {
 		if !f.set {
 			out = append(out, f.name)

@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"smsgw/app"
 )
@@ -56,6 +58,8 @@ func uploadedTable(c echo.Context, field string) ([][]string, error) {
 		err = t.readText(f)
 	case ".xlsx":
 		err = t.readXLSX(f, fh.Size)
+	case ".xls", ".et":
+		return nil, app.FieldError(field, "不支持旧版 Excel 文件（%s）：请在 Excel 或 WPS 中“另存为” .xlsx 后上传", ext)
 	default:
 		return nil, app.FieldError(field, "只支持 TXT、CSV 或 XLSX 文件，而不是 %s", ext)
 	}
@@ -115,11 +119,21 @@ func (t *tableReader) add(cells []string) error {
 	return nil
 }
 
-// readText reads a TXT or CSV file (UTF-8, with or without a BOM) as one
-// row per line, line numbers kept; a line with commas or quotes is split
-// as CSV.
+// readText reads a TXT or CSV file as one row per line, line numbers kept;
+// a line with commas or quotes is split as CSV. The text is UTF-8 (with or
+// without a BOM) or, when it is not valid UTF-8, GB18030 (of which GBK, what
+// Excel in China saves CSV as, is a part).
 func (t *tableReader) readText(r io.Reader) error {
-	sc := bufio.NewScanner(r)
+	raw, err := io.ReadAll(io.LimitReader(r, maxUploadBytes+1))
+	if err != nil {
+		return err
+	}
+	if !utf8.Valid(raw) {
+		if raw, err = simplifiedchinese.GB18030.NewDecoder().Bytes(raw); err != nil {
+			return fmt.Errorf("既不是 UTF-8 也不是 GBK 编码的文本")
+		}
+	}
+	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := strings.TrimPrefix(sc.Text(), "\ufeff")

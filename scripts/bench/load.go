@@ -38,6 +38,7 @@ type benchOptions struct {
 	Timeout                  time.Duration
 	Rate                     int           // messages per second offered (0: as fast as the clients go)
 	Sample                   time.Duration // how often to record memory and query times (0: never)
+	ImportRows               int           // contacts imported (XLSX, into the org book) while the load runs (0: none)
 }
 
 func newLoadCmd() *cobra.Command {
@@ -101,6 +102,7 @@ func newLoadCmd() *cobra.Command {
 	f.Float64Var(&o.Long, "long", 0, "share of messages 500 characters long (8 segments)")
 	f.IntVar(&o.Rate, "rate", 0, "offer this many messages per second (0: as fast as the clients can); latency is measured at this load")
 	f.DurationVar(&o.Sample, "sample", 0, "record the server's memory, database size and listing query times this often (soak runs)")
+	f.IntVar(&o.ImportRows, "import-rows", 0, "also import this many contacts (an XLSX, into the org book) while the load runs, to see that imports do not stall sending")
 	f.DurationVar(&o.Timeout, "timeout", 15*time.Minute, "give up waiting for final statuses after")
 	return cmd
 }

@@ -35,12 +35,13 @@ type benchResult struct {
 	E2EP99MS      float64 `json:"e2e_p99_ms"`
 	Lost          int     `json:"lost"`
 	// Null when they cannot be measured (a remote server without simulators).
-	DuplicatesAtSMSC *int64   `json:"duplicates_at_smsc"`
-	CPUMsPerMsg      *float64 `json:"cpu_ms_per_msg"`
-	PeakRSSMB        *float64 `json:"peak_rss_mb"`
-	DBMB             *float64 `json:"db_mb"`
-	Rows             int      `json:"rows"` // messages found in the run's time window
-	Samples          []sample `json:"samples,omitempty"`
+	DuplicatesAtSMSC *int64     `json:"duplicates_at_smsc"`
+	CPUMsPerMsg      *float64   `json:"cpu_ms_per_msg"`
+	PeakRSSMB        *float64   `json:"peak_rss_mb"`
+	DBMB             *float64   `json:"db_mb"`
+	Rows             int        `json:"rows"` // messages found in the run's time window
+	Samples          []sample   `json:"samples,omitempty"`
+	Import           *importRun `json:"import,omitempty"` // --import-rows
 }
 
 // sample is one look at the server during a long run.
@@ -103,6 +104,10 @@ func runBench(ctx context.Context, o benchOptions, t *target, progress io.Writer
 		wg        sync.WaitGroup
 	)
 	start := time.Now()
+	imported := make(chan importRun, 1)
+	if o.ImportRows > 0 {
+		go func() { imported <- runImport(ctx, t, o.ImportRows, progress) }()
+	}
 	stopSampling := make(chan struct{})
 	samplingDone := make(chan []sample, 1)
 	go func() { samplingDone <- samples(ctx, t, o.Sample, start, &done, stopSampling, progress) }()
@@ -168,6 +173,10 @@ func runBench(ctx context.Context, o benchOptions, t *target, progress io.Writer
 	fmt.Fprintf(progress, "bench: %d accepted in %.1f s (%.0f/s), %d rejected, %d calls failed; waiting for final statuses\n",
 		res.Accepted, acceptedIn.Seconds(), res.AcceptedPerS, res.Rejected, res.CallsFailed)
 
+	if o.ImportRows > 0 {
+		run := <-imported
+		res.Import = &run
+	}
 	if err := waitQuiet(ctx, t, res.Accepted, o.Timeout); err != nil {
 		fmt.Fprintf(progress, "bench: %v\n", err)
 	}

@@ -71,6 +71,7 @@ document.addEventListener('alpine:init', () => {
       per: {}, perCount: 0, perJSON: '', perFirst: '',
       uploadState: '', bad: [], badCount: 0,
       progress: '', progressPct: 0,
+      bookTotal: -1, bookNote: '', bookAsked: 0, contactHits: [], picked: [], contactAsked: 0,
       mode: d.mode === 'scheduled' ? 'scheduled' : 'now', sendAt: d.sendAt || '', confirming: false, sending: false,
 
       init() { this.$nextTick(() => this.count()); },
@@ -85,9 +86,11 @@ document.addEventListener('alpine:init', () => {
       get tplVars() { const t = this.tpl(); return t && !this.perCount ? (t.vars || []) : []; },
       get perValue() { return this.perCount ? this.perJSON : ''; },
       get rule() { return this.unicode ? '70/67' : '160/153'; },
-      get cannotSend() { return this.valid === 0 || this.chars === 0 || this.sending || (this.isTemplate && !this.tpl()); },
+      // With groups ticked, the server's count (after repeats and the blacklist); else the typed numbers.
+      get sendCount() { return this.bookTotal >= 0 ? this.bookTotal : this.valid; },
+      get cannotSend() { return this.sendCount === 0 || this.chars === 0 || this.sending || (this.isTemplate && !this.tpl()); },
       get preview() { return this.$refs.content ? this.text : ''; },
-      get total() { return this.valid * this.segments; },
+      get total() { return this.sendCount * this.segments; },
       get sendAtText() { return this.sendAt.replace('T', ' '); },
       get progressStyle() { return {width: this.progressPct + '%'}; },
       bracket(g) { return '【' + g + '】'; },
@@ -119,6 +122,7 @@ document.addEventListener('alpine:init', () => {
           seen.add(n);
         }
         this.valid = seen.size; this.dups = dups; this.invalid = invalid;
+        this.tallyBooks();
         if (!this.tplID && this.templates.length) this.tplID = this.templates[0].id;
         this.text = this.body();
         this.unicode = /[^\x20-\x7e\n\r]/.test(this.text);
@@ -126,6 +130,52 @@ document.addEventListener('alpine:init', () => {
         this.chars = units;
         const one = this.unicode ? 70 : 160, part = this.unicode ? 67 : 153;
         this.segments = units === 0 ? 0 : units <= one ? 1 : Math.ceil(units / part);
+      },
+      // tallyBooks asks the server what the ticked address-book groups add
+      // to the typed numbers (after removing repeats and blacklisted
+      // numbers, by the send policy's own rules); the last answer wins.
+      tallyBooks() {
+        const form = this.$el.closest('form') || document.getElementById('send-form');
+        const ticked = form ? [...form.querySelectorAll('input[name=group_ids]:checked')] : [];
+        const ask = ++this.bookAsked;
+        if (!ticked.length && !this.picked.length) { this.bookTotal = -1; this.bookNote = ''; return; }
+        const body = new FormData();
+        body.append('numbers', this.$refs.numbers.value);
+        for (const t of ticked) body.append('group_ids', t.value);
+        for (const c of this.picked) body.append('contact_ids', c.id);
+        this.bookNote = '正在统计通讯录号码 …';
+        fetch('/send/recipients', {method: 'POST', body: body, headers: {'X-CSRF-Token': this.csrf}})
+          .then((r) => r.json().then((ans) => ({ok: r.ok, ans: ans})))
+          .then(({ok, ans}) => {
+            if (ask !== this.bookAsked) return;
+            if (!ok) { this.bookTotal = -1; this.bookNote = ans.message || '无法统计通讯录号码'; return; }
+            this.bookTotal = ans.sendable;
+            this.bookNote = '所选分组和联系人增加 ' + ans.from_books + ' 个号码（已与输入的号码去重）；合计可发送 ' + ans.sendable + ' 个' +
+              (ans.blacklisted ? '，另有 ' + ans.blacklisted + ' 个在黑名单中不会发送' : '') + '。';
+          })
+          .catch(() => { if (ask === this.bookAsked) this.bookNote = '无法统计通讯录号码：网络错误'; });
+      },
+      // findContacts searches the address books the user sees (GET /contacts/search).
+      findContacts() {
+        const q = this.$refs.contactQ.value.trim();
+        const ask = ++this.contactAsked;
+        if (!q) { this.contactHits = []; return; }
+        fetch('/contacts/search?limit=20&q=' + encodeURIComponent(q))
+          .then((r) => r.json().then((ans) => ({ok: r.ok, ans: ans})))
+          .then(({ok, ans}) => {
+            if (ask !== this.contactAsked || !ok) return;
+            this.contactHits = ans.items.map((c) => ({id: c.id, label: c.name + ' ' + c.phone + (c.blacklisted ? '（黑名单）' : '')}));
+          })
+          .catch(() => {});
+      },
+      addContact(ev) {
+        const c = this.contactHits.find((h) => h.id === ev.target.dataset.id);
+        if (c && !this.picked.some((p) => p.id === c.id)) this.picked.push(c);
+        this.count();
+      },
+      dropContact(ev) {
+        this.picked = this.picked.filter((p) => p.id !== ev.target.dataset.id);
+        this.count();
       },
       clean() {
         this.$refs.numbers.value = uniqueValid(this.$refs.numbers.value).join('\n');
@@ -185,7 +235,8 @@ document.addEventListener('alpine:init', () => {
         const chunks = Math.ceil(nums.length / 10000);
         for (let i = 0; i < chunks; i++) {
           const part = new FormData();
-          for (const [k, v] of all.entries()) if (k !== 'numbers' && k !== 'token') part.append(k, v);
+          // The address-book groups and contacts go with the first part only, so no number is sent twice.
+          for (const [k, v] of all.entries()) if (k !== 'numbers' && k !== 'token' && (i === 0 || (k !== 'group_ids' && k !== 'contact_ids'))) part.append(k, v);
           part.append('token', all.get('token') + '-' + i);
           part.append('numbers', nums.slice(i * 10000, (i + 1) * 10000).join('\n'));
           this.progress = '正在提交第 ' + (i + 1) + ' / ' + chunks + ' 批 …';

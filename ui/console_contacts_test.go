@@ -1,0 +1,109 @@
+package ui_test
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"smsgw/app"
+	"smsgw/app/apptest"
+)
+
+// TestConsoleContacts (issue 15): the 通讯录 pages: groups and contacts
+// added by form (a refused form keeps what was typed, a success
+// redirects), an import with its result page, the searchable import
+// history, escaping, and an auditor who only reads.
+func TestConsoleContacts(t *testing.T) {
+	f := newFixture(t)
+	consoleUser(t, f, "zhang", app.RoleSysadmin)
+	b := newBrowser(t, f.srv.URL)
+	b.login("zhang", "Console2026")
+	form := func(page string, kv ...string) url.Values {
+		v := url.Values{"csrf": {b.csrf(page)}}
+		for i := 0; i < len(kv); i += 2 {
+			v.Add(kv[i], kv[i+1])
+		}
+		return v
+	}
+	if status, _, body := b.get("/contacts"); status != 200 || !strings.Contains(body, "单位机构通讯录") || !strings.Contains(body, `id="menu-contacts"`) {
+		t.Fatalf("contacts page: %d %s", status, body)
+	}
+	if status, loc, _ := b.post("/contacts/group-add", form("/contacts", "book", "org", "department_id", "1", "name", "领导")); status != 303 || !strings.Contains(loc, "done=group-added") {
+		t.Fatalf("add group: %d %s", status, loc)
+	}
+	_, _, page := b.get("/contacts?book=org")
+	m := regexp.MustCompile(`id="group-(\d+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no group on the page: %s", page)
+	}
+	status, _, body := b.post("/contacts/add", form("/contacts", "book", "org", "department_id", "1", "name", "张三", "phone", "12345", "company", "一局"))
+	if status != 400 || !strings.Contains(body, `value="张三"`) || !strings.Contains(body, `value="一局"`) || !strings.Contains(body, "号码") {
+		t.Fatalf("a refused contact keeps the form: %d %s", status, body)
+	}
+	if status, loc, _ := b.post("/contacts/add", form("/contacts", "book", "org", "department_id", "1", "name", "<script>alert(1)</script>",
+		"phone", "13800138000", "group_ids", m[1])); status != 303 || !strings.Contains(loc, "done=added") {
+		t.Fatalf("add contact: %d %s", status, loc)
+	}
+	_, _, page = b.get("/contacts?book=org&done=added")
+	if !strings.Contains(page, "联系人已添加") || !strings.Contains(page, "&lt;script&gt;") || strings.Contains(page, "<script>alert") || !strings.Contains(page, "领导（1）") {
+		t.Fatalf("contacts after adding: %s", page)
+	}
+
+	_, _, page = b.get("/contacts?book=org&group_id=" + m[1])
+	if !strings.Contains(page, `href="/send?group_id=`+m[1]+`"`) {
+		t.Errorf("a group's page has no send link: %s", page)
+	}
+	if _, _, send := b.get("/send?group_id=" + m[1]); !strings.Contains(send, `id="pick-group-`+m[1]+`" @change="count" checked`) {
+		t.Errorf("the send page does not tick the group it was opened for: %s", send)
+	}
+	status, body = b.postFile("/contacts/import", "/contacts/import", map[string]string{"book": "org", "department_id": "1", "group_id": m[1]},
+		"名单.csv", "姓名,手机号\n李四,13900139000\n坏,123\n")
+	if status != 303 {
+		t.Fatalf("import: %d %s", status, body)
+	}
+	var result string
+	apptest.Eventually(t, 30*time.Second, func() error {
+		_, _, imports := b.get("/contacts/imports")
+		id := regexp.MustCompile(`href="/contacts/imports/(\d+)"`).FindStringSubmatch(imports)
+		if id == nil {
+			return fmt.Errorf("no import listed: %s", imports)
+		}
+		_, _, result = b.get("/contacts/imports/" + id[1])
+		if !strings.Contains(result, "已完成") {
+			return fmt.Errorf("import not done: %s", result)
+		}
+		return nil
+	})
+	if !strings.Contains(result, "新增 <strong>1</strong>") || !strings.Contains(result, "失败 <strong>1</strong>") || !strings.Contains(result, "failed?format=xlsx") {
+		t.Errorf("result page: %s", result)
+	}
+	for _, sc := range []struct{ query, want, not string }{
+		{"operator=zha", "名单.csv", ""},
+		{"operator=li", "没有导入记录", "名单.csv"},
+		{"since=" + time.Now().Add(48*time.Hour).Format("2006-01-02"), "没有导入记录", "名单.csv"},
+		{"since=" + time.Now().Add(-48*time.Hour).Format("2006-01-02") + "&until=" + time.Now().Add(48*time.Hour).Format("2006-01-02"), "名单.csv", ""},
+		{"since=yesterday", "开始日期", ""},
+	} {
+		_, _, list := b.get("/contacts/imports?" + sc.query)
+		if !strings.Contains(list, sc.want) || sc.not != "" && strings.Contains(list, sc.not) {
+			t.Errorf("imports?%s: want %q without %q: %s", sc.query, sc.want, sc.not, list)
+		}
+	}
+
+	consoleUser(t, f, "shen", app.RoleAuditor)
+	a := newBrowser(t, f.srv.URL)
+	a.login("shen", "Console2026")
+	if status, _, body := a.get("/contacts?book=org"); status != 200 || !strings.Contains(body, "李四") || strings.Contains(body, `id="add-contact"`) {
+		t.Errorf("auditor's contacts page: %d %s", status, body)
+	}
+	if status, _, _ := a.get("/contacts/import"); status != 403 {
+		t.Errorf("auditor's import page: %d", status)
+	}
+	v := url.Values{"csrf": {a.csrf("/contacts")}, "book": {"org"}, "name": {"x"}, "phone": {"13700137000"}}
+	if status, _, _ := a.post("/contacts/add", v); status != 403 {
+		t.Errorf("auditor adds a contact: %d", status)
+	}
+}
