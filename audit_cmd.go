@@ -16,7 +16,7 @@ func newAuditCmd() *cobra.Command {
 	var data string
 	verify := &cobra.Command{
 		Use:   "verify",
-		Short: "Check the audit log's hash chain: exits 1 naming the first edited or deleted entry",
+		Short: "Check the audit log's keyed hash chain and its signed anchor: exits 1 naming the first edited or deleted entry, a deleted tail or a wiped log",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			db, err := store.Open(cmd.Context(), store.Options{Path: dbPath(data)})
@@ -43,6 +43,8 @@ func auditCLI(ctx context.Context, db *store.DB, action, target, summary string)
 	if u, err := user.Current(); err == nil {
 		actor += ":" + u.Username
 	}
-	return db.Audit(ctx, &app.AuditEntry{Actor: actor, Role: app.RoleSysadmin, Action: action, Target: target,
+	// Not cancelled with the command (Ctrl-C after the change): the change
+	// is made, its entry must be written too.
+	return db.Audit(context.WithoutCancel(ctx), &app.AuditEntry{Actor: actor, Role: app.RoleSysadmin, Action: action, Target: target,
 		Summary: summary, Result: "ok"})
 }

@@ -65,6 +65,7 @@ type config struct {
 	Litestream      string // litestream.yml: replicate the database
 	NewReplica      bool   // replicate even over a replica holding a later state
 	RetentionDays   int    // message detail kept (0: 180)
+	AuditDays       int    // audit log kept (0: 365)
 	MaxDBMB         int    // cap on the database size (0: none)
 	CheckMB         int    // full quick_check at start up to this size (0: store's default)
 	PprofAddr       string // serve Go's profiler here (loopback only)
@@ -112,6 +113,7 @@ func newServeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate (chain): serve HTTPS")
 	cmd.Flags().StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	cmd.Flags().IntVar(&cfg.RetentionDays, "retention-days", 180, "days message detail (messages, batches, replies) is kept")
+	cmd.Flags().IntVar(&cfg.AuditDays, "audit-retention-days", 365, "days audit log entries are kept (the Cybersecurity Law asks for at least 180)")
 	cmd.Flags().IntVar(&cfg.MaxDBMB, "max-db-mb", 0, "refuse new messages (HTTP 507) once the database reaches this size, as on a full disk (0: no cap)")
 	cmd.Flags().IntVar(&cfg.CheckMB, "check-mb", store.DefaultFullCheckMB, "at start, a full quick check of a database up to this size; a larger one gets a bounded check (smsgw check does the full one)")
 	cmd.Flags().StringVar(&cfg.PprofAddr, "pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, for performance work")
@@ -166,8 +168,11 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	if cfg.RetentionDays < 0 {
 		return nil, errors.New("--retention-days must be positive")
 	}
+	if cfg.AuditDays < 0 {
+		return nil, errors.New("--audit-retention-days must be positive")
+	}
 	db, err := store.Open(ctx, store.Options{Path: dbPath(cfg.Data), Logger: cfg.Logger, Exclusive: true,
-		Retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour, MaxSizeMB: cfg.MaxDBMB, FullCheckMB: cfg.CheckMB})
+		Retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour, AuditRetention: time.Duration(cfg.AuditDays) * 24 * time.Hour, MaxSizeMB: cfg.MaxDBMB, FullCheckMB: cfg.CheckMB})
 	if err != nil {
 		return nil, err
 	}

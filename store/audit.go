@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"os"
 	"strconv"
 	"strings"
 
@@ -16,13 +19,23 @@ import (
 // genesis is the previous hash of the first entry.
 const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
 
-// auditHash chains an entry to the previous one: SHA-256 over the previous
-// hash and every field, each length-prefixed so no two entries collide.
-func auditHash(prev string, e *app.AuditEntry) string {
-	h := sha256.New()
-	for _, f := range []string{prev, strconv.FormatInt(e.ID, 10), strconv.FormatInt(ms(e.At), 10),
+// auditHash chains an entry to the previous one: HMAC-SHA256 under the
+// audit key over the previous hash and every field, each length-prefixed so
+// no two entries collide. A nil key gives the plain SHA-256 of the chain's
+// first version (no count), which only the upgrade and the verifying of a
+// log never keyed use.
+func auditHash(key []byte, prev string, e *app.AuditEntry) string {
+	var h hash.Hash
+	fields := []string{prev, strconv.FormatInt(e.ID, 10), strconv.FormatInt(ms(e.At), 10),
 		strconv.FormatInt(e.UserID, 10), strconv.FormatInt(e.APIKeyID, 10), e.Actor, string(e.Role),
-		strconv.FormatInt(e.DepartmentID, 10), e.Action, e.Target, e.Summary, e.Result, e.IP, e.UserAgent} {
+		strconv.FormatInt(e.DepartmentID, 10), e.Action, e.Target, e.Summary, e.Result, e.IP, e.UserAgent}
+	if key == nil {
+		h = sha256.New()
+	} else {
+		h = hmac.New(sha256.New, key)
+		fields = append(fields, strconv.Itoa(max(e.Count, 1)))
+	}
+	for _, f := range fields {
 		fmt.Fprintf(h, "%d:%s;", len(f), f)
 	}
 	return hex.EncodeToString(h.Sum(nil))
@@ -30,6 +43,8 @@ func auditHash(prev string, e *app.AuditEntry) string {
 
 // Audit appends an entry. The writer runs one piece of work at a time, so
 // reading the last hash and appending cannot interleave with another append.
+// It never carries ctx's pending entry (app.WithAudit): it is how a caller
+// writes that entry when no change did.
 func (db *DB) Audit(ctx context.Context, e *app.AuditEntry) error {
 	if err := db.enter(); err != nil {
 		return err
@@ -38,35 +53,56 @@ func (db *DB) Audit(ctx context.Context, e *app.AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = db.now()
 	}
-	return db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return appendAudit(ctx, tx, e)
+	return db.writer.doAlone(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return db.appendAudit(ctx, tx, e)
 	})
 }
 
-// appendAudit chains e to the log inside the writer's transaction.
-func appendAudit(ctx context.Context, tx *sql.Tx, e *app.AuditEntry) error {
+// appendAudit chains e to the log inside the writer's transaction. The
+// first append of a process keys a chain an older version wrote, if no
+// server has yet (see upgradeAudit).
+func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, e *app.AuditEntry) error {
+	if !db.audit.checked {
+		if err := db.upgradeAudit(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if e.At.IsZero() {
+		e.At = db.now()
+	}
+	capEntry(e)
+	e.Count = max(e.Count, 1)
 	prev, last := genesis, int64(0)
 	err := tx.QueryRowContext(ctx, `select id, hash from audit_log order by id desc limit 1`).Scan(&last, &prev)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) {
+		// Empty: new, or pruned whole; then the chain goes on from the
+		// checkpoint.
+		var cp *checkpoint
+		if cp, err = loadCheckpoint(ctx, tx); cp != nil {
+			last, prev = cp.FirstID-1, cp.PrevHash
+		}
+	}
+	if err != nil {
 		return err
 	}
 	e.ID = last + 1
-	hash := auditHash(prev, e)
+	hash := auditHash(db.audit.key, prev, e)
+	db.audit.appended.Store(true)
 	_, err = tx.ExecContext(ctx, `insert into audit_log (id, at, user_id, api_key_id, actor, role, department_id, action, target,
-		summary, result, ip, user_agent, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		summary, result, ip, user_agent, count, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, ms(e.At), e.UserID, e.APIKeyID, e.Actor, string(e.Role), e.DepartmentID, e.Action, e.Target,
-		e.Summary, e.Result, e.IP, e.UserAgent, prev, hash)
+		e.Summary, e.Result, e.IP, e.UserAgent, e.Count, prev, hash)
 	return err
 }
 
-const auditColumns = `id, at, user_id, api_key_id, actor, role, department_id, action, target, summary, result, ip, user_agent`
+const auditColumns = `id, at, user_id, api_key_id, actor, role, department_id, action, target, summary, result, ip, user_agent, count`
 
 func scanAudit(rows *sql.Rows, extra ...any) (*app.AuditEntry, error) {
 	var e app.AuditEntry
 	var at int64
 	var role string
 	dest := append([]any{&e.ID, &at, &e.UserID, &e.APIKeyID, &e.Actor, &role, &e.DepartmentID, &e.Action, &e.Target,
-		&e.Summary, &e.Result, &e.IP, &e.UserAgent}, extra...)
+		&e.Summary, &e.Result, &e.IP, &e.UserAgent, &e.Count}, extra...)
 	if err := rows.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -139,34 +175,92 @@ func (db *DB) FindAudit(ctx context.Context, p *app.Principal, f app.AuditFilter
 }
 
 // VerifyAudit walks the chain from the first entry: ids must follow each
-// other from 1, each entry must name the previous hash and hash to its own.
+// other from 1 (from the retention checkpoint's once old entries are pruned), each entry must name the previous hash and hash to its own
+// under the audit key. Then the log must reach its anchor (issue 14, item
+// 9): a log that ends before it lost entries at the tail, an empty one was
+// wiped, and a keyed log without a valid anchor is reported too.
 func (db *DB) VerifyAudit(ctx context.Context) (int, error) {
 	if err := db.enter(); err != nil {
 		return 0, err
 	}
 	defer db.leave()
+	// This process's own appends are anchored first: they are not an
+	// attacker's, and a verify right after them must find them anchored.
+	if db.audit.dirty.Swap(false) {
+		if err := db.refreshAnchor(ctx); err != nil {
+			return 0, err
+		}
+	}
+	keyed, err := db.auditKeyed(ctx)
+	if err != nil {
+		return 0, err
+	}
+	// Read before the log: a server running beside only moves it forward.
+	anc, ancErr := readAnchor(db.audit.anchorPath, db.audit.key)
+	var key []byte
+	if keyed {
+		key = db.audit.key
+	}
+	start, prev, n := int64(1), genesis, 0
+	// Pruned: the kept log starts at the checkpoint, signed with the key.
+	cp, err := loadCheckpoint(ctx, db.rdb)
+	if err != nil {
+		return 0, err
+	}
+	if cp != nil {
+		if !hmac.Equal([]byte(cp.sign(db.audit.key)), []byte(cp.Sig)) {
+			return 0, errors.New("审计日志的保留检查点签名无效 (the retention checkpoint does not verify under the audit key: " +
+				"it was forged to hide entries deleted at the head)")
+		}
+		start, prev = cp.FirstID, cp.PrevHash
+	}
+	var anchored string // the hash of the anchor's entry, as the log has it
 	rows, err := db.rdb.QueryContext(ctx, `select `+auditColumns+`, prev_hash, hash from audit_log order by id`)
 	if err != nil {
 		return 0, err
 	}
 	defer rows.Close()
-	prev, n := genesis, 0
 	for rows.Next() {
 		var prevHash, hash string
 		e, err := scanAudit(rows, &prevHash, &hash)
 		if err != nil {
 			return n, err
 		}
+		want := start + int64(n)
 		n++
 		switch {
-		case e.ID != int64(n):
-			return n, fmt.Errorf("审计日志第%d条缺失或被删除 (entry %d missing; found %d)", n, n, e.ID)
+		case e.ID != want:
+			return n, fmt.Errorf("审计日志第%d条缺失或被删除 (entry %d missing; found %d)", want, want, e.ID)
 		case prevHash != prev:
 			return n, fmt.Errorf("审计日志第%d条的链接断开 (entry %d does not follow its predecessor)", e.ID, e.ID)
-		case auditHash(prev, e) != hash:
-			return n, fmt.Errorf("审计日志第%d条被修改 (entry %d was altered)", e.ID, e.ID)
+		case auditHash(key, prev, e) != hash:
+			return n, fmt.Errorf("审计日志第%d条被修改或被重新计算，校验值与审计密钥不符 (entry %d was altered: its hash does not verify under the audit key)", e.ID, e.ID)
+		}
+		if anc != nil && e.ID == anc.LastID {
+			anchored = hash
 		}
 		prev = hash
 	}
-	return n, rows.Err()
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	last := start - 1 + int64(n)
+	switch {
+	case errors.Is(ancErr, os.ErrNotExist):
+		if keyed && n > 0 {
+			return n, fmt.Errorf("审计日志的锚点文件 %s 缺失 (the anchor file %s is missing while the log holds %d entries: "+
+				"it was deleted, or this is a copy of the database without it)", db.audit.anchorPath, db.audit.anchorPath, n)
+		}
+	case ancErr != nil:
+		return n, fmt.Errorf("审计日志的锚点文件 %s 签名无效或已损坏 (the anchor file %s is damaged or its signature does not verify under the audit key)",
+			db.audit.anchorPath, db.audit.anchorPath)
+	case anc.LastID > last && n == 0:
+		return n, fmt.Errorf("审计日志已被清空：锚点记录到第%d条 (the audit log was wiped: the anchor records entries up to %d)", anc.LastID, anc.LastID)
+	case anc.LastID > last:
+		return n, fmt.Errorf("审计日志末尾的第%d至%d条缺失：锚点记录到第%d条 (entries %d to %d missing at the tail: the anchor records entries up to %d)",
+			last+1, anc.LastID, anc.LastID, last+1, anc.LastID, anc.LastID)
+	case anc.LastID >= start && anchored != anc.Hash:
+		return n, fmt.Errorf("审计日志第%d条与锚点不符 (entry %d differs from the anchor)", anc.LastID, anc.LastID)
+	}
+	return n, nil
 }

@@ -141,7 +141,7 @@ func (db *DB) unsubscribe(ctx context.Context, tx *sql.Tx, r *app.Reply) error {
 	if err != nil || added == 0 {
 		return err
 	}
-	return appendAudit(ctx, tx, &app.AuditEntry{At: db.now(), Actor: "system", DepartmentID: r.DepartmentID,
+	return db.appendAudit(ctx, tx, &app.AuditEntry{At: db.now(), Actor: "system", DepartmentID: r.DepartmentID,
 		Action: "blacklist.unsubscribe", Target: "reply:" + strconv.FormatInt(r.ID, 10),
 		Summary: app.MaskNumber(phone) + " " + e.Reason + "，加入部门" + strconv.FormatInt(r.DepartmentID, 10) + "的黑名单", Result: "ok"})
 }

@@ -25,12 +25,13 @@ const (
 
 // PruneStats counts what one pass removed.
 type PruneStats struct {
-	SMSCIDs, Messages, Batches, Replies int64
+	SMSCIDs, Messages, Batches, Replies, Audit int64
 }
 
 // prune removes what has outlived its use: SMSC ids a week after their
 // message is final, and messages, emptied batches and replies older than
-// the retention period. The audit log is kept.
+// the retention period, and audit entries older than the audit retention
+// (audit_retention.go).
 func (db *DB) prune(ctx context.Context) (PruneStats, error) {
 	var st PruneStats
 	now := db.now()
@@ -42,6 +43,7 @@ func (db *DB) prune(ctx context.Context) (PruneStats, error) {
 		{&st.Messages, db.pruneMessages},
 		{&st.Batches, db.pruneBatches},
 		{&st.Replies, db.pruneReplies},
+		{&st.Audit, db.pruneAudit},
 	}
 	for _, s := range steps {
 		for range pruneSteps {
@@ -61,7 +63,7 @@ func (db *DB) prune(ctx context.Context) (PruneStats, error) {
 	}
 	if st != (PruneStats{}) {
 		db.log.Info("pruned old records", "smsc_ids", st.SMSCIDs, "messages", st.Messages, "batches", st.Batches,
-			"replies", st.Replies, "retention_days", int(db.opts.Retention.Hours()/24))
+			"replies", st.Replies, "audit", st.Audit, "retention_days", int(db.opts.Retention.Hours()/24))
 	}
 	return st, nil
 }

@@ -27,6 +27,11 @@ type writer struct {
 	// queueJobs, when set, queues at the end of each transaction the message
 	// ranges its ops left with queueLater, as few jobs as they make.
 	queueJobs func(ctx context.Context, tx *sql.Tx, ranges []idRange) error
+	// audit, when set, appends a request's pending audit entry in the
+	// transaction of the first change the request makes (see op.pending).
+	audit func(ctx context.Context, tx *sql.Tx, e *app.AuditEntry) error
+	// committed, when set, runs after each commit that succeeded.
+	committed func()
 
 	mu     sync.RWMutex // guards closed against sends on a closed ops
 	closed bool
@@ -37,6 +42,11 @@ type writer struct {
 type op struct {
 	fn   func(ctx context.Context, tx *sql.Tx) error
 	done chan error
+	// pending is the audit entry of the caller's request, from its context
+	// (app.WithAudit); claimed says this op appended it, so the entry is
+	// written exactly when the op's changes are (issue 14, item 1).
+	pending *app.PendingAudit
+	claimed bool
 }
 
 func newWriter(db *sql.DB, max int, log *slog.Logger) *writer {
@@ -49,8 +59,22 @@ func newWriter(db *sql.DB, max int, log *slog.Logger) *writer {
 // When do returns nil, fn's changes are durable. ctx limits only the wait to
 // hand the work over: fn gets a context that is never cancelled, because an
 // interrupted statement would roll back every caller's work in the batch.
+//
+// When ctx carries a pending audit entry no earlier change has written, fn's
+// work carries it: the entry is appended in fn's savepoint after fn succeeds,
+// and counts as written only once the transaction commits.
 func (w *writer) do(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	o := &op{fn: fn, done: make(chan error, 1)}
+	return w.submit(ctx, &op{fn: fn, pending: app.PendingAuditOf(ctx)})
+}
+
+// doAlone is do for work that must not carry ctx's pending audit entry:
+// the audit log's own appends.
+func (w *writer) doAlone(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return w.submit(ctx, &op{fn: fn})
+}
+
+func (w *writer) submit(ctx context.Context, o *op) error {
+	o.done = make(chan error, 1)
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -105,8 +129,15 @@ func (w *writer) commit(batch []*op) {
 	err := storageError(w.apply(batch, errs))
 	if err != nil {
 		w.log.Error("group commit failed", "ops", len(batch), "error", err)
+	} else if w.committed != nil {
+		w.committed()
 	}
 	for i, o := range batch {
+		if o.claimed {
+			// Settled before the caller hears back, so that it sees
+			// Written once its change is durable.
+			o.pending.Settle(err == nil && errs[i] == nil)
+		}
 		if err != nil {
 			o.done <- err
 		} else {
@@ -143,18 +174,37 @@ func queueLater(ctx context.Context, from, to int64) bool {
 	return ok
 }
 
-// run runs one op, collecting its queueLater ranges into ranges if it
-// succeeds.
+// runOp runs one op, collecting its queueLater ranges into ranges and
+// appending its pending audit entry if it succeeds.
 func (w *writer) runOp(ctx context.Context, tx *sql.Tx, o *op, ranges *[]idRange) error {
 	if w.queueJobs == nil {
-		return o.fn(ctx, tx)
+		return w.withAudit(ctx, tx, o, o.fn(ctx, tx))
 	}
 	var mine []idRange
-	err := o.fn(context.WithValue(ctx, laterKey{}, &mine), tx)
+	err := w.withAudit(ctx, tx, o, o.fn(context.WithValue(ctx, laterKey{}, &mine), tx))
 	if err == nil {
 		*ranges = append(*ranges, mine...)
 	}
 	return err
+}
+
+// withAudit appends o's pending audit entry after its work succeeded (err
+// nil), in the same savepoint: if the entry cannot be written, the change
+// is undone with it.
+func (w *writer) withAudit(ctx context.Context, tx *sql.Tx, o *op, err error) error {
+	if err != nil || o.pending == nil || w.audit == nil {
+		return err
+	}
+	e, ok := o.pending.Claim()
+	if !ok {
+		return nil
+	}
+	if err := w.audit(ctx, tx, e); err != nil {
+		o.pending.Settle(false)
+		return err
+	}
+	o.claimed = true
+	return nil
 }
 
 // finish queues the transaction's ranges and commits.

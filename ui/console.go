@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"embed"
@@ -168,7 +169,14 @@ func (s *Server) auditConsole(c echo.Context, u *app.User, action, target string
 	if u != nil {
 		e.UserID, e.Role, e.DepartmentID = u.ID, u.Role, u.DepartmentID
 	}
-	if aerr := s.opts.Audit.Audit(c.Request().Context(), e); aerr != nil {
+	write := s.opts.Audit.Audit
+	if code := e.Result; u == nil && (code == app.EUNAUTHORIZED || code == app.EFORBIDDEN) {
+		// A failed login: counted, not stored one by one (issue 14, item 4).
+		write = s.opts.Audit.AuditRefused
+	}
+	// Not the request's context: a client that hangs up must not cancel
+	// the entry of what it did (issue 14, item 1).
+	if aerr := write(context.WithoutCancel(c.Request().Context()), e); aerr != nil {
 		s.log.Error("writing the audit log failed", "action", action, "error", aerr)
 	}
 }
