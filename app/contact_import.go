@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // An import (导入) reads a table of contacts into one book, in the
@@ -108,34 +109,60 @@ var ImportFields = []struct {
 	Words []string
 }{
 	{"name", "姓名", []string{"姓名", "名字", "联系人", "name"}},
-	{"phone", "手机号", []string{"手机号", "手机号码", "手机", "电话", "电话号码", "联系电话", "号码", "mobile", "phone"}},
+	{"phone", "手机号", []string{"手机", "移动电话", "mobile", "联系方式", "联系电话", "电话", "号码", "phone", "tel"}},
 	{"company", "单位", []string{"单位", "公司", "工作单位", "单位名称", "company"}},
 	{"title", "职务", []string{"职务", "职位", "title"}},
-	{"groups", "分组", []string{"分组", "组", "群组", "group", "groups"}},
-	{"tags", "标签", []string{"标签", "tags", "tag"}},
+	{"groups", "分组", []string{"分组", "群组", "group"}},
+	{"tags", "标签", []string{"标签", "tag"}},
 	{"note", "备注", []string{"备注", "说明", "note", "remark"}},
 }
 
-// GuessColumns maps a header row's cells to fields by their words
-// (ignoring case, spaces and a trailing ＊/*). ok is false unless it finds
-// the phone column: a first row without it is data, not a header.
+// GuessColumns maps a header row's cells to fields by the words they hold
+// (ignoring case and spaces; "手机号码（必填）" is the phone column). ok is
+// false unless it finds the phone column: a row without it is data, or a
+// title above the header. A mobile-phone word wins over a plain telephone
+// word for the phone column (手机 over 电话).
 func GuessColumns(header []string) (columns map[string]int, ok bool) {
 	columns = map[string]int{}
+	rank := map[string]int{} // the best word index found per field; lower is better
 	for i, cell := range header {
-		word := strings.ToLower(strings.Trim(strings.TrimSpace(cell), "*＊ :："))
+		word := strings.ToLower(strings.Join(strings.Fields(cell), ""))
+		if word == "" || utf8.RuneCountInString(word) > 20 {
+			continue
+		}
 		for _, f := range ImportFields {
-			if _, taken := columns[f.Field]; taken {
-				continue
-			}
-			for _, w := range f.Words {
-				if word == w {
-					columns[f.Field] = i
+			for k, w := range f.Words {
+				if !strings.Contains(word, w) {
+					continue
 				}
+				if r, taken := rank[f.Field]; !taken || k < r {
+					columns[f.Field], rank[f.Field] = i, k
+				}
+				break
+			}
+		}
+	}
+	// One column, one field: the phone column keeps its field.
+	if p, found := columns["phone"]; found {
+		for f, i := range columns {
+			if f != "phone" && i == p {
+				delete(columns, f)
 			}
 		}
 	}
 	_, ok = columns["phone"]
 	return columns, ok
+}
+
+// FindHeader looks for the header among a table's first rows (a title
+// row may sit above it): the row index and its columns.
+func FindHeader(rows [][]string) (int, map[string]int, bool) {
+	for i := 0; i < len(rows) && i < 5; i++ {
+		if columns, ok := GuessColumns(rows[i]); ok {
+			return i, columns, true
+		}
+	}
+	return 0, nil, false
 }
 
 // CheckColumns refuses a mapping without a phone column, to an unknown

@@ -362,6 +362,13 @@ func TestPlanSend(t *testing.T) {
 					t.Errorf("messages %+v", plan.Messages)
 				}
 			}},
+		{name: "BlankValuesLeaveTheContacts", p: operator,
+			req: SendRequest{GroupIDs: []int64{1}, TemplateID: 4, Params: map[string]string{"time": "周五", "name": ""}},
+			check: func(t *testing.T, plan *SendPlan, l *lookup) {
+				if plan.Messages[0].Content != "【示例单位】张三您好，请于周五到一局开会。" {
+					t.Errorf("messages %+v", plan.Messages)
+				}
+			}},
 		{name: "PerNumberValuesAndContacts", p: operator,
 			req: SendRequest{GroupIDs: []int64{1}, TemplateID: 4, PerNumber: map[string]map[string]string{"13900139001": {"time": "周一"}, "13900139002": {"time": "周二", "单位": "三局"}}},
 			check: func(t *testing.T, plan *SendPlan, l *lookup) {

@@ -62,6 +62,9 @@ func sendContent(req *SendRequest, to []string, books map[string]*Contact, p *Pr
 			given = req.Params
 		}
 		for k, v := range given {
+			if _, fromContact := values[k]; fromContact && v == "" {
+				continue // a blank in the form leaves the contact's value
+			}
 			values[k] = v // what the request gives wins over the contact
 		}
 		f.params[n] = values

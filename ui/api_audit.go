@@ -32,8 +32,10 @@ func (s *Server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 		req := c.Request()
 		var body []byte
 		if req.Method != http.MethodGet && req.Body != nil {
+			// The summary reads at most a JSON body's worth; the handler
+			// still gets the whole body (an uploaded file is larger).
 			body, _ = io.ReadAll(io.LimitReader(req.Body, maxBody+1))
-			req.Body = io.NopCloser(bytes.NewReader(body))
+			req.Body = readCloser{io.MultiReader(bytes.NewReader(body), req.Body), req.Body}
 		}
 		changes := req.Method != http.MethodGet && c.Path() != "/api/v1/messages"
 		e := &app.AuditEntry{Actor: "api", Action: req.Method + " " + c.Path(), Target: c.Param("id"),
@@ -281,4 +283,10 @@ func (s *Server) auditFilter(c echo.Context) (app.AuditFilter, error) {
 	}
 	f.Until, err = queryTime(c, "until")
 	return f, err
+}
+
+// readCloser reads from one reader and closes another.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }

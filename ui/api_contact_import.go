@@ -13,36 +13,41 @@ import (
 
 // importTable reads the uploaded contacts table and maps its columns: by
 // the form's columns ({"name": 0, "phone": 1, ...}, 0-based), else by the
-// header's words, else, for a first row holding a number, that column as
-// the number and the first other as the name. The data rows are
-// table[first-1:] (first is 2 after a header).
-func importTable(c echo.Context) (name string, columns map[string]int, table [][]string, first int, err error) {
+// header's words (the header may sit below a title row), else, for a first
+// row holding a number, that column as the number and the first other as
+// the name. The data rows are table[first-1:]; header is the header row's
+// index, or -1.
+func importTable(c echo.Context) (name string, columns map[string]int, table [][]string, first, header int, err error) {
 	table, err = uploadedTable(c, "file")
 	if err != nil {
-		return "", nil, nil, 0, err
+		return "", nil, nil, 0, -1, err
 	}
 	fh, _ := c.FormFile("file")
 	name = filepath.Base(fh.Filename)
 	if len(table) == 0 {
-		return "", nil, nil, 0, app.FieldError("file", "文件是空的")
+		return "", nil, nil, 0, -1, app.FieldError("file", "文件是空的")
 	}
+	h, guessed, found := app.FindHeader(table)
 	if v := c.FormValue("columns"); v != "" {
 		if err := json.Unmarshal([]byte(v), &columns); err != nil {
-			return "", nil, nil, 0, app.FieldError("columns", "columns 应为 JSON 对象，如 {\"name\":0,\"phone\":1}")
+			return "", nil, nil, 0, -1, app.FieldError("columns", "columns 应为 JSON 对象，如 {\"name\":0,\"phone\":1}")
 		}
 		if err := app.CheckColumns(columns); err != nil {
-			return "", nil, nil, 0, err
+			return "", nil, nil, 0, -1, err
 		}
-		// A first row whose number cell is not a number is the header.
+		if found {
+			return name, columns, table, h + 2, h, nil
+		}
+		// A first row whose number cell is not a number is a header.
 		if i := columns["phone"]; i < len(table[0]) {
 			if _, err := app.NormalizeNumber(table[0][i]); err != nil {
-				return name, columns, table, 2, nil
+				return name, columns, table, 2, 0, nil
 			}
 		}
-		return name, columns, table, 1, nil
+		return name, columns, table, 1, -1, nil
 	}
-	if columns, ok := app.GuessColumns(table[0]); ok {
-		return name, columns, table, 2, nil
+	if found {
+		return name, guessed, table, h + 2, h, nil
 	}
 	columns = map[string]int{}
 	for i, cell := range table[0] {
@@ -57,13 +62,16 @@ func importTable(c echo.Context) (name string, columns map[string]int, table [][
 		}
 	}
 	if _, ok := columns["phone"]; !ok {
-		return "", nil, nil, 0, app.FieldError("columns", "无法识别表头：请在第一行写“姓名”“手机号”等列名，或指定各列")
+		// The table comes back too: the preview shows it for the user to map.
+		return name, map[string]int{}, table, 1, -1, errNoColumns
 	}
 	if columns["name"] > columns["phone"] {
 		delete(columns, "name") // a name after the number is more likely a note
 	}
-	return name, columns, table, 1, nil
+	return name, columns, table, 1, -1, nil
 }
+
+var errNoColumns = app.FieldError("columns", "无法识别表头：请在第一行写“姓名”“手机号”等列名，或在预览中指定各列")
 
 // previewOut is what the console shows before an import: the columns as
 // recognised and the first rows.
@@ -84,14 +92,14 @@ type fieldOut struct {
 // previewImport answers POST /api/v1/contacts/import/preview (the form of
 // an import, without its book): nothing is stored.
 func (s *Server) previewImport(c echo.Context) error {
-	name, columns, table, first, err := importTable(c)
-	if err != nil {
+	name, columns, table, first, header, err := importTable(c)
+	if err != nil && err != errNoColumns {
 		return err
 	}
 	rows := table[first-1:]
 	out := previewOut{FileName: name, Rows: len(rows), Columns: columns, Sample: [][]string{}}
-	if first == 2 {
-		out.Header = table[0]
+	if header >= 0 {
+		out.Header = table[header]
 	}
 	out.Sample = append(out.Sample, rows[:min(len(rows), 5)]...)
 	for _, f := range app.ImportFields {
@@ -116,7 +124,7 @@ func (s *Server) startImport(c echo.Context) error {
 // importForm reads an import's form: file, book, department_id, group_id,
 // on_duplicate, columns.
 func (s *Server) importForm(c echo.Context) (*app.ContactImport, []app.ContactRow, error) {
-	name, columns, table, first, err := importTable(c)
+	name, columns, table, first, _, err := importTable(c)
 	if err != nil {
 		return nil, nil, err
 	}

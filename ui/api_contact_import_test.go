@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"smsgw/app"
 	"smsgw/app/apptest"
 )
 
@@ -279,5 +280,31 @@ func TestContactExport(t *testing.T) {
 	res := importDone(t, f, opA, "again.csv", []byte(body), map[string]string{"book": "personal"})
 	if res.Imported != 3 && res.Imported != 2 {
 		t.Errorf("re-import %+v", res)
+	}
+}
+
+// TestLargeImportIsAnUpload: a file over the JSON body limit (2 MB) is an
+// upload like the number upload's, up to 8 MB, through the API and the
+// console.
+func TestLargeImportIsAnUpload(t *testing.T) {
+	f := newFixture(t)
+	w := newBookWorld(t, f)
+	var b strings.Builder
+	b.WriteString("姓名,手机号,备注\n")
+	for i := range 25000 {
+		fmt.Fprintf(&b, "联系人%d,137%08d,%s\n", i, i, strings.Repeat("备", 40))
+	}
+	if b.Len() < 3<<20 {
+		t.Fatalf("the file is only %d bytes", b.Len())
+	}
+	res := importDone(t, f, w.keys["opA"], "big.csv", []byte(b.String()), map[string]string{"book": "customer"})
+	if res.Imported != 25000 {
+		t.Errorf("result %+v", res)
+	}
+	consoleUser(t, f, "zhao", app.RoleSysadmin)
+	br := newBrowser(t, f.srv.URL)
+	br.login("zhao", "Console2026")
+	if status, body := br.postFile("/contacts/import/preview", "/contacts/import", nil, "big.csv", b.String()); status != 200 || !strings.Contains(body, `"rows":25000`) {
+		t.Errorf("console preview of a 3 MB file: %d %.300s", status, body)
 	}
 }

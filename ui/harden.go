@@ -45,6 +45,8 @@ var uploadRoutes = map[string]bool{
 	"POST /send/upload": true, "POST /send/upload-params": true,
 	"POST /blacklist/import": true, "POST /api/v1/blacklist/import": true,
 	"POST /words/:action": true, "PUT /api/v1/word-lists/:name": true,
+	"POST /contacts/import": true, "POST /contacts/import/preview": true,
+	"POST /api/v1/contacts/import": true, "POST /api/v1/contacts/import/preview": true,
 }
 
 // formRoutes are the small public or account forms.
