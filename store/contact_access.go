@@ -10,7 +10,9 @@ import (
 // a caller p of department D:
 //
 //   - personal: only its owner, whatever the role (a system administrator
-//     does not read others' personal books);
+//     does not read others' personal books), and only in the console: an
+//     administrator can bind an API app to a user it manages, so an app
+//     never reaches a personal book;
 //   - org: the contacts of D and of every department above it (a
 //     department's org book serves its whole subtree), and, for an
 //     administrator or an auditor, those of every department below D;
@@ -20,13 +22,15 @@ import (
 //     administrators who reach it.
 //
 // A system administrator reaches every department. Auditors read and never
-// change. An API app needs scope contacts (or admin), and a personal book only exists
-// for an app bound to a user.
+// change. An API app needs scope contacts (or admin).
 
 // bookSeen is the SQL condition (over columns book, department_id,
 // owner_id) selecting the contacts or groups p sees, and its arguments.
 func bookSeen(p *app.Principal) (string, []any) {
 	personal := `(book = 'personal' and owner_id = ? and owner_id != 0)`
+	if p.APIKeyID != 0 {
+		personal = `(0 and ? = 0)` // an app sees no personal book; the argument keeps the order
+	}
 	if p.SeesAll() {
 		return `(book != 'personal' or ` + personal + `)`, []any{p.UserID}
 	}
@@ -65,7 +69,7 @@ func mayWriteBook(ctx context.Context, q querier, p *app.Principal, book app.Boo
 		return err
 	}
 	if book == app.BookPersonal {
-		if owner == 0 || owner != p.UserID {
+		if owner == 0 || owner != p.UserID || p.APIKeyID != 0 {
 			return app.Errorf(app.ENOTFOUND, "通讯录不存在")
 		}
 		return nil
@@ -103,8 +107,8 @@ func mayWriteBook(ctx context.Context, q querier, p *app.Principal, book app.Boo
 // belong to dept (0: the caller's department).
 func bookOf(p *app.Principal, book app.Book, dept int64) (int64, int64, error) {
 	if book == app.BookPersonal {
-		if p.UserID == 0 {
-			return 0, 0, app.FieldError("book", "个人通讯录属于用户：该应用没有绑定用户")
+		if p.UserID == 0 || p.APIKeyID != 0 {
+			return 0, 0, app.FieldError("book", "个人通讯录只能由本人在控制台中使用，应用不能读写")
 		}
 		return p.DepartmentID, p.UserID, nil
 	}

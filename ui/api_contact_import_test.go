@@ -113,11 +113,11 @@ func TestContactImports(t *testing.T) {
 	})
 	t.Run("UTF8BOMWithoutHeader", func(t *testing.T) {
 		f := f.clone(t)
-		res := importDone(t, f, opA, "list.csv", []byte("\ufeff王五,13700137000\n赵六,13600136000\n"), map[string]string{"book": "personal"})
+		res := importDone(t, f, opA, "list.csv", []byte("\ufeff王五,13700137000\n赵六,13600136000\n"), map[string]string{"book": "customer"})
 		if res.Imported != 2 {
 			t.Fatalf("result %+v", res)
 		}
-		if got := names(f, opA, "book=personal&q=13"); !strings.Contains(got, "王五/13700137000/") || !strings.Contains(got, "赵六/13600136000/") {
+		if got := names(f, opA, "book=customer&q=13"); !strings.Contains(got, "王五/13700137000/") || !strings.Contains(got, "赵六/13600136000/") {
 			t.Errorf("contacts %s", got)
 		}
 	})
@@ -221,7 +221,7 @@ func TestImportHistory(t *testing.T) {
 	w := newBookWorld(t, f)
 	a := importDone(t, f, w.keys["opA"], "a.csv", []byte("姓名,手机号\n甲,13800138001\n"), map[string]string{"book": "customer"})
 	b := importDone(t, f, w.keys["adminA"], "b.csv", []byte("姓名,手机号\n乙,13800138002\n"), map[string]string{"book": "org"})
-	p := importDone(t, f, w.keys["opA"], "p.csv", []byte("姓名,手机号\n丙,13800138003\n"), map[string]string{"book": "personal"})
+	p := importDone(t, f, w.keys["opA"], "p.csv", []byte("姓名,手机号\n丙,13800138003\n"), map[string]string{"book": "customer"})
 	list := func(key, query string) string {
 		var out struct {
 			Items []struct {
@@ -238,11 +238,12 @@ func TestImportHistory(t *testing.T) {
 	future := time.Now().Add(time.Hour).Format(time.RFC3339)
 	past := time.Now().Add(-time.Hour).Format(time.RFC3339)
 	for _, sc := range []struct{ name, key, query, want string }{
-		{"AdminSeesItsDepartments", w.keys["adminA"], "", "b.csv,a.csv"},
-		{"OwnerSeesItsPersonal", w.keys["opA"], "", "p.csv,b.csv,a.csv"},
+		{"AdminSeesItsDepartments", w.keys["adminA"], "", "p.csv,b.csv,a.csv"},
+		{"OperatorSeesItsBooks", w.keys["opA"], "", "p.csv,b.csv,a.csv"},
+		{"OperatorBelowSeesTheOrgBookOnly", w.keys["opA1"], "", "b.csv"},
 		{"ByOperator", w.keys["opA"], "operator=u2", "p.csv,a.csv"},
 		{"ByOperatorPart", w.keys["adminA"], "operator=u0", "b.csv"},
-		{"Since", w.keys["adminA"], "since=" + strings.Replace(past, "+", "%2B", 1), "b.csv,a.csv"},
+		{"Since", w.keys["adminA"], "since=" + strings.Replace(past, "+", "%2B", 1), "p.csv,b.csv,a.csv"},
 		{"Until", w.keys["adminA"], "until=" + strings.Replace(past, "+", "%2B", 1), ""},
 		{"SinceFuture", w.keys["adminA"], "since=" + strings.Replace(future, "+", "%2B", 1), ""},
 		{"OtherDepartmentSeesNone", w.keys["opB"], "", ""},
@@ -254,8 +255,8 @@ func TestImportHistory(t *testing.T) {
 			}
 		})
 	}
-	if status, _ := f.call(t, "GET", "/api/v1/contact-imports/"+p.ID, w.keys["adminA"], ""); status != 404 {
-		t.Errorf("another's personal import: %d, want 404", status)
+	if status, _ := f.call(t, "GET", "/api/v1/contact-imports/"+p.ID, w.keys["opA1"], ""); status != 404 {
+		t.Errorf("another department's customer import: %d, want 404", status)
 	}
 	if status, _ := f.call(t, "GET", "/api/v1/contact-imports/"+a.ID+"/failed?format=csv", w.keys["opB"], ""); status != 404 {
 		t.Errorf("another department's failed rows: %d, want 404", status)
@@ -276,8 +277,8 @@ func TestContactExport(t *testing.T) {
 		!strings.Contains(body, "甲,13800138001,,,领导,,,") || !strings.Contains(body, "乙,13800138002,,,,,,是") {
 		t.Errorf("export: %d %s", status, body)
 	}
-	// Imported again into a personal book, the file makes the same contacts.
-	res := importDone(t, f, opA, "again.csv", []byte(body), map[string]string{"book": "personal"})
+	// Imported again into another department's customer book, the file makes the same contacts.
+	res := importDone(t, f, w.keys["adminA"], "again.csv", []byte(body), map[string]string{"book": "customer", "department_id": w.depts["A1"]})
 	if res.Imported != 3 && res.Imported != 2 {
 		t.Errorf("re-import %+v", res)
 	}

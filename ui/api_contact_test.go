@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 // level, for the visibility tests of issue 15.
 type bookWorld struct {
 	keys     map[string]string // caller -> API secret
+	users    map[string]int64  // caller -> its user
 	contacts map[string]string // contact name -> id
 	depts    map[string]string // department name -> id
 }
@@ -26,7 +28,7 @@ func newBookWorld(t *testing.T, f *fixture) *bookWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &bookWorld{keys: map[string]string{"sys": sys}, contacts: map[string]string{}, depts: map[string]string{"root": "1"}}
+	w := &bookWorld{keys: map[string]string{"sys": sys}, users: map[string]int64{}, contacts: map[string]string{}, depts: map[string]string{"root": "1"}}
 	for _, d := range []struct{ name, parent string }{{"A", "root"}, {"A1", "A"}, {"B", "root"}} {
 		var out struct{ ID string }
 		mustJSON(t, f, "POST", "/api/v1/departments", w.keys["sys"], `{"name":"`+d.name+`","parent_id":"`+w.depts[d.parent]+`"}`, 201, &out)
@@ -44,10 +46,11 @@ func newBookWorld(t *testing.T, f *fixture) *bookWorld {
 		mustApp(t, f, w.keys["sys"], fmt.Sprintf(`{"name":"%s","department_id":"%s","user_id":"%s","role":"%s","scopes":["contacts","send","query"],"allow_free_text":true}`,
 			c.name, w.depts[c.dept], u.ID, c.role), &k)
 		w.keys[c.name] = k.Secret
+		w.users[c.name], _ = strconv.ParseInt(u.ID, 10, 64)
 	}
 	for i, c := range []struct{ name, by, book, dept string }{
 		{"orgRoot", "sys", "org", "root"}, {"orgA", "adminA", "org", "A"}, {"orgA1", "adminA", "org", "A1"}, {"orgB", "sys", "org", "B"},
-		{"custA", "opA", "customer", "A"}, {"custA1", "opA1", "customer", "A1"}, {"persOpA", "opA", "personal", ""},
+		{"custA", "opA", "customer", "A"}, {"custA1", "opA1", "customer", "A1"},
 	} {
 		dept := ""
 		if c.dept != "" {
@@ -58,7 +61,21 @@ func newBookWorld(t *testing.T, f *fixture) *bookWorld {
 			c.book, dept, c.name, i), 201, &out)
 		w.contacts[c.name] = out.ID
 	}
+	// A personal book is the console's only: opA's, made as opA signed in.
+	pers := &app.Contact{Book: app.BookPersonal, Name: "persOpA", Phone: "13800130006"}
+	if err := f.db.CreateContact(context.Background(), w.console("opA"), pers); err != nil {
+		t.Fatal(err)
+	}
+	w.contacts["persOpA"] = strconv.FormatInt(pers.ID, 10)
 	return w
+}
+
+// console is the caller as its user signed in to the console.
+func (w *bookWorld) console(name string) *app.Principal {
+	roles := map[string]app.Role{"adminA": app.RoleDeptAdmin, "audA": app.RoleAuditor, "opA": app.RoleOperator, "opA1": app.RoleOperator, "opB": app.RoleOperator}
+	depts := map[string]string{"adminA": "A", "audA": "A", "opA": "A", "opA1": "A1", "opB": "B"}
+	dept, _ := strconv.ParseInt(w.depts[depts[name]], 10, 64)
+	return &app.Principal{UserID: w.users[name], DepartmentID: dept, Role: roles[name]}
 }
 
 // TestContactVisibility (issue 15): the three kinds of book across a
@@ -80,7 +97,8 @@ func TestContactVisibility(t *testing.T) {
 		{"orgB", []int{200, 404, 404, 404, 404, 200}, []int{200, 404, 404, 404, 404, 403}},
 		{"custA", []int{200, 200, 200, 200, 404, 404}, []int{200, 200, 403, 200, 404, 404}},
 		{"custA1", []int{200, 200, 200, 404, 200, 404}, []int{200, 200, 403, 404, 200, 404}},
-		{"persOpA", []int{404, 404, 404, 200, 404, 404}, []int{404, 404, 404, 200, 404, 404}},
+		// A personal book is not reached through an app, even one bound to its owner.
+		{"persOpA", []int{404, 404, 404, 404, 404, 404}, []int{404, 404, 404, 404, 404, 404}},
 	}
 	seen := map[string][]string{}
 	for _, row := range table {
@@ -116,12 +134,13 @@ func TestContactVisibility(t *testing.T) {
 			t.Errorf("%s lists %v, reads %v", caller, names, seen[caller])
 		}
 	}
-	// The owner deletes its personal contact; then nobody reads it.
-	if status, body := f.call(t, "DELETE", "/api/v1/contacts/"+w.contacts["persOpA"], w.keys["opA"], ""); status != 204 {
-		t.Fatalf("owner deletes: %d %s", status, body)
-	}
-	if status, _ := f.call(t, "GET", "/api/v1/contacts/"+w.contacts["persOpA"], w.keys["opA"], ""); status != 404 {
-		t.Fatalf("deleted contact: %d, want 404", status)
+	// In the console, the owner alone reads its personal book.
+	id, _ := strconv.ParseInt(w.contacts["persOpA"], 10, 64)
+	for _, caller := range []string{"opA", "adminA", "audA", "opB"} {
+		_, err := f.db.Contact(context.Background(), w.console(caller), id)
+		if got, want := app.ErrorCode(err), map[bool]string{true: "", false: app.ENOTFOUND}[caller == "opA"]; got != want {
+			t.Errorf("%s in the console reads persOpA: %v", caller, err)
+		}
 	}
 }
 
@@ -134,7 +153,7 @@ func TestContactsAndGroups(t *testing.T) {
 	opA := w.keys["opA"]
 	var g, other struct{ ID string }
 	mustJSON(t, f, "POST", "/api/v1/groups", opA, `{"book":"customer","name":"重点客户"}`, 201, &g)
-	mustJSON(t, f, "POST", "/api/v1/groups", opA, `{"book":"personal","name":"家人"}`, 201, &other)
+	mustJSON(t, f, "POST", "/api/v1/groups", w.keys["adminA"], `{"book":"org","name":"处室"}`, 201, &other)
 	var c struct {
 		ID       string
 		GroupIDs []string `json:"group_ids"`
@@ -150,7 +169,8 @@ func TestContactsAndGroups(t *testing.T) {
 		want                          string
 	}{
 		{"NumberOncePerBook", "POST", "/api/v1/contacts", opA, `{"book":"customer","name":"重复","phone":"13900139000"}`, 409, `"contact_id":"` + c.ID + `"`},
-		{"SameNumberInAnotherBook", "POST", "/api/v1/contacts", opA, `{"book":"personal","name":"李四","phone":"13900139000"}`, 201, `"book":"personal"`},
+		{"SameNumberInAnotherBook", "POST", "/api/v1/contacts", w.keys["adminA"], `{"book":"org","name":"李四","phone":"13900139000"}`, 201, `"book":"org"`},
+		{"AppsHaveNoPersonalBook", "POST", "/api/v1/contacts", opA, `{"book":"personal","name":"李四","phone":"13900139000"}`, 400, "应用不能读写"},
 		{"GroupOfAnotherBook", "PATCH", "/api/v1/contacts/" + c.ID, opA, `{"group_ids":["` + other.ID + `"]}`, 400, `"field":"group_ids"`},
 		{"GroupNotSeen", "POST", "/api/v1/contacts", w.keys["opB"], `{"book":"customer","name":"王五","phone":"13700137000","group_ids":["` + g.ID + `"]}`, 400, `"field":"group_ids"`},
 		{"BadNumber", "POST", "/api/v1/contacts", opA, `{"book":"customer","name":"王五","phone":"12345"}`, 400, `"field":"phone"`},
@@ -170,7 +190,8 @@ func TestContactsAndGroups(t *testing.T) {
 		{"SearchByNumber", "GET", "/api/v1/contacts?q=0013900", opA, "", 200, `"name":"李四"`},
 		{"SearchLikeIsLiteral", "GET", "/api/v1/contacts?q=%25", opA, "", 200, `"items":[]`},
 		{"FilterByGroup", "GET", "/api/v1/contacts?group_id=" + g.ID, opA, "", 200, `"name":"李四"`},
-		{"FilterByBook", "GET", "/api/v1/contacts?book=personal", opA, "", 200, `"name":"persOpA"`},
+		{"FilterByBook", "GET", "/api/v1/contacts?book=org", opA, "", 200, `"name":"orgA"`},
+		{"NoPersonalThroughApps", "GET", "/api/v1/contacts?book=personal", opA, "", 200, `"items":[]`},
 		{"GroupsListed", "GET", "/api/v1/groups?book=customer", opA, "", 200, `"name":"重点客户","count":1`},
 		{"DeleteGroupKeepsContacts", "DELETE", "/api/v1/groups/" + g.ID, opA, "", 204, ""},
 	}
@@ -183,13 +204,6 @@ func TestContactsAndGroups(t *testing.T) {
 			}
 		})
 	}
-	t.Run("PersonalBookNeedsAUser", func(t *testing.T) {
-		var k struct{ Secret string }
-		mustApp(t, f, w.keys["sys"], `{"name":"无用户","department_id":"`+w.depts["A"]+`","role":"operator","scopes":["contacts"]}`, &k)
-		if status, body := f.call(t, "POST", "/api/v1/contacts", k.Secret, `{"book":"personal","name":"王五","phone":"13700137000"}`); status != 400 || !strings.Contains(body, "绑定用户") {
-			t.Fatalf("unbound app's personal contact: %d %s", status, body)
-		}
-	})
 	t.Run("BlacklistedMarked", func(t *testing.T) {
 		f := f.clone(t)
 		if status, body := f.call(t, "POST", "/api/v1/blacklist", w.keys["sys"], `{"entries":[{"phone":"13900139000","department_id":"`+w.depts["A"]+`"}]}`); status != 200 {
@@ -250,8 +264,9 @@ func TestSendToAddressBooks(t *testing.T) {
 		want            []string
 		created         int
 	}{
-		{"GroupAndContactsOnce", opA, `{"to":["13700137000"],"group_ids":["` + g.ID + `"],"contact_ids":["` + w.contacts["persOpA"] + `","` + w.contacts["custA"] + `"],` + text + `}`,
+		{"GroupAndContactsOnce", opA, `{"to":["13700137000"],"group_ids":["` + g.ID + `"],"contact_ids":["` + w.contacts["custA"] + `","` + w.contacts["orgA"] + `"],` + text + `}`,
 			202, []string{`"accepted":5`, `"rejected":[]`}, 5},
+		{"NoPersonalContactThroughAnApp", opA, `{"contact_ids":["` + w.contacts["persOpA"] + `"],` + text + `}`, 400, []string{`"field":"contact_ids[0]"`}, 0},
 		{"OrgBookAboveServes", w.keys["opA1"], `{"contact_ids":["` + w.contacts["orgA"] + `","` + w.contacts["orgRoot"] + `"],` + text + `}`, 202, []string{`"accepted":2`}, 2},
 		{"AnotherDepartmentsGroup", w.keys["opB"], `{"group_ids":["` + g.ID + `"],` + text + `}`, 400, []string{`"field":"group_ids[0]"`, "不存在"}, 0},
 		{"AnotherUsersPersonalContact", w.keys["adminA"], `{"contact_ids":["` + w.contacts["custA"] + `","` + w.contacts["persOpA"] + `"],` + text + `}`, 400, []string{`"field":"contact_ids[1]"`}, 0},

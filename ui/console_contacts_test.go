@@ -96,11 +96,20 @@ func TestConsoleContacts(t *testing.T) {
 		}
 	}
 
+	if status, _, _ := b.post("/contacts/add", form("/contacts", "book", "personal", "name", "私人朋友", "phone", "13600136000")); status != 303 {
+		t.Fatalf("add a personal contact: %d", status)
+	}
+	if _, _, page := b.get("/contacts?book=personal"); !strings.Contains(page, "私人朋友") {
+		t.Errorf("the owner's personal book: %s", page)
+	}
 	consoleUser(t, f, "shen", app.RoleAuditor)
 	a := newBrowser(t, f.srv.URL)
 	a.login("shen", "Console2026")
 	if status, _, body := a.get("/contacts?book=org"); status != 200 || !strings.Contains(body, "李四") || strings.Contains(body, `id="add-contact"`) {
 		t.Errorf("auditor's contacts page: %d %s", status, body)
+	}
+	if _, _, body := a.get("/contacts?book=personal"); strings.Contains(body, "私人朋友") {
+		t.Errorf("an auditor reads another's personal book: %s", body)
 	}
 	if status, _, _ := a.get("/contacts/import"); status != 403 {
 		t.Errorf("auditor's import page: %d", status)
