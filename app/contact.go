@@ -270,4 +270,7 @@ type ContactService interface {
 	// TallyRecipients counts what sending req's numbers, groups and
 	// contacts would send to, by the send policy's rules.
 	TallyRecipients(ctx context.Context, p *Principal, req *SendRequest) (*RecipientTally, error)
+	// Recipients returns the contacts of the groups, then the contacts,
+	// that p sees, each once (the send policy's lookup).
+	Recipients(ctx context.Context, p *Principal, groupIDs, contactIDs []int64) ([]*Contact, error)
 }

@@ -94,3 +94,13 @@ func (db *DB) TallyRecipients(ctx context.Context, p *app.Principal, req *app.Se
 	defer db.leave()
 	return app.TallyRecipients(req, &sendLookup{ctx: ctx, db: db, p: p})
 }
+
+// Recipients is the send policy's lookup of address-book recipients, for a
+// console send that must split them into batches.
+func (db *DB) Recipients(ctx context.Context, p *app.Principal, groupIDs, contactIDs []int64) ([]*app.Contact, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	return (&sendLookup{ctx: ctx, db: db, p: p}).Recipients(groupIDs, contactIDs)
+}

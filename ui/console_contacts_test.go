@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -117,5 +118,55 @@ func TestConsoleContacts(t *testing.T) {
 	v := url.Values{"csrf": {a.csrf("/contacts")}, "book": {"org"}, "name": {"x"}, "phone": {"13700137000"}}
 	if status, _, _ := a.post("/contacts/add", v); status != 403 {
 		t.Errorf("auditor adds a contact: %d", status)
+	}
+}
+
+// TestConsoleSendToGroups (issue 15): the send form goes with groups alone,
+// and a send over 10,000 numbers with groups goes as batches in which every
+// number is sent once.
+func TestConsoleSendToGroups(t *testing.T) {
+	f := newFixture(t)
+	consoleUser(t, f, "zhang", app.RoleSysadmin)
+	b := newBrowser(t, f.srv.URL)
+	b.login("zhang", "Console2026")
+	ctx := context.Background()
+	admin := &app.Principal{DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin}
+	g := &app.ContactGroup{Book: app.BookOrg, Name: "全体"}
+	if err := f.db.CreateGroup(ctx, admin, g); err != nil {
+		t.Fatal(err)
+	}
+	for i, phone := range []string{"13600136000", "13600136001", "13800000005"} {
+		if err := f.db.CreateContact(ctx, admin, &app.Contact{Book: app.BookOrg, Name: fmt.Sprint("员工", i), Phone: phone, GroupIDs: []int64{g.ID}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send := func(numbers string) (int, string) {
+		_, _, page := b.get("/send")
+		token := regexp.MustCompile(`name="token" value="([0-9a-f]+)"`).FindStringSubmatch(page)[1]
+		status, loc, _ := b.post("/send", url.Values{"csrf": {b.csrf("/send")}, "token": {token}, "numbers": {numbers},
+			"group_ids": {fmt.Sprint(g.ID)}, "content": {"【示例单位】全体会议"}, "mode": {"now"}})
+		return status, loc
+	}
+	if status, loc := send(""); status != 303 || !strings.Contains(loc, "sent=1") {
+		t.Fatalf("a group alone: %d %s", status, loc)
+	}
+	if n := f.count(t); n != 3 {
+		t.Fatalf("%d messages for a group of 3", n)
+	}
+	var typed strings.Builder
+	for i := range 10001 {
+		fmt.Fprintf(&typed, "138%08d\n", i) // 13800000005 is in the group too
+	}
+	if status, loc := send(typed.String()); status != 303 || loc != "/records" {
+		t.Fatalf("10,001 numbers and a group: %d %s", status, loc)
+	}
+	var batches struct{ Items []struct{ Accepted int } }
+	mustJSON(t, f, "GET", "/api/v1/batches?limit=100", f.admin, "", 200, &batches)
+	total := 0
+	for _, b := range batches.Items {
+		total += b.Accepted
+	}
+	if total != 3+10001+2 {
+		t.Errorf("%d messages in all, want %d (every number once)", total, 3+10001+2)
 	}
 }

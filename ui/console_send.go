@@ -183,19 +183,21 @@ func (s *Server) send(c echo.Context) error {
 		}
 		req.SendAt = t
 	}
-	if len(req.To) == 0 {
-		return fail("numbers", "请至少填写一个手机号码")
+	if len(req.To) == 0 && len(req.GroupIDs) == 0 && len(req.ContactIDs) == 0 {
+		return fail("numbers", "请至少填写一个手机号码，或选择通讯录分组、联系人")
 	}
-	if len(req.To) > maxUploadNumbers {
-		return fail("numbers", "一次最多发送100000个号码，请分批发送")
+	parts, err := s.sendParts(c, p, req)
+	if err != nil {
+		if systemFault(err) {
+			return err
+		}
+		field, _ := errorField(err)
+		return fail(field, app.ErrorMessage(err))
 	}
 	// More than an API call may carry goes as consecutive batches of 10,000.
-	all := req.To
 	var res *app.SendResult
-	for start := 0; start < len(all); start += app.MaxRecipients {
-		part := *req
-		part.To = all[start:min(start+app.MaxRecipients, len(all))]
-		r, err := s.opts.Messages.Send(c.Request().Context(), p, &part)
+	for _, part := range parts {
+		r, err := s.opts.Messages.Send(c.Request().Context(), p, part)
 		if err != nil {
 			if systemFault(err) || res != nil {
 				return err // after a first batch went, the records page shows what did
@@ -215,7 +217,7 @@ func (s *Server) send(c echo.Context) error {
 	if err := sess.Save(c.Request(), c.Response()); err != nil {
 		return err
 	}
-	if len(all) > app.MaxRecipients {
+	if len(parts) > 1 {
 		return c.Redirect(http.StatusSeeOther, "/records")
 	}
 	return c.Redirect(http.StatusSeeOther, "/records/"+formatID(res.BatchID)+"?sent=1")
@@ -237,4 +239,48 @@ func errorField(err error) (string, bool) {
 	}
 	f, ok := ae.Details["field"].(string)
 	return f, ok
+}
+
+// sendParts splits a console send into requests of at most 10,000 numbers
+// each. Address-book recipients are looked up here, each number once after
+// the typed ones, and go as contact ids (so their fields still fill the
+// template) in the part where their turn falls: no number is sent twice.
+func (s *Server) sendParts(c echo.Context, p *app.Principal, req *app.SendRequest) ([]*app.SendRequest, error) {
+	var contacts []*app.Contact
+	if len(req.GroupIDs) > 0 || len(req.ContactIDs) > 0 {
+		var err error
+		if contacts, err = s.opts.Contacts.Recipients(c.Request().Context(), p, req.GroupIDs, req.ContactIDs); err != nil {
+			return nil, err
+		}
+	}
+	typed := make(map[string]bool, len(req.To))
+	for _, raw := range req.To {
+		if n, err := app.NormalizeNumber(raw); err == nil {
+			typed[n] = true
+		}
+	}
+	var ids []int64
+	for _, ct := range contacts {
+		if !typed[ct.Phone] {
+			typed[ct.Phone] = true
+			ids = append(ids, ct.ID)
+		}
+	}
+	if n := len(req.To) + len(ids); n == 0 {
+		return nil, app.FieldError("group_ids", "所选分组和联系人中没有号码")
+	} else if n > maxUploadNumbers {
+		return nil, app.FieldError("numbers", "连同通讯录共%d个号码，一次最多发送%d个，请分批发送", n, maxUploadNumbers)
+	}
+	var parts []*app.SendRequest
+	to, rest := req.To, ids
+	for len(to) > 0 || len(rest) > 0 || len(parts) == 0 {
+		part := *req
+		part.GroupIDs = nil
+		n := min(len(to), app.MaxRecipients)
+		part.To, to = to[:n], to[n:]
+		k := min(len(rest), app.MaxRecipients-n)
+		part.ContactIDs, rest = rest[:k], rest[k:]
+		parts = append(parts, &part)
+	}
+	return parts, nil
 }
