@@ -21,6 +21,12 @@ const (
 	ImportRunning     ImportStatus = "running"
 	ImportDone        ImportStatus = "done"
 	ImportInterrupted ImportStatus = "interrupted" // the server stopped mid-way; the rows done stay
+	ImportStopped     ImportStatus = "stopped"     // a write failed (the disk full, say); the rows done stay
+)
+
+// Import limits: one running import per user (or app), a few at once in all.
+const (
+	MaxRunningImports = 4
 )
 
 // OnDuplicate says what an import does with a number the book has.

@@ -39,6 +39,15 @@ func (db *DB) StartImport(ctx context.Context, p *app.Principal, imp *app.Contac
 			}
 			return err
 		}
+		var mine, all int
+		if err := tx.QueryRowContext(ctx, `select count(*) filter (where user_id = ? and api_key_id = ?), count(*)
+			from contact_imports where status = ?`, imp.UserID, imp.APIKeyID, string(app.ImportRunning)).Scan(&mine, &all); err != nil {
+			return err
+		} else if mine > 0 {
+			return app.Errorf(app.ECONFLICT, "您已有一个导入正在进行，请等它完成后再导入")
+		} else if all >= app.MaxRunningImports {
+			return app.Errorf(app.ECONFLICT, "系统中同时进行的导入已达%d个，请稍后再试", app.MaxRunningImports)
+		}
 		if imp.GroupID != 0 {
 			var ok bool
 			if err := tx.QueryRowContext(ctx, `select exists (select 1 from contact_groups where id = ? and book = ? and department_id = ? and owner_id = ?)`,
@@ -92,7 +101,10 @@ func (j *importJob) run(rows []app.ContactRow) {
 		time.Sleep(min(time.Since(began), 50*time.Millisecond))
 		if err != nil {
 			db.log.Error("import stopped", "import", j.imp.ID, "error", err)
-			j.finish(app.ImportInterrupted)
+			if app.ErrorCode(err) == app.EUNAVAILABLE {
+				return // stopping: the next start marks it interrupted
+			}
+			j.finish(app.ImportStopped)
 			return
 		}
 		j.imp = next
@@ -134,6 +146,9 @@ func (j *importJob) chunk(ctx context.Context, tx *sql.Tx, imp *app.ContactImpor
 	}
 	existing, err := j.existing(ctx, tx, imp, phones)
 	if err != nil {
+		return err
+	}
+	if err := j.dropDeletedGroups(ctx, tx, imp); err != nil {
 		return err
 	}
 	nextID, err := j.db.nextID(ctx, tx, "contacts")
@@ -195,6 +210,40 @@ func (j *importJob) chunk(ctx context.Context, tx *sql.Tx, imp *app.ContactImpor
 	_, err = tx.ExecContext(ctx, `update contact_imports set imported = ?, updated = ?, skipped = ?, failed = ? where id = ?`,
 		imp.Imported, imp.Updated, imp.Skipped, imp.Failed, imp.ID)
 	return err
+}
+
+// dropDeletedGroups forgets the groups deleted since the last chunk (a
+// user may delete one while the import runs): a group the rows name is made
+// again, the import's own group is no longer joined.
+func (j *importJob) dropDeletedGroups(ctx context.Context, tx *sql.Tx, imp *app.ContactImport) error {
+	ids := make([]int64, 0, len(j.groups)+1)
+	for _, id := range j.groups {
+		ids = append(ids, id)
+	}
+	if imp.GroupID != 0 {
+		ids = append(ids, imp.GroupID)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	list, _ := json.Marshal(ids)
+	alive, err := selectColumn[int64](ctx, tx, `select id from contact_groups where id in (select value from json_each(?))`, string(list))
+	if err != nil {
+		return err
+	}
+	live := make(map[int64]bool, len(alive))
+	for _, id := range alive {
+		live[id] = true
+	}
+	for name, id := range j.groups {
+		if !live[id] {
+			delete(j.groups, name)
+		}
+	}
+	if imp.GroupID != 0 && !live[imp.GroupID] {
+		imp.GroupID = 0
+	}
+	return nil
 }
 
 // existing maps the numbers the book has among phones to their contacts.

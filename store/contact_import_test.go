@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,4 +75,58 @@ func TestImportInterruptedByStop(t *testing.T) {
 	if res := waitImport(t, db, again.ID); res.Imported+res.Skipped != 20000 || count(t, raw, `select count(*) from contacts`) != 20000 {
 		t.Errorf("second import %+v", res)
 	}
+}
+
+// TestImportOutlivesADeletedGroup: a group deleted while an import fills it
+// does not stop the import; a group the rows name is made again.
+func TestImportOutlivesADeletedGroup(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	g := &app.ContactGroup{Book: app.BookOrg, Name: "会议"}
+	if err := db.CreateGroup(ctx, importer, g); err != nil {
+		t.Fatal(err)
+	}
+	imp := &app.ContactImport{FileName: "big.csv", Book: app.BookOrg, GroupID: g.ID, OnDuplicate: app.DuplicateSkip}
+	if err := db.StartImport(ctx, importer, imp, contactRows(5000)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteGroup(ctx, importer, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	groups, _ := db.FindGroups(ctx, importer, app.GroupFilter{})
+	for _, gr := range groups {
+		if strings.HasPrefix(gr.Name, "组") {
+			if err := db.DeleteGroup(ctx, importer, gr.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if res := waitImport(t, db, imp.ID); res.Status != app.ImportDone || res.Imported != 5000 {
+		t.Fatalf("import after its groups were deleted: %+v", res)
+	}
+}
+
+// TestOneImportAtATime: a user runs one import at a time.
+func TestOneImportAtATime(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	first := &app.ContactImport{FileName: "a.csv", Book: app.BookOrg, OnDuplicate: app.DuplicateSkip}
+	if err := db.StartImport(ctx, importer, first, contactRows(20000)); err != nil {
+		t.Fatal(err)
+	}
+	second := &app.ContactImport{FileName: "b.csv", Book: app.BookOrg, OnDuplicate: app.DuplicateSkip}
+	err := db.StartImport(ctx, importer, second, contactRows(10))
+	if got := waitImport(t, db, first.ID); got.Status == app.ImportRunning {
+		t.Fatal("still running")
+	}
+	if app.ErrorCode(err) != app.ECONFLICT && err != nil {
+		t.Fatalf("a second import: %v", err)
+	}
+	if err == nil {
+		t.Skip("the first import ended before the second began (a fast machine)")
+	}
+	if err := db.StartImport(ctx, importer, second, contactRows(10)); err != nil {
+		t.Fatalf("after the first ended: %v", err)
+	}
+	waitImport(t, db, second.ID)
 }

@@ -70,7 +70,7 @@ type importRow struct {
 	Progress                           int // rows done
 }
 
-var importStatusLabels = map[app.ImportStatus]string{app.ImportRunning: "导入中", app.ImportDone: "已完成", app.ImportInterrupted: "已中断（服务重启）"}
+var importStatusLabels = map[app.ImportStatus]string{app.ImportRunning: "导入中", app.ImportDone: "已完成", app.ImportInterrupted: "已中断（服务重启）", app.ImportStopped: "出错中止"}
 
 func (s *Server) importRow(i *app.ContactImport) importRow {
 	r := importRow{ContactImport: i, BookLabel: i.Book.Label(), At: s.consoleTime(i.CreatedAt), StatusLabel: importStatusLabels[i.Status], Progress: i.Done()}

@@ -108,7 +108,6 @@ func (s *Server) renderContacts(c echo.Context, status int, data map[string]any)
 	if data["Form"] == nil {
 		data["Form"] = map[string]string{}
 	}
-	data["Export"] = strings.TrimPrefix(contactsQuery(book, group, q), "/contacts?")
 	return s.console.render(c, status, "contacts.html", s.page(c, "通讯录", data))
 }
 

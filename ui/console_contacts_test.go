@@ -57,6 +57,9 @@ func TestConsoleContacts(t *testing.T) {
 	}
 
 	_, _, page = b.get("/contacts?book=org&group_id=" + m[1])
+	if !strings.Contains(page, `href="/contacts/export?book=org&group_id=`+m[1]+`&format=xlsx"`) {
+		t.Errorf("a group's export link does not name the group: %s", page)
+	}
 	if !strings.Contains(page, `href="/send?group_id=`+m[1]+`"`) {
 		t.Errorf("a group's page has no send link: %s", page)
 	}
