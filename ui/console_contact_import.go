@@ -35,6 +35,9 @@ func (s *Server) renderContactImport(c echo.Context, status int, data map[string
 	if !book.Valid() {
 		book = app.Book(c.FormValue("book"))
 	}
+	if !book.Valid() || book == app.BookOrg && p.Role == app.RoleOperator {
+		book = app.BookCustomer // what an operator may import into
+	}
 	data["Books"], data["Book"], data["Departments"], data["Groups"] = bookOrder, book, depts, groups
 	return s.console.render(c, status, "contact_import.html", s.page(c, "导入通讯录", data))
 }

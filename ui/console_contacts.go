@@ -99,6 +99,12 @@ func (s *Server) renderContacts(c echo.Context, status int, data map[string]any)
 	}
 	data["Tabs"], data["Book"], data["BookLabel"], data["Group"], data["Q"] = tabs, book, book.Label(), group, q
 	data["Contacts"], data["Groups"], data["Departments"], data["ReadOnly"] = rows, groups, depts, p.MayChange() != nil
+	// The forms show where they can succeed: an operator does not change the org book.
+	data["CanWrite"] = p.MayChange() == nil && !(book == app.BookOrg && p.Role == app.RoleOperator)
+	data["ImportBook"] = book
+	if book == app.BookOrg && p.Role == app.RoleOperator {
+		data["ImportBook"] = app.BookCustomer
+	}
 	if next != "" {
 		data["Next"] = contactsQuery(book, group, q) + "&cursor=" + next
 	}

@@ -92,9 +92,21 @@ func (s *Server) sendGroups(c echo.Context, p *app.Principal, data map[string]an
 	} else if id, err := strconv.ParseInt(c.QueryParam("group_id"), 10, 64); err == nil {
 		ticked[id] = true // 发送 from the 通讯录 page
 	}
+	_, names, err := s.departments(c, p)
+	if err != nil {
+		return err
+	}
 	out := make([]sendGroup, 0, len(groups))
 	for _, g := range groups {
-		out = append(out, sendGroup{ID: g.ID, Label: g.Book.Label() + " · " + g.Name, Count: g.Count, Checked: ticked[g.ID]})
+		where := names[g.DepartmentID]
+		if where == "" {
+			where = "上级部门"
+		}
+		label := g.Book.Label() + " · " + where + " · " + g.Name
+		if g.Book == app.BookPersonal {
+			label = g.Book.Label() + " · " + g.Name
+		}
+		out = append(out, sendGroup{ID: g.ID, Label: label, Count: g.Count, Checked: ticked[g.ID]})
 	}
 	data["Groups"] = out
 	return nil

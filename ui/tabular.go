@@ -135,8 +135,22 @@ func (t *tableReader) readText(r io.Reader) error {
 	}
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	first := true
 	for sc.Scan() {
-		line := strings.TrimPrefix(sc.Text(), "\ufeff")
+		line := sc.Text()
+		if first {
+			line, first = strings.TrimPrefix(line, "\ufeff"), false
+		}
+		// A quoted cell may hold line breaks (a note exported from Excel):
+		// while the quotes are open, the next lines belong to this row,
+		// which then stands for its first line (the others stay empty, so
+		// row i is still line i+1). A quote never closed is not followed
+		// past a few lines.
+		joined := 0
+		for strings.Count(line, `"`)%2 == 1 && joined < maxJoinedLines && sc.Scan() {
+			line += "\n" + sc.Text()
+			joined++
+		}
 		row := []string{line}
 		if strings.ContainsAny(line, ",\"") {
 			if rec, err := csv.NewReader(strings.NewReader(line)).Read(); err == nil && len(rec) > 0 {
@@ -146,9 +160,17 @@ func (t *tableReader) readText(r io.Reader) error {
 		if err := t.add(row); err != nil {
 			return err
 		}
+		for range joined {
+			if err := t.add(nil); err != nil {
+				return err
+			}
+		}
 	}
 	return sc.Err()
 }
+
+// maxJoinedLines is how many more lines one quoted cell may span.
+const maxJoinedLines = 20
 
 // readXLSX streams the first sheet's rows. The unzip limits are checked
 // against the sizes the archive declares, which archive/zip then enforces

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -43,4 +44,17 @@ func FuzzReadTable(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A quoted cell with line breaks is one cell of one row, and the rows
+// after it keep their line numbers.
+func TestReadTextJoinsQuotedLines(t *testing.T) {
+	var tr tableReader
+	in := "姓名,手机号,备注\n甲,13800138001,\"第一行\n第二行\"\n乙,13800138002,\n"
+	if err := tr.readText(strings.NewReader(in)); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.rows) != 4 || tr.rows[1][2] != "第一行\n第二行" || tr.rows[2][0] != "" || tr.rows[3][0] != "乙" {
+		t.Fatalf("rows %q", tr.rows)
+	}
 }

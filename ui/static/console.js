@@ -71,7 +71,7 @@ document.addEventListener('alpine:init', () => {
       per: {}, perCount: 0, perJSON: '', perFirst: '',
       uploadState: '', bad: [], badCount: 0,
       progress: '', progressPct: 0,
-      bookTotal: -1, bookNote: '', bookAsked: 0, contactHits: [], picked: [], contactAsked: 0,
+      bookTotal: -1, bookNote: '', bookAsked: 0, contactHits: [], picked: [], contactAsked: 0, tallyKey: '', tallyTimer: 0,
       mode: d.mode === 'scheduled' ? 'scheduled' : 'now', sendAt: d.sendAt || '', confirming: false, sending: false,
 
       init() { this.$nextTick(() => this.count()); },
@@ -122,7 +122,7 @@ document.addEventListener('alpine:init', () => {
           seen.add(n);
         }
         this.valid = seen.size; this.dups = dups; this.invalid = invalid;
-        this.tallyBooks();
+        this.tallyLater();
         if (!this.tplID && this.templates.length) this.tplID = this.templates[0].id;
         this.text = this.body();
         this.unicode = /[^\x20-\x7e\n\r]/.test(this.text);
@@ -130,6 +130,18 @@ document.addEventListener('alpine:init', () => {
         this.chars = units;
         const one = this.unicode ? 70 : 160, part = this.unicode ? 67 : 153;
         this.segments = units === 0 ? 0 : units <= one ? 1 : Math.ceil(units / part);
+      },
+      // tallyLater asks for a new tally once typing pauses, and only when the
+      // numbers or the address-book choices changed since the last one.
+      tallyLater() {
+        const form = this.$el.closest('form') || document.getElementById('send-form');
+        const ticked = form ? [...form.querySelectorAll('input[name=group_ids]:checked')].map((t) => t.value) : [];
+        const key = this.$refs.numbers.value + '|' + ticked.join(',') + '|' + this.picked.map((c) => c.id).join(',');
+        if (key === this.tallyKey) return;
+        this.tallyKey = key;
+        clearTimeout(this.tallyTimer);
+        if (!ticked.length && !this.picked.length) { this.tallyBooks(); return; }
+        this.tallyTimer = setTimeout(() => this.tallyBooks(), 400);
       },
       // tallyBooks asks the server what the ticked address-book groups add
       // to the typed numbers (after removing repeats and blacklisted
