@@ -51,7 +51,11 @@ func (s *Server) exportContacts(c echo.Context) error {
 			}
 			rows = append(rows, []string{ct.Name, ct.Phone, ct.Company, ct.Title, strings.Join(in, "、"), strings.Join(ct.Tags, "、"), ct.Note, black})
 		}
-		if next == "" || len(rows) > maxExport {
+		if next == "" {
+			break
+		}
+		if len(rows) > maxExport {
+			rows = append(rows, []string{"导出已截断：请按分组或搜索分批导出 (export cut: export by group)"})
 			break
 		}
 		f.Cursor = next
