@@ -238,6 +238,9 @@ func TestConsoleLoginLockout(t *testing.T) {
 	}
 	refusals := func(name string) map[string]int {
 		t.Helper()
+		if err := f.db.FlushAudit(ctx); err != nil { // refused calls are counted a minute at a time
+			t.Fatal(err)
+		}
 		list, _, err := f.db.FindAudit(ctx, &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID},
 			app.AuditFilter{Action: "login", Limit: 1000})
 		if err != nil {
@@ -246,7 +249,7 @@ func TestConsoleLoginLockout(t *testing.T) {
 		out := map[string]int{}
 		for _, e := range list {
 			if e.Target == "user:"+name {
-				out[e.Result]++
+				out[e.Result] += max(e.Count, 1) // an entry for many calls carries their count
 			}
 		}
 		return out
