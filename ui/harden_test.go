@@ -3,6 +3,7 @@ package ui_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -57,7 +58,10 @@ func closedWithin(t *testing.T, conn net.Conn, d time.Duration, trickle string) 
 	}()
 	conn.SetReadDeadline(time.Now().Add(d))
 	_, err := io.Copy(io.Discard, conn)
-	return err == nil // EOF: the server closed it; a timeout: still open
+	// EOF or a reset (the server closed with the trickle's bytes unread):
+	// closed. Only a timeout means still open.
+	var ne net.Error
+	return !errors.As(err, &ne) || !ne.Timeout()
 }
 
 // TestHardenSlowClientsAreCut: a client sending its headers or its body a
