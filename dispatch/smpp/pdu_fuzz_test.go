@@ -95,8 +95,8 @@ func checkDeliver(t *testing.T, d *pdu.DeliverSM) {
 	if m.Total < 1 || m.Total > 255 || m.Seq < 1 || m.Seq > m.Total || m.Ref < 0 || m.Ref > 0xFFFF {
 		t.Fatalf("reply part %d of %d, ref %d", m.Seq, m.Total, m.Ref)
 	}
-	if !utf8.ValidString(m.Text) {
-		t.Fatalf("reply text %q is not UTF-8", m.Text)
+	if !utf8.ValidString(m.Text) || !utf8.ValidString(m.From) || !utf8.ValidString(m.To) {
+		t.Fatalf("reply from %q to %q, text %q: not UTF-8", m.From, m.To, m.Text)
 	}
 	if n, err := app.NormalizeNumber(d.SourceAddr.Address()); err == nil && m.From != n {
 		t.Fatalf("reply from %q kept as %q, want %q", d.SourceAddr.Address(), m.From, n)
