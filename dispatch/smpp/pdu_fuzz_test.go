@@ -17,17 +17,28 @@ import (
 )
 
 // FuzzIncomingPDU is a hostile SMSC: any bytes on the connection are
-// parsed by gosmpp exactly as its read loop does (pdu.Parse, which runs
-// outside our recover: a panic there would end the process), and what
-// parses goes through our handling. A deliver_sm becomes exactly one
+// parsed by gosmpp exactly as its read loop does (pdu.Parse, outside our
+// recover, over the guarded connection: a panic there would end the
+// process), and what parses goes through our handling. A deliver_sm becomes exactly one
 // receipt, one reply or one logged unreadable reply, with its fields in
 // range; a request is answered; nothing reaches the session's recover.
 func FuzzIncomingPDU(f *testing.F) {
 	for _, p := range seedPDUs(f) {
 		f.Add(p)
 	}
-	f.Add([]byte{0, 0, 0, 16, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 1}) // enquire_link
-	f.Add([]byte{0, 0, 0, 15, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0})    // command_length too short
+	f.Add([]byte{0, 0, 0, 15, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0}) // command_length too short
+	// Every command gosmpp parses, bare and with a body of C-strings,
+	// bytes and a TLV, so the fuzzer starts inside each one's Unmarshal.
+	body := []byte("ab\x00\x01\x01138\x00\x02\x00\x03\x00\x00\x04\x00\x00\x00\x02\x01\x02")
+	for _, id := range []uint32{1, 2, 3, 4, 5, 6, 7, 8, 9, 0x0B, 0x15, 0x21, 0x102, 0x103} {
+		for _, cmd := range []uint32{id, id | 0x80000000} {
+			head := []byte{0, 0, 0, 16, byte(cmd >> 24), byte(cmd >> 16), byte(cmd >> 8), byte(cmd), 0, 0, 0, 0, 0, 0, 0, 1}
+			f.Add(head)
+			withBody := append(append([]byte{}, head...), body...)
+			withBody[3] = byte(len(withBody))
+			f.Add(withBody)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := parse(b)
 		if err != nil {
@@ -61,15 +72,16 @@ func FuzzIncomingPDU(f *testing.F) {
 	})
 }
 
-// parse reads one PDU as gosmpp's read loop does, and reports a panic as
-// an error so the fuzzer shows it as a finding of its own.
+// parse reads one PDU as gosmpp's read loop does from the connection
+// guardConn wraps, and reports a panic as an error so the fuzzer shows it
+// as a finding of its own.
 func parse(b []byte) (p pdu.PDU, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("gosmpp pdu.Parse panicked on %x: %v", b, r)
+			err = fmt.Errorf("pdu.Parse panicked through the guard on %x: %v", b, r)
 		}
 	}()
-	p, perr := pdu.Parse(bytes.NewReader(b))
+	p, perr := pdu.Parse(&pduReader{r: bytes.NewReader(b)})
 	if perr != nil {
 		return nil, nil
 	}
