@@ -58,14 +58,25 @@ func (g *pduReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// tryParse parses one whole PDU as gosmpp will, reporting a panic.
+// tryParse parses one whole PDU as gosmpp will, reporting a panic as a
+// *parserPanic.
 func tryParse(frame []byte) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("smpp: a PDU from the SMSC (command_id %#08x, %d bytes) breaks the PDU parser: %v",
-				binary.BigEndian.Uint32(frame[4:8]), len(frame), r)
+			err = &parserPanic{cmd: data.CommandIDType(binary.BigEndian.Uint32(frame[4:8])), size: len(frame), v: r}
 		}
 	}()
 	_, _ = pdu.Parse(bytes.NewReader(frame))
 	return nil
+}
+
+// parserPanic is a PDU on which gosmpp's parser panicked.
+type parserPanic struct {
+	cmd  data.CommandIDType
+	size int
+	v    any
+}
+
+func (e *parserPanic) Error() string {
+	return fmt.Sprintf("smpp: a PDU from the SMSC (command_id %#08x, %d bytes) breaks the PDU parser: %v", uint32(e.cmd), e.size, e.v)
 }
