@@ -18,11 +18,12 @@ import (
 )
 
 // FuzzIncomingPDU is a hostile SMSC: any bytes on the connection are
-// parsed by gosmpp exactly as its read loop does (pdu.Parse, outside our
-// recover, over the guarded connection: a panic there would end the
-// process), and what parses goes through our handling. A deliver_sm becomes exactly one
-// receipt, one reply or one logged unreadable reply, with its fields in
-// range; a request is answered; nothing reaches the session's recover.
+// parsed by gosmpp exactly as its read loop does (pdu.Parse over the
+// guarded connection, outside our recover: a panic there would end the
+// process), and what parses goes through our handling. A deliver_sm
+// becomes exactly one receipt, one reply or one logged unreadable reply,
+// with its fields in range; a request is answered; nothing reaches the
+// session's recover.
 func FuzzIncomingPDU(f *testing.F) {
 	for _, p := range seedPDUs(f) {
 		f.Add(p)
@@ -43,7 +44,7 @@ func FuzzIncomingPDU(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := parse(b)
 		if err != nil {
-			t.Fatal(err) // gosmpp panicked
+			t.Fatal(err) // a panic through the guard, or a new one in gosmpp
 		}
 		if p == nil {
 			return
