@@ -2,6 +2,7 @@ package smpp
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/linxGnu/gosmpp/data"
@@ -25,7 +26,10 @@ type ReplyPart struct {
 // parseReply reads a reply, with its concatenation info from the UDH or the
 // SAR TLVs.
 func parseReply(p *pdu.DeliverSM) (ReplyPart, error) {
-	m := ReplyPart{From: p.SourceAddr.Address(), To: p.DestAddr.Address(), Total: 1, Seq: 1}
+	// Addresses and text are kept as valid UTF-8 (bad bytes as U+FFFD): an
+	// SMSC may send any bytes, and gosmpp's ASCII data_coding passes them
+	// through undecoded, to be stored, shown and exported.
+	m := ReplyPart{From: strings.ToValidUTF8(p.SourceAddr.Address(), "\uFFFD"), To: strings.ToValidUTF8(p.DestAddr.Address(), "\uFFFD"), Total: 1, Seq: 1}
 	if n, err := app.NormalizeNumber(m.From); err == nil {
 		m.From = n
 	}
@@ -45,6 +49,7 @@ func parseReply(p *pdu.DeliverSM) (ReplyPart, error) {
 	if m.Text, err = enc.Decode(raw); err != nil {
 		return m, err
 	}
+	m.Text = strings.ToValidUTF8(m.Text, "\uFFFD")
 	if total, seq, ref, ok := p.Message.UDH().GetConcatInfo(); ok && total > 1 {
 		m.Total, m.Seq, m.Ref = int(total), int(seq), int(ref)
 	} else if f, ok := p.OptionalParameters[pdu.TagSarTotalSegments]; ok && len(f.Data) == 1 && f.Data[0] > 1 {

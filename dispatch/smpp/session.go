@@ -207,7 +207,7 @@ func dial(addr string) (net.Conn, error) {
 		return nil, err
 	}
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	return conn, nil
+	return guard(conn), nil
 }
 
 // sleep waits d; false if ctx ended first.
