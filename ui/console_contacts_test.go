@@ -150,6 +150,15 @@ func TestConsoleSendToGroups(t *testing.T) {
 			"group_ids": {fmt.Sprint(g.ID)}, "content": {"【示例单位】全体会议"}, "mode": {"now"}})
 		return status, loc
 	}
+	// A refused send keeps the contacts picked.
+	list, _, _ := f.db.FindContacts(ctx, admin, app.ContactFilter{Q: "13600136001"})
+	_, _, page := b.get("/send")
+	token := regexp.MustCompile(`name="token" value="([0-9a-f]+)"`).FindStringSubmatch(page)[1]
+	status, _, body := b.post("/send", url.Values{"csrf": {b.csrf("/send")}, "token": {token}, "contact_ids": {fmt.Sprint(list[0].ID)},
+		"content": {"没有签名"}, "mode": {"now"}})
+	if status != 400 || !strings.Contains(body, `"label":"员工1 13600136001"`) {
+		t.Errorf("a refused send with a contact: %d %s", status, body)
+	}
 	if status, loc := send(""); status != 303 || !strings.Contains(loc, "sent=1") {
 		t.Fatalf("a group alone: %d %s", status, loc)
 	}

@@ -109,6 +109,19 @@ func (s *Server) sendGroups(c echo.Context, p *app.Principal, data map[string]an
 		out = append(out, sendGroup{ID: g.ID, Label: label, Count: g.Count, Checked: ticked[g.ID]})
 	}
 	data["Groups"] = out
+	// The contacts picked before a refused send are picked again.
+	type picked struct {
+		ID    string `json:"id"`
+		Label string `json:"label"`
+	}
+	again := []picked{}
+	ids, _ := data["ContactIDs"].([]int64)
+	for _, id := range ids[:min(len(ids), 200)] {
+		if ct, err := s.opts.Contacts.Contact(c.Request().Context(), p, id); err == nil {
+			again = append(again, picked{ID: formatID(ct.ID), Label: ct.Name + " " + ct.Phone})
+		}
+	}
+	data["Picked"] = again
 	return nil
 }
 
@@ -166,7 +179,7 @@ func (s *Server) send(c echo.Context) error {
 	}
 	req := &app.SendRequest{To: splitNumbers(c.FormValue("numbers")), Content: strings.TrimSpace(c.FormValue("content")),
 		GroupIDs: formIDs(c, "group_ids"), ContactIDs: formIDs(c, "contact_ids")}
-	form["GroupIDs"] = req.GroupIDs
+	form["GroupIDs"], form["ContactIDs"] = req.GroupIDs, req.ContactIDs
 	if v := c.FormValue("template_id"); v != "" && c.FormValue("kind") == "template" {
 		id, err := parseID(v)
 		if err != nil {

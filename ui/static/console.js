@@ -71,7 +71,7 @@ document.addEventListener('alpine:init', () => {
       per: {}, perCount: 0, perJSON: '', perFirst: '',
       uploadState: '', bad: [], badCount: 0,
       progress: '', progressPct: 0,
-      bookTotal: -1, bookNote: '', bookAsked: 0, contactHits: [], picked: [], contactAsked: 0, tallyKey: '', tallyTimer: 0,
+      bookTotal: -1, bookNote: '', bookAsked: 0, contactHits: [], picked: d.picked || [], contactAsked: 0, tallyKey: '', tallyTimer: 0,
       mode: d.mode === 'scheduled' ? 'scheduled' : 'now', sendAt: d.sendAt || '', confirming: false, sending: false,
 
       init() { this.$nextTick(() => this.count()); },

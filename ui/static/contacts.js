@@ -57,6 +57,25 @@
     preview.hidden = false;
   }
 
+  // The group list offers only the groups of the book (and department)
+  // chosen, so a mismatch is not found after the upload.
+  const book = document.getElementById('i-book');
+  const dept = document.getElementById('i-dept');
+  const group = document.getElementById('i-group');
+  function fitGroups() {
+    for (const o of group.options) {
+      if (!o.value) continue;
+      const fits = o.dataset.book === book.value && (book.value === 'personal' || o.dataset.dept === dept.value);
+      o.hidden = !fits;
+      o.disabled = !fits;
+      if (!fits && o.selected) group.value = '';
+    }
+    dept.disabled = book.value === 'personal';
+  }
+  book.addEventListener('change', fitGroups);
+  dept.addEventListener('change', fitGroups);
+  fitGroups();
+
   file.addEventListener('change', async () => {
     problem.hidden = true;
     preview.hidden = true;
