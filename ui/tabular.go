@@ -128,7 +128,7 @@ func (t *tableReader) readText(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if !utf8.Valid(raw) {
+	if !utf8.Valid(raw) || looksGBK(raw) {
 		if raw, err = simplifiedchinese.GB18030.NewDecoder().Bytes(raw); err != nil {
 			return fmt.Errorf("既不是 UTF-8 也不是 GBK 编码的文本")
 		}
@@ -296,4 +296,38 @@ func csvSafe(v string) string {
 		return "'" + v
 	}
 	return v
+}
+
+// looksGBK reports whether text that is valid UTF-8 was more likely saved
+// as GBK: a short GBK file can happen to be valid UTF-8 ("谢伟" is), and then
+// reads as Greek, Cyrillic, Hebrew or Arabic letters and nothing else beyond
+// ASCII, while as GBK it is Chinese. Latin letters with accents (real names)
+// or any Chinese character keep the text UTF-8; a short UTF-8 file written
+// only in those other scripts would be misread (rare in a Chinese office's
+// address book, and the import's preview shows it).
+func looksGBK(raw []byte) bool {
+	var other int
+	for _, r := range string(raw) {
+		switch {
+		case r < 0x80:
+		case r >= 0x0370 && r <= 0x07FF:
+			other++
+		default:
+			return false
+		}
+	}
+	if other == 0 {
+		return false
+	}
+	decoded, err := simplifiedchinese.GB18030.NewDecoder().Bytes(raw)
+	if err != nil {
+		return false
+	}
+	han := 0
+	for _, r := range string(decoded) {
+		if r >= 0x4E00 && r <= 0x9FFF {
+			han++
+		}
+	}
+	return han > 0 && han*2 >= other
 }

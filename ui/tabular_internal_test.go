@@ -58,3 +58,21 @@ func TestReadTextJoinsQuotedLines(t *testing.T) {
 		t.Fatalf("rows %q", tr.rows)
 	}
 }
+
+// A short GBK file whose bytes happen to be valid UTF-8 reads as GBK; UTF-8
+// Chinese and UTF-8 text in other scripts stay UTF-8.
+func TestReadTextGBKThatLooksLikeUTF8(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"\xd0\xbb\xce\xb0,13800138000\n", "谢伟"},
+		{"张三,13800138000\n", "张三"},
+		{"Ærøskøbing,13800138000\n", "Ærøskøbing"},
+	} {
+		var tr tableReader
+		if err := tr.readText(strings.NewReader(c.in)); err != nil {
+			t.Fatal(err)
+		}
+		if got := tr.rows[0][0]; got != c.want {
+			t.Errorf("%q read as %q, want %q", c.in, got, c.want)
+		}
+	}
+}
