@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/user"
 
 	"github.com/spf13/cobra"
@@ -19,6 +20,10 @@ func newAuditCmd() *cobra.Command {
 		Short: "Check the audit log's keyed hash chain and its signed anchor: exits 1 naming the first edited or deleted entry, a deleted tail or a wiped log",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// A wrong folder is an error, not a new empty log that verifies.
+			if _, err := os.Stat(dbPath(data)); err != nil {
+				return fmt.Errorf("没有找到数据库 %s：请用 --data 指定数据目录 (%w)", dbPath(data), err)
+			}
 			db, err := store.Open(cmd.Context(), store.Options{Path: dbPath(data)})
 			if err != nil {
 				return err

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -332,6 +333,13 @@ func mustAtoi(t *testing.T, s string) int {
 
 func TestAuditVerifyCLI(t *testing.T) {
 	dir := t.TempDir()
+	// A folder without a database is an error, and stays without one.
+	if out, err := runCLI("audit", "verify", "--data", filepath.Join(dir, "nothing")); err == nil || !strings.Contains(out+err.Error(), "没有找到数据库") {
+		t.Fatalf("verify of an empty folder: %q %v", out, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nothing")); err == nil {
+		t.Fatal("verify made the folder it was given")
+	}
 	if _, err := runCLI("channel", "add", "--data", dir, "--name", "审计", "--host", "127.0.0.1", "--system-id", "s", "--source", "1069", "--password", "pw"); err != nil {
 		t.Fatal(err)
 	}

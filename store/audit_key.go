@@ -85,6 +85,13 @@ func (db *DB) openAudit(ctx context.Context) error {
 			return fmt.Errorf("audit log: %w", err)
 		}
 		if _, err := os.Stat(db.audit.anchorPath); errors.Is(err, os.ErrNotExist) {
+			var entries int
+			if err := db.rdb.QueryRowContext(ctx, `select count(*) from audit_log`).Scan(&entries); err == nil && entries > 0 {
+				// A new database, a restored copy or a deleted anchor: the
+				// last is worth a look, so it is said, not just repaired.
+				db.log.Error("the audit anchor was missing and is written again from the log as it is; if this is not a new, restored or promoted copy, the anchor was deleted",
+					"path", db.audit.anchorPath, "entries", entries)
+			}
 			if err := db.refreshAnchor(ctx); err != nil {
 				return fmt.Errorf("audit anchor: %w", err)
 			}
@@ -204,6 +211,16 @@ func (db *DB) refreshAnchor(ctx context.Context) error {
 		db.log.Error("the audit log ends before its anchor: entries are missing; audit verify says which",
 			"anchor_last_id", old.LastID, "log_last_id", last)
 		return nil
+	} else if err == nil && old.LastID > 0 {
+		// The log must still hold the anchored entry as anchored: a tail
+		// deleted and regrown past the anchor is not a new head.
+		var h string
+		e := db.rdb.QueryRowContext(ctx, `select hash from audit_log where id = ?`, old.LastID).Scan(&h)
+		if e == nil && h != old.Hash {
+			db.log.Error("the audit log's entry at its anchor differs from the anchor: entries were replaced; audit verify says which",
+				"anchor_last_id", old.LastID)
+			return nil
+		}
 	}
 	a := &anchor{LastID: last, Hash: hash, Count: count, At: db.now().UTC().Format(time.RFC3339)}
 	a.Sig = a.sign(db.audit.key)

@@ -21,6 +21,12 @@ import (
 // the number of addresses.
 const maxRefusedKeys = 256
 
+// maxRefusedKeysPerIP caps the groups one source address makes in a minute
+// (say, a login tried with many usernames): beyond it the source's calls
+// share one group per action and result, its target "(others)", so one
+// address can neither store a row per call nor crowd the others out.
+const maxRefusedKeysPerIP = 8
+
 // refusedOthers is the action of the group that takes calls beyond
 // maxRefusedKeys.
 const refusedOthers = "(others)"
@@ -43,9 +49,18 @@ type refusedGroup struct {
 type refusedCalls struct {
 	mu     sync.Mutex
 	groups map[refusedKey]*refusedGroup
+	perIP  map[refusedIP]int // groups per source and minute
 }
 
-func (r *refusedCalls) init() { r.groups = make(map[refusedKey]*refusedGroup) }
+type refusedIP struct {
+	minute int64
+	ip     string
+}
+
+func (r *refusedCalls) init() {
+	r.groups = make(map[refusedKey]*refusedGroup)
+	r.perIP = make(map[refusedIP]int)
+}
 
 // add counts e; it reports whether e is the first of its group, to be
 // stored now.
@@ -55,12 +70,22 @@ func (r *refusedCalls) add(e *app.AuditEntry) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	g, ok := r.groups[k]
+	src := refusedIP{k.minute, k.ip}
+	if !ok && r.perIP[src] >= maxRefusedKeysPerIP {
+		k.target = refusedOthers
+		g, ok = r.groups[k]
+	}
 	if !ok && len(r.groups) >= maxRefusedKeys {
 		k = refusedKey{minute: k.minute, action: refusedOthers}
 		g, ok = r.groups[k]
 	}
 	if !ok {
-		r.groups[k] = &refusedGroup{first: *e, last: e.At}
+		first := *e
+		if k.target == refusedOthers && k.action != refusedOthers {
+			first.Target = refusedOthers
+		}
+		r.groups[k] = &refusedGroup{first: first, last: e.At}
+		r.perIP[src]++
 		return true
 	}
 	g.more++
@@ -79,6 +104,7 @@ func (r *refusedCalls) due(now time.Time, all bool) []*app.AuditEntry {
 			continue
 		}
 		delete(r.groups, k)
+		delete(r.perIP, refusedIP{k.minute, k.ip})
 		if g.more == 0 {
 			continue
 		}

@@ -82,6 +82,14 @@ func restore(ctx context.Context, cfg ReplicaConfig, opts RestoreOptions, newEpo
 		}
 		return fmt.Errorf("restore from %s: %w", cfg, err)
 	}
+	// Litestream creates its output with the umask's mode; the copy holds
+	// what the primary's does, so it is as private (a standby follows into
+	// this same file).
+	for _, f := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
+		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
 	if err := checkSmsgwDB(ctx, tmp); err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func (s *Server) auditTrail(next echo.HandlerFunc) echo.HandlerFunc {
 		// must still be written.
 		ctx := context.WithoutCancel(req.Context())
 		write := s.opts.Audit.Audit
-		if refused && e.UserID == 0 && e.APIKeyID == 0 {
+		if e.UserID == 0 && e.APIKeyID == 0 {
 			write = s.opts.Audit.AuditRefused // counted, not stored one by one (issue 14, item 4)
 		}
 		if aerr := write(ctx, e); aerr != nil {

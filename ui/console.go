@@ -170,7 +170,7 @@ func (s *Server) auditConsole(c echo.Context, u *app.User, action, target string
 		e.UserID, e.Role, e.DepartmentID = u.ID, u.Role, u.DepartmentID
 	}
 	write := s.opts.Audit.Audit
-	if code := e.Result; u == nil && (code == app.EUNAUTHORIZED || code == app.EFORBIDDEN) {
+	if u == nil {
 		// A failed login: counted, not stored one by one (issue 14, item 4).
 		write = s.opts.Audit.AuditRefused
 	}
