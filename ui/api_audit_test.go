@@ -15,7 +15,7 @@ import (
 // TestChangesAreAuditedWhenClientsHangUp (issue 14, item 1): clients that
 // hang up right after sending their request used to leave the change made
 // and its audit entry cancelled. Every app that exists now has exactly one
-// audit entry, and every request one entry, whatever its fate.
+// audit entry, and every request is accounted for, whatever its fate.
 func TestChangesAreAuditedWhenClientsHangUp(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -35,9 +35,19 @@ func TestChangesAreAuditedWhenClientsHangUp(t *testing.T) {
 	sys := &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID}
 	var entries []*app.AuditEntry
 	apptest.Eventually(t, time.Minute, func() (err error) {
+		// A request cut off before it was authenticated is a call from
+		// someone not signed in: counted with those like it, not stored
+		// one by one (item 4). Every request is accounted for either way.
+		if err := f.db.FlushAudit(ctx); err != nil {
+			return err
+		}
 		entries, _, err = f.db.FindAudit(ctx, sys, app.AuditFilter{Action: "POST /api/v1/apps", Limit: 1000})
-		if err == nil && len(entries) != n {
-			err = fmt.Errorf("%d of %d requests audited", len(entries), n)
+		calls := 0
+		for _, e := range entries {
+			calls += max(e.Count, 1)
+		}
+		if err == nil && calls != n {
+			err = fmt.Errorf("%d of %d requests audited", calls, n)
 		}
 		return err
 	})
