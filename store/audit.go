@@ -202,8 +202,15 @@ func (db *DB) VerifyAudit(ctx context.Context) (int, error) {
 		key = db.audit.key
 	}
 	start, prev, n := int64(1), genesis, 0
+	// The checkpoint and the rows are read in one read transaction: a prune
+	// committing between two reads would look like a gap.
+	tx, err := db.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
 	// Pruned: the kept log starts at the checkpoint, signed with the key.
-	cp, err := loadCheckpoint(ctx, db.rdb)
+	cp, err := loadCheckpoint(ctx, tx)
 	if err != nil {
 		return 0, err
 	}
@@ -215,7 +222,7 @@ func (db *DB) VerifyAudit(ctx context.Context) (int, error) {
 		start, prev = cp.FirstID, cp.PrevHash
 	}
 	var anchored string // the hash of the anchor's entry, as the log has it
-	rows, err := db.rdb.QueryContext(ctx, `select `+auditColumns+`, prev_hash, hash from audit_log order by id`)
+	rows, err := tx.QueryContext(ctx, `select `+auditColumns+`, prev_hash, hash from audit_log order by id`)
 	if err != nil {
 		return 0, err
 	}
