@@ -239,6 +239,12 @@ type auditOut struct {
 	Result       string `json:"result"`
 	IP           string `json:"ip"`
 	UserAgent    string `json:"user_agent"`
+	Count        int    `json:"count"` // the calls the entry stands for (refused calls are counted, not stored one by one)
+	// Names, as the console shows them: who (the user, the app or the
+	// command line's account), the department and the role in Chinese.
+	ActorName      string `json:"actor_name"`
+	DepartmentName string `json:"department_name"`
+	RoleName       string `json:"role_name"`
 }
 
 // listAudit answers GET /api/v1/audit?user_id=&app_id=&action=&since=&until=&cursor=&limit=.
@@ -254,11 +260,20 @@ func (s *Server) listAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	names, err := s.auditNamesFor(c, principal(c))
+	if err != nil {
+		return err
+	}
 	out := listing[auditOut]{Items: make([]auditOut, len(list)), NextCursor: next}
 	for i, e := range list {
+		role := ""
+		if e.Role != "" {
+			role = roleLabel(e.Role)
+		}
 		out.Items[i] = auditOut{ID: formatID(e.ID), At: s.formatTime(e.At), UserID: formatID(e.UserID), APIKeyID: formatID(e.APIKeyID),
 			Actor: e.Actor, Role: string(e.Role), DepartmentID: formatID(e.DepartmentID), Action: e.Action, Target: e.Target,
-			Summary: e.Summary, Result: e.Result, IP: e.IP, UserAgent: e.UserAgent}
+			Summary: e.Summary, Result: e.Result, IP: e.IP, UserAgent: e.UserAgent, Count: max(e.Count, 1),
+			ActorName: names.actor(e), DepartmentName: names.department(e.DepartmentID), RoleName: role}
 	}
 	return c.JSON(http.StatusOK, out)
 }

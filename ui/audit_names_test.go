@@ -11,7 +11,8 @@ import (
 // TestAuditNamesPeople (issue 14): the 审计日志 page and its export show who
 // acted by name (the user's, the app's; not "console"), the department by
 // name, the role in Chinese, and for a console action without a summary,
-// what it was; the export keeps the ids and adds the names.
+// what it was; the export keeps the ids and adds the names, as does the
+// API's listing.
 func TestAuditNamesPeople(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -72,5 +73,11 @@ func TestAuditNamesPeople(t *testing.T) {
 	}
 	if status, _, _ := li.get("/audit/export?format=xlsx"); status != 200 {
 		t.Errorf("xlsx export: %d", status)
+	}
+	// The API's listing names them too.
+	if status, body := f.call(t, "GET", "/api/v1/audit?limit=100", secret, ""); status != 200 ||
+		!strings.Contains(body, `"actor_name":"张三（zhang）","department_name":"计划财务处","role_name":"部门管理员"`) ||
+		!strings.Contains(body, `"actor_name":"应用：财务系统"`) {
+		t.Errorf("the API's audit listing lacks the names: %d %s", status, body)
 	}
 }
