@@ -144,11 +144,9 @@ func (db *DB) FindAudit(ctx context.Context, p *app.Principal, f app.AuditFilter
 	if !f.Until.IsZero() {
 		add(`at < ?`, ms(f.Until))
 	}
-	if f.Cursor != "" {
-		c, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil {
-			return nil, "", app.FieldError("cursor", "无效的 cursor")
-		}
+	if c, ok, err := idCursor(f.Cursor); err != nil {
+		return nil, "", err
+	} else if ok {
 		add(`id < ?`, c)
 	}
 	limit := clampLimit(f.Limit)
@@ -166,11 +164,7 @@ func (db *DB) FindAudit(ctx context.Context, p *app.Principal, f app.AuditFilter
 		}
 		out = append(out, e)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = strconv.FormatInt(out[limit-1].ID, 10)
-	}
+	out, next := idPage(out, limit, func(x *app.AuditEntry) int64 { return x.ID })
 	return out, next, rows.Err()
 }
 

@@ -242,11 +242,9 @@ func (db *DB) FindContacts(ctx context.Context, p *app.Principal, f app.ContactF
 		pat := likePattern(q)
 		add(`(name like ? escape '\' or phone like ? escape '\')`, pat, pat)
 	}
-	if f.Cursor != "" {
-		c, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil {
-			return nil, "", app.FieldError("cursor", "无效的 cursor")
-		}
+	if c, ok, err := idCursor(f.Cursor); err != nil {
+		return nil, "", err
+	} else if ok {
 		add(`id < ?`, c)
 	}
 	limit := clampLimit(f.Limit)
@@ -267,11 +265,7 @@ func (db *DB) FindContacts(ctx context.Context, p *app.Principal, f app.ContactF
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = strconv.FormatInt(out[limit-1].ID, 10)
-	}
+	out, next := idPage(out, limit, func(x *app.Contact) int64 { return x.ID })
 	if err := db.contactGroups(ctx, out); err != nil {
 		return nil, "", err
 	}

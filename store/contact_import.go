@@ -92,9 +92,9 @@ func (j *importJob) run(rows []app.ContactRow) {
 		if err := db.enter(); err != nil {
 			return // stopping: the next start marks the import interrupted
 		}
+		// The counts are kept only once the chunk's write commits.
 		next, began := j.imp, time.Now()
 		err := db.writer.do(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
-			next = j.imp // a retried write starts again from the committed counts
 			return j.chunk(ctx, tx, &next, chunk)
 		})
 		db.leave()

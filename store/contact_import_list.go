@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strconv"
 	"strings"
 
 	"smsgw/app"
@@ -80,11 +79,9 @@ func (db *DB) FindImports(ctx context.Context, p *app.Principal, f app.ImportFil
 	if !f.Until.IsZero() {
 		add(`i.created_at < ?`, ms(f.Until))
 	}
-	if f.Cursor != "" {
-		c, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil {
-			return nil, "", app.FieldError("cursor", "无效的 cursor")
-		}
+	if c, ok, err := idCursor(f.Cursor); err != nil {
+		return nil, "", err
+	} else if ok {
 		add(`i.id < ?`, c)
 	}
 	limit := clampLimit(f.Limit)
@@ -102,11 +99,7 @@ func (db *DB) FindImports(ctx context.Context, p *app.Principal, f app.ImportFil
 		}
 		out = append(out, imp)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = strconv.FormatInt(out[limit-1].ID, 10)
-	}
+	out, next := idPage(out, limit, func(x *app.ContactImport) int64 { return x.ID })
 	return out, next, rows.Err()
 }
 

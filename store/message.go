@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -316,11 +315,9 @@ func (db *DB) FindMessages(ctx context.Context, p *app.Principal, f app.MessageF
 	if !f.Until.IsZero() {
 		where, args = append(where, `m.created_at < ?`), append(args, ms(f.Until))
 	}
-	if f.Cursor != "" {
-		c, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil {
-			return nil, "", app.FieldError("cursor", "无效的 cursor")
-		}
+	if c, ok, err := idCursor(f.Cursor); err != nil {
+		return nil, "", err
+	} else if ok {
 		where, args = append(where, `m.id < ?`), append(args, c)
 	}
 	limit := clampLimit(f.Limit)
@@ -361,11 +358,7 @@ func (db *DB) findMessages(ctx context.Context, p *app.Principal, where string, 
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = strconv.FormatInt(out[limit-1].ID, 10)
-	}
+	out, next := idPage(out, limit, func(x *app.Message) int64 { return x.ID })
 	return out, next, nil
 }
 

@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
+
+	"smsgw/app"
 )
 
 // querier is what both *sql.DB and *sql.Tx offer for reads.
@@ -27,4 +30,28 @@ func selectColumn[T any](ctx context.Context, q querier, query string, args ...a
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// idCursor reads a listing's cursor: the last id of the page before, ok
+// false when there is none. Listings go by id, newest first, so a cursor
+// never skips or repeats a row while new ones arrive.
+func idCursor(cursor string) (id int64, ok bool, err error) {
+	if cursor == "" {
+		return 0, false, nil
+	}
+	id, err = strconv.ParseInt(cursor, 10, 64)
+	if err != nil {
+		return 0, false, app.FieldError("cursor", "无效的 cursor")
+	}
+	return id, true, nil
+}
+
+// idPage cuts a listing read with limit+1 rows down to limit, and answers
+// the next page's cursor ("" at the end).
+func idPage[T any](out []T, limit int, id func(T) int64) ([]T, string) {
+	if len(out) <= limit {
+		return out, ""
+	}
+	out = out[:limit]
+	return out, strconv.FormatInt(id(out[limit-1]), 10)
 }

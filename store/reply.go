@@ -170,11 +170,9 @@ func (db *DB) FindReplies(ctx context.Context, p *app.Principal, f app.ReplyFilt
 	if !f.Since.IsZero() {
 		where, args = append(where, `r.received_at >= ?`), append(args, ms(f.Since))
 	}
-	if f.Cursor != "" {
-		c, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil {
-			return nil, "", app.FieldError("cursor", "无效的 cursor")
-		}
+	if c, ok, err := idCursor(f.Cursor); err != nil {
+		return nil, "", err
+	} else if ok {
 		op := `r.id > ?`
 		if f.Newest {
 			op = `r.id < ?`
@@ -205,10 +203,6 @@ func (db *DB) FindReplies(ctx context.Context, p *app.Principal, f app.ReplyFilt
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = strconv.FormatInt(out[limit-1].ID, 10)
-	}
+	out, next := idPage(out, limit, func(x *app.Reply) int64 { return x.ID })
 	return out, next, nil
 }

@@ -151,11 +151,9 @@ func (db *DB) FindTemplates(ctx context.Context, p *app.Principal, f app.Templat
 	default:
 		return nil, "", app.FieldError("status", "status 应为 pending、approved 或 rejected")
 	}
-	if f.Cursor != "" {
-		c, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil {
-			return nil, "", app.FieldError("cursor", "无效的 cursor")
-		}
+	if c, ok, err := idCursor(f.Cursor); err != nil {
+		return nil, "", err
+	} else if ok {
 		where, args = where+` and t.id < ?`, append(args, c)
 	}
 	limit := clampLimit(f.Limit)
@@ -172,11 +170,7 @@ func (db *DB) FindTemplates(ctx context.Context, p *app.Principal, f app.Templat
 		}
 		out = append(out, t)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = strconv.FormatInt(out[limit-1].ID, 10)
-	}
+	out, next := idPage(out, limit, func(x *app.Template) int64 { return x.ID })
 	return out, next, rows.Err()
 }
 
