@@ -248,21 +248,9 @@ func (db *DB) FindContacts(ctx context.Context, p *app.Principal, f app.ContactF
 		add(`id < ?`, c)
 	}
 	limit := clampLimit(f.Limit)
-	rows, err := db.rdb.QueryContext(ctx, `select `+contactColumns+` from contacts where `+strings.Join(where, ` and `)+
+	out, err := queryContacts(ctx, db.rdb, `select `+contactColumns+` from contacts where `+strings.Join(where, ` and `)+
 		` order by id desc limit ?`, append(args, limit+1)...)
 	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []*app.Contact
-	for rows.Next() {
-		c, err := scanContact(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
 	out, next := idPage(out, limit, func(x *app.Contact) int64 { return x.ID })

@@ -55,7 +55,12 @@ func (l *sendLookup) Recipients(groupIDs, contactIDs []int64) ([]*app.Contact, e
 }
 
 func (l *sendLookup) contacts(query string, args ...any) ([]*app.Contact, error) {
-	rows, err := l.db.rdb.QueryContext(l.ctx, query, args...)
+	return queryContacts(l.ctx, l.db.rdb, query, args...)
+}
+
+// queryContacts reads the contacts a query of contactColumns selects.
+func queryContacts(ctx context.Context, q querier, query string, args ...any) ([]*app.Contact, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
