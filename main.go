@@ -42,7 +42,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: false,
 	}
 	root.AddCommand(newServeCmd(), newVersionCmd(), newSimCmd(), newAPIKeyCmd(), newChannelCmd(), newAuditCmd(), newUserCmd(),
-		newRestoreCmd(), newStandbyCmd(), newPromoteCmd(), newCheckCmd())
+		newRestoreCmd(), newStandbyCmd(), newPromoteCmd(), newCheckCmd(), newStatsCmd())
 	return root
 }
 

@@ -58,6 +58,9 @@ type Options struct {
 	// check (see quickCheck). Default DefaultFullCheckMB; negative: always
 	// the bounded check.
 	FullCheckMB int
+	// Location is the platform's time zone: the statistics count by its
+	// days (default Asia/Shanghai, else UTC+8).
+	Location *time.Location
 }
 
 // DB is the opened database with its writer, reader pool and queue.
@@ -121,6 +124,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	if opts.AuditRetention == 0 {
 		opts.AuditRetention = 365 * 24 * time.Hour
+	}
+	if opts.Location == nil {
+		opts.Location = shanghai()
 	}
 	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o700); err != nil {
 		return nil, err

@@ -107,7 +107,7 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, plan *app.SendPlan) (
 				content = m.Content
 			}
 			args = append(args, first+int64(i), b.ID, b.DepartmentID, b.UserID, b.APIKeyID, m.To, string(m.Carrier), m.Segments, string(st), b.Ext,
-				ms(b.CreatedAt), content, m.Code, done)
+				ms(b.CreatedAt), content, m.Code, done, plan.TemplateID)
 		}
 		q := qInsertMessages
 		if len(part) == 1 {

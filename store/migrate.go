@@ -50,5 +50,8 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		db.log.Info("migration applied", "name", name)
 	}
-	return db.installStatusMachine(ctx)
+	if err := db.installStatusMachine(ctx); err != nil {
+		return err
+	}
+	return db.installStatsCounters(ctx)
 }

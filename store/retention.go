@@ -111,20 +111,22 @@ func (db *DB) pruneSMSCIDs(ctx context.Context, tx *sql.Tx, now time.Time) (int6
 // retention period, with their SMSC ids.
 func (db *DB) pruneMessages(ctx context.Context, tx *sql.Tx, now time.Time) (int64, error) {
 	cutoff := ms(now.Add(-db.opts.Retention))
-	rows, err := tx.QueryContext(ctx, `select id, status from messages where created_at < ? order by id limit ?`, cutoff, pruneStep)
+	rows, err := tx.QueryContext(ctx, `select id, status, created_at from messages where created_at < ? order by id limit ?`, cutoff, pruneStep)
 	if err != nil {
 		return 0, err
 	}
 	var ids []any
+	var newest int64
 	for rows.Next() {
-		var id int64
+		var id, created int64
 		var s app.Status
-		if err := rows.Scan(&id, &s); err != nil {
+		if err := rows.Scan(&id, &s, &created); err != nil {
 			rows.Close()
 			return 0, err
 		}
 		if s.Final() { // a message scheduled far ahead stays
 			ids = append(ids, id)
+			newest = max(newest, created)
 		}
 	}
 	rows.Close()
@@ -137,6 +139,12 @@ func (db *DB) pruneMessages(ctx context.Context, tx *sql.Tx, now time.Time) (int
 	}
 	r, err := tx.ExecContext(ctx, `delete from messages where id in `+in, ids...)
 	if err != nil {
+		return 0, err
+	}
+	// The statistics keep these messages' counters (a delete changes none);
+	// a rebuild must not recount their days from what is left.
+	if _, err := tx.ExecContext(ctx, `insert into upkeep (name, value) values (?, ?)
+		on conflict (name) do update set value = max(value, excluded.value)`, statsPrunedTo, newest); err != nil {
 		return 0, err
 	}
 	return r.RowsAffected()

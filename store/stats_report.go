@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"smsgw/app"
+)
+
+// A report reads the day counters for a day report and the month rollups
+// for a month or year report: a year of months is tens of thousands of
+// rows where the days with every dimension are millions.
+
+// statsSource is where a report reads: the table, its period column and
+// the sums of its columns named sent, delivered, failed, pending, segments.
+type statsSource struct {
+	table, period, sums string
+	from, to            int // day or month numbers, both included
+}
+
+func statsSourceFor(f *app.StatsFilter) statsSource {
+	if f.GroupBy == app.StatsByDay {
+		sent := `s.status not in ('` + string(app.StatusRejected) + `', '` + string(app.StatusCancelled) + `')`
+		failure := `s.status in (` + statusList(app.Status.StatsFailure) + `)`
+		return statsSource{
+			table: "stat_days", period: "s.day",
+			sums: `coalesce(sum(case when ` + sent + ` then s.messages end), 0) as sent,
+				coalesce(sum(case when s.status = 'delivered' then s.messages end), 0) as delivered,
+				coalesce(sum(case when ` + failure + ` then s.messages end), 0) as failed,
+				coalesce(sum(case when s.status = '` + app.StatsPending + `' then s.messages end), 0) as pending,
+				coalesce(sum(case when ` + sent + ` then s.segments end), 0) as segments`,
+			from: dayNumber(f.From), to: dayNumber(f.To),
+		}
+	}
+	return statsSource{
+		table: "stat_months", period: "s.month",
+		sums: `coalesce(sum(s.sent), 0) as sent, coalesce(sum(s.delivered), 0) as delivered, coalesce(sum(s.failed), 0) as failed,
+			coalesce(sum(s.pending), 0) as pending, coalesce(sum(s.segments), 0) as segments`,
+		from: dayNumber(f.From) / 100, to: dayNumber(f.To) / 100,
+	}
+}
+
+// dayNumber is t's date as 20261129.
+func dayNumber(t time.Time) int { return t.Year()*10000 + int(t.Month())*100 + t.Day() }
+
+// statsWhere is the filter and the caller's scope as a condition on the
+// counters s. Errors: ENOTFOUND (a department the caller may not see),
+// EFORBIDDEN (an app acting for no user), EINVALID.
+func (db *DB) statsWhere(ctx context.Context, p *app.Principal, f *app.StatsFilter, src statsSource) (string, []any, error) {
+	if err := f.Validate(); err != nil {
+		return "", nil, err
+	}
+	where, args := src.period+` between ? and ?`, []any{src.from, src.to}
+	switch {
+	case p.SeesAll():
+	case p.Role == app.RoleOperator:
+		if p.UserID == 0 {
+			return "", nil, app.Errorf(app.EFORBIDDEN, "该应用不属于任何用户，不能查看统计")
+		}
+		where, args = where+` and s.user_id = ?`, append(args, p.UserID)
+	default:
+		where, args = where+` and s.department_id in (`+subtreeSQL+`)`, append(args, p.DepartmentID)
+	}
+	if f.DepartmentID != 0 {
+		if err := reachable(ctx, db.rdb, p, f.DepartmentID, true); err != nil {
+			return "", nil, err
+		}
+		where, args = where+` and s.department_id in (`+subtreeSQL+`)`, append(args, f.DepartmentID)
+	}
+	if f.ChannelID != 0 {
+		where, args = where+` and s.channel_id = ?`, append(args, f.ChannelID)
+	}
+	if f.Carrier != nil {
+		where, args = where+` and s.carrier = ?`, append(args, string(*f.Carrier))
+	}
+	return where, args, nil
+}
+
+// Stats answers the report's rows by period, oldest first; periods with
+// nothing counted are left out. Errors: EINVALID, ENOTFOUND, EFORBIDDEN.
+func (db *DB) Stats(ctx context.Context, p *app.Principal, f *app.StatsFilter) ([]app.StatsRow, error) {
+	src := statsSourceFor(f)
+	where, args, err := db.statsWhere(ctx, p, f, src)
+	if err != nil {
+		return nil, err
+	}
+	period := src.period
+	if f.GroupBy == app.StatsByYear {
+		period += ` / 100`
+	}
+	rows, err := db.rdb.QueryContext(ctx, `select `+period+`, `+src.sums+` from `+src.table+` s where `+where+
+		` group by 1 order by 1`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []app.StatsRow
+	for rows.Next() {
+		var r app.StatsRow
+		var n int
+		c := &r.StatsCounts
+		if err := rows.Scan(&n, &c.Sent, &c.Delivered, &c.Failed, &c.Pending, &c.Segments); err != nil {
+			return nil, err
+		}
+		if *c == (app.StatsCounts{}) {
+			continue
+		}
+		r.Period = periodName(f.GroupBy, n)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// periodName writes a day (20261129), month (202611) or year number as
+// "2026-11-29", "2026-11" or "2026".
+func periodName(groupBy string, n int) string {
+	switch groupBy {
+	case app.StatsByDay:
+		return fmt.Sprintf("%04d-%02d-%02d", n/10000, n/100%100, n%100)
+	case app.StatsByMonth:
+		return fmt.Sprintf("%04d-%02d", n/100, n%100)
+	}
+	return strconv.Itoa(n)
+}
+
+// statsKeys are the breakdowns: the column grouped by and the name of
+// each key.
+var statsKeys = map[string]struct{ column, name string }{
+	app.StatsByCarrier:    {"s.carrier", `''`},
+	app.StatsByDepartment: {"s.department_id", `coalesce((select name from departments where id = k), '')`},
+	app.StatsByUser:       {"s.user_id", `coalesce((select coalesce(nullif(display_name, ''), username) from users where id = k), '')`},
+	app.StatsByChannel:    {"s.channel_id", `coalesce((select name from channels where id = k), '')`},
+}
+
+// StatsBreakdown answers the report's totals over the whole range by
+// carrier, department (a message's own, not rolled up), user or channel,
+// the most sent first. Errors: EINVALID, ENOTFOUND, EFORBIDDEN.
+func (db *DB) StatsBreakdown(ctx context.Context, p *app.Principal, f *app.StatsFilter, by string) ([]app.StatsRow, error) {
+	key, ok := statsKeys[by]
+	if !ok {
+		return nil, app.FieldError("by", "分组须为 carrier、department、user 或 channel")
+	}
+	src := statsSourceFor(f)
+	where, args, err := db.statsWhere(ctx, p, f, src)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.rdb.QueryContext(ctx, `select k, `+key.name+`, sent, delivered, failed, pending, segments from (
+		select `+key.column+` as k, `+src.sums+`
+		from `+src.table+` s where `+where+` group by 1) order by sent desc, k`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []app.StatsRow
+	for rows.Next() {
+		var r app.StatsRow
+		c := &r.StatsCounts
+		if err := rows.Scan(&r.Key, &r.Name, &c.Sent, &c.Delivered, &c.Failed, &c.Pending, &c.Segments); err != nil {
+			return nil, err
+		}
+		if *c == (app.StatsCounts{}) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// StatsErrors answers the most frequent error codes of the failed
+// messages in the report's range, at most limit (default 10). Errors:
+// EINVALID, ENOTFOUND, EFORBIDDEN.
+func (db *DB) StatsErrors(ctx context.Context, p *app.Principal, f *app.StatsFilter, limit int) ([]app.StatsError, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 10
+	}
+	src := statsSourceFor(f)
+	where, args, err := db.statsWhere(ctx, p, f, src)
+	if err != nil {
+		return nil, err
+	}
+	table := "stat_month_errors"
+	if f.GroupBy == app.StatsByDay {
+		table = "stat_days"
+		where += ` and s.status in (` + statusList(app.Status.StatsFailure) + `)`
+	}
+	rows, err := db.rdb.QueryContext(ctx, `select s.status, s.error_code, sum(s.messages) as n from `+table+` s where `+where+`
+		group by 1, 2 having n > 0 order by n desc, 1, 2 limit ?`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []app.StatsError
+	for rows.Next() {
+		var e app.StatsError
+		if err := rows.Scan(&e.Status, &e.ErrorCode, &e.Messages); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
