@@ -1,6 +1,9 @@
 package app
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // The statistics (统计报表) count messages by the day they were accepted,
 // their department, user, channel, carrier, template and status class. A
@@ -114,4 +117,21 @@ type StatsError struct {
 	Status    Status // undelivered, expired or failed
 	ErrorCode string
 	Messages  int64
+}
+
+// StatsService answers the statistics reports. Every method reads only
+// what the caller may see: a system administrator everything, a department
+// administrator or auditor its department's subtree, an operator its own
+// messages. Errors: EINVALID, ENOTFOUND (a department the caller may not
+// see, as a missing one), EFORBIDDEN (an app without the query scope, or
+// an operator's app acting for no user).
+type StatsService interface {
+	// Stats answers the report by period, oldest first.
+	Stats(ctx context.Context, p *Principal, f *StatsFilter) ([]StatsRow, error)
+	// StatsBreakdown answers the report's totals by carrier, department,
+	// user or channel (StatsByCarrier, ...), the most sent first.
+	StatsBreakdown(ctx context.Context, p *Principal, f *StatsFilter, by string) ([]StatsRow, error)
+	// StatsErrors answers the most frequent error codes of the failed
+	// messages, at most limit.
+	StatsErrors(ctx context.Context, p *Principal, f *StatsFilter, limit int) ([]StatsError, error)
 }

@@ -90,6 +90,8 @@ type DB struct {
 	// lockHandedOver: HandOverLock's caller releases the lock, not Close.
 	lockHandedOver bool
 	closed         bool
+	// statsOffset is the zone offset (s) the statistics trigger was made with.
+	statsOffset int
 }
 
 const sendQueue = "send"

@@ -129,6 +129,9 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, plan *app.SendPlan) (
 			res.Messages = append(res.Messages, sm)
 		}
 	}
+	if err := db.countInserted(ctx, tx, b, plan.TemplateID, rows, status); err != nil {
+		return nil, err
+	}
 	if !queued || b.Review == app.ReviewPending {
 		return res, nil // every number was on a blacklist, or a reviewer queues it
 	}

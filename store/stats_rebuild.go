@@ -80,8 +80,8 @@ func rollUpMonths(ctx context.Context, tx *sql.Tx, from, to int) error {
 		from stat_days s where s.day between ? and ? group by 1, 2, 3, 4, 5`, lo, hi); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `insert into stat_month_errors (month, department_id, user_id, channel_id, carrier, status, error_code, messages)
-		select s.day / 100, s.department_id, s.user_id, s.channel_id, s.carrier, s.status, s.error_code, sum(s.messages)
-		from stat_days s where s.day between ? and ? and `+failure+` group by 1, 2, 3, 4, 5, 6, 7`, lo, hi)
+	_, err := tx.ExecContext(ctx, `insert into stat_month_errors (month, department_id, channel_id, carrier, status, error_code, messages)
+		select s.day / 100, s.department_id, s.channel_id, s.carrier, s.status, s.error_code, sum(s.messages)
+		from stat_days s where s.day between ? and ? and `+failure+` group by 1, 2, 3, 4, 5, 6`, lo, hi)
 	return err
 }

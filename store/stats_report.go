@@ -49,6 +49,9 @@ func dayNumber(t time.Time) int { return t.Year()*10000 + int(t.Month())*100 + t
 // counters s. Errors: ENOTFOUND (a department the caller may not see),
 // EFORBIDDEN (an app acting for no user), EINVALID.
 func (db *DB) statsWhere(ctx context.Context, p *app.Principal, f *app.StatsFilter, src statsSource) (string, []any, error) {
+	if !p.HasScope(app.ScopeQuery) {
+		return "", nil, app.Errorf(app.EFORBIDDEN, "该应用没有查询权限 (scope query)")
+	}
 	if err := f.Validate(); err != nil {
 		return "", nil, err
 	}
@@ -176,17 +179,23 @@ func (db *DB) StatsErrors(ctx context.Context, p *app.Principal, f *app.StatsFil
 	if limit <= 0 || limit > 100 {
 		limit = 10
 	}
+	// The month error rollup has no user: an operator's own codes come
+	// from the day counters (through stat_days_user), as a day report's do.
 	src := statsSourceFor(f)
+	src.table = "stat_month_errors"
+	if f.GroupBy == app.StatsByDay {
+		src.table = "stat_days"
+	} else if p.Role == app.RoleOperator {
+		src = statsSource{table: "stat_days", period: "s.day", from: src.from * 100, to: src.to*100 + 99}
+	}
 	where, args, err := db.statsWhere(ctx, p, f, src)
 	if err != nil {
 		return nil, err
 	}
-	table := "stat_month_errors"
-	if f.GroupBy == app.StatsByDay {
-		table = "stat_days"
+	if src.table == "stat_days" {
 		where += ` and s.status in (` + statusList(app.Status.StatsFailure) + `)`
 	}
-	rows, err := db.rdb.QueryContext(ctx, `select s.status, s.error_code, sum(s.messages) as n from `+table+` s where `+where+`
+	rows, err := db.rdb.QueryContext(ctx, `select s.status, s.error_code, sum(s.messages) as n from `+src.table+` s where `+where+`
 		group by 1, 2 having n > 0 order by n desc, 1, 2 limit ?`, append(args, limit)...)
 	if err != nil {
 		return nil, err

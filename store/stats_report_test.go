@@ -89,7 +89,11 @@ func TestStatsReport(t *testing.T) {
 		{202601, 2, 20, 1, "cmcc", "undelivered", "UNDELIV:001", 2},
 		{202601, 3, 30, 1, "cucc", "failed", "SMPP_0x0B", 1},
 	} {
-		if _, err := raw.Exec(`insert into stat_month_errors values (?, ?, ?, ?, ?, ?, ?, ?)`, r...); err != nil {
+		if _, err := raw.Exec(`insert into stat_month_errors values (?, ?, ?, ?, ?, ?, ?)`, append(r[:2:2], r[3:]...)...); err != nil {
+			t.Fatal(err)
+		}
+		day := r[0].(int)*100 + 15
+		if _, err := raw.Exec(`insert into stat_days values (?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`, append(append([]any{day}, r[1:]...), r[7])...); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -212,7 +212,8 @@ func TestBrowserCSP(t *testing.T) {
 
 	// Every other page loads clean.
 	for _, path := range []string{"/records", "/records/" + "99999999", "/messages/" + fmt.Sprint(m.ID), "/replies", "/templates", "/channels",
-		"/channels/new", "/channels/1", "/words", "/blacklist", "/org", "/audit", "/settings", "/contacts", "/contacts/import", "/contacts/imports"} {
+		"/channels/new", "/channels/1", "/words", "/blacklist", "/org", "/audit", "/settings", "/contacts", "/contacts/import", "/contacts/imports",
+		"/stats", "/stats?group_by=day"} {
 		do(t, ctx, chromedp.Navigate(f.srv.URL+path), settled())
 		check(path)
 	}

@@ -72,6 +72,12 @@ func (s *Server) routeTable() []route {
 		{"PATCH", "/api/v1/apps/:id", apiKey, s.updateApp},
 		{"POST", "/api/v1/apps/:id/rotate", apiKey, s.rotateSecret},
 
+		// Statistics (api_stats.go).
+		{"GET", "/api/v1/stats", apiKey, s.statsReport},
+		{"GET", "/api/v1/stats/breakdown", apiKey, s.statsBreakdown},
+		{"GET", "/api/v1/stats/errors", apiKey, s.statsErrors},
+		{"GET", "/api/v1/stats/export", apiKey, s.exportStats},
+
 		// Audit log (api_audit.go, api_audit_export.go).
 		{"GET", "/api/v1/audit", apiKey, s.listAudit},
 		{"GET", "/api/v1/audit/export", apiKey, s.exportAudit},
@@ -183,6 +189,10 @@ func (s *Server) routeTable() []route {
 		{"POST", "/apps/:action", session, s.appAction},  // CanManageOrg
 		{"GET", "/audit", session, s.auditPage},          // not operators
 		{"GET", "/audit/export", session, s.exportAudit}, // handler in api_audit_export.go
+
+		// 统计报表 (console_stats.go).
+		{"GET", "/stats", session, s.statsPage},
+		{"GET", "/stats/export", session, s.exportStats}, // handler in api_stats.go
 	}
 }
 

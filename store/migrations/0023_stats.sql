@@ -44,15 +44,16 @@ create table stat_months (
   primary key (month, department_id, user_id, channel_id, carrier)
 ) without rowid;
 
--- Failed messages by month and error code, for the top error codes.
+-- Failed messages by month and error code, for the top error codes. No
+-- user: with one a year held hundreds of thousands of rows; an operator's
+-- own top codes come from stat_days (stat_days_user).
 create table stat_month_errors (
   month integer not null,
   department_id integer not null,
-  user_id integer not null,
   channel_id integer not null,
   carrier text not null,
   status text not null,
   error_code text not null,
   messages integer not null,
-  primary key (month, department_id, user_id, channel_id, carrier, status, error_code)
+  primary key (month, department_id, channel_id, carrier, status, error_code)
 ) without rowid;
