@@ -90,8 +90,9 @@ type DB struct {
 	// lockHandedOver: HandOverLock's caller releases the lock, not Close.
 	lockHandedOver bool
 	closed         bool
-	// statsOffset is the zone offset (s) the statistics trigger was made with.
-	statsOffset int
+	// statsOff: insertBatch leaves the counters alone (a benchmark's
+	// baseline, with the trigger dropped; never set otherwise).
+	statsOff bool
 }
 
 const sendQueue = "send"

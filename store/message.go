@@ -93,6 +93,7 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, plan *app.SendPlan) (
 	if err != nil {
 		return nil, err
 	}
+	day := db.statsDay(b.CreatedAt)
 	for start := 0; start < len(rows); start += insertChunk {
 		part := rows[start:min(start+insertChunk, len(rows))]
 		args = args[:0]
@@ -107,7 +108,7 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, plan *app.SendPlan) (
 				content = m.Content
 			}
 			args = append(args, first+int64(i), b.ID, b.DepartmentID, b.UserID, b.APIKeyID, m.To, string(m.Carrier), m.Segments, string(st), b.Ext,
-				ms(b.CreatedAt), content, m.Code, done, plan.TemplateID)
+				ms(b.CreatedAt), content, m.Code, done, plan.TemplateID, day)
 		}
 		q := qInsertMessages
 		if len(part) == 1 {

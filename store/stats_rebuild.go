@@ -28,7 +28,7 @@ func (db *DB) RebuildStats(ctx context.Context, from, to time.Time) (int64, erro
 	}
 	end := to.AddDate(0, 0, 1)
 	fromDay, toDay := dayNumber(from), dayNumber(to)
-	e := statsExprsFor("m", db.zoneOffset())
+	e := statsExprsFor("m")
 	var counted int64
 	err := db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		pruned, err := upkeepValue(ctx, tx, statsPrunedTo)
@@ -44,8 +44,9 @@ func (db *DB) RebuildStats(ctx context.Context, from, to time.Time) (int64, erro
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `insert into stat_days (day, department_id, user_id, channel_id, carrier, template_id, status, error_code, messages, segments)
-			select `+e.day+`, m.department_id, m.user_id, m.channel_id, m.carrier, m.template_id, `+e.class+`, `+e.errorCode+`, count(*), sum(m.segments)
-			from messages m where m.created_at >= ? and m.created_at < ? group by 1, 2, 3, 4, 5, 6, 7, 8`, ms(from), ms(end))
+			select m.stat_day, m.department_id, m.user_id, `+e.channel+`, m.carrier, m.template_id, `+e.class+`, `+e.errorCode+`, count(*), sum(m.segments)
+			from messages m where m.created_at >= ? and m.created_at < ? and m.stat_day between ? and ?
+			group by 1, 2, 3, 4, 5, 6, 7, 8`, ms(from.AddDate(0, 0, -1)), ms(end.AddDate(0, 0, 1)), fromDay, toDay)
 		if err != nil {
 			return err
 		}

@@ -57,8 +57,8 @@ const (
 		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	messageCols = `(batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at, content, error_code, done_at)`
 	// messageInsertCols is messageCols with the id first.
-	messageInsertCols = `(id, batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at, content, error_code, done_at, template_id)`
-	messageColCount   = 15
+	messageInsertCols = `(id, batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at, content, error_code, done_at, template_id, stat_day)`
+	messageColCount   = 16
 	insertChunk       = 100
 )
 

@@ -4,8 +4,10 @@
 -- retention prune) changes none. Days and months are the platform's local
 -- ones, as integers (20261129, 202611).
 
--- The template a message was sent with (0: none), for the counters.
+-- The template a message was sent with (0: none), and the day it counts
+-- on (20261129, the platform's zone, fixed at accept), for the counters.
 alter table messages add column template_id integer not null default 0;
+alter table messages add column stat_day integer not null default 0;
 
 -- Every dimension, by day: the counters `smsgw stats rebuild` recounts.
 -- status is the final status, or 'pending' for any not final yet;
@@ -57,3 +59,25 @@ create table stat_month_errors (
   messages integer not null,
   primary key (month, department_id, channel_id, carrier, status, error_code)
 ) without rowid;
+
+-- The messages stored before this migration: their template from their
+-- batch, their day in China time (UTC+8), and their counters, so that the
+-- reports start with the detail still kept rather than empty.
+update messages set stat_day = cast(strftime('%Y%m%d', created_at / 1000 + 28800, 'unixepoch') as integer),
+  template_id = coalesce((select template_id from batches where id = messages.batch_id), 0);
+insert into stat_days (day, department_id, user_id, channel_id, carrier, template_id, status, error_code, messages, segments)
+  select stat_day, department_id, user_id,
+    case when status in ('accepted', 'queued', 'submitting', 'held', 'submitted') then 0 else channel_id end, carrier, template_id,
+    case when status in ('accepted', 'queued', 'submitting', 'held', 'submitted') then 'pending' else status end,
+    case when status in ('undelivered', 'expired', 'failed') then error_code else '' end, count(*), sum(segments)
+  from messages group by 1, 2, 3, 4, 5, 6, 7, 8;
+insert into stat_months (month, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
+  select day / 100, department_id, user_id, channel_id, carrier,
+    sum(case when status not in ('rejected', 'cancelled') then messages else 0 end), sum(case when status = 'delivered' then messages else 0 end),
+    sum(case when status in ('undelivered', 'expired', 'failed') then messages else 0 end), sum(case when status = 'pending' then messages else 0 end),
+    sum(case when status = 'rejected' then messages else 0 end), sum(case when status = 'cancelled' then messages else 0 end),
+    sum(case when status not in ('rejected', 'cancelled') then segments else 0 end)
+  from stat_days group by 1, 2, 3, 4, 5;
+insert into stat_month_errors (month, department_id, channel_id, carrier, status, error_code, messages)
+  select day / 100, department_id, channel_id, carrier, status, error_code, sum(messages)
+  from stat_days where status in ('undelivered', 'expired', 'failed') group by 1, 2, 3, 4, 5, 6;
