@@ -88,19 +88,35 @@ func statsCount(r, sign string) string {
 		values (` + r + `.stat_day, ` + r + `.department_id, ` + r + `.user_id, ` + e.channel + `, ` + r + `.carrier, ` + r + `.template_id, ` + e.class + `, ` + e.errorCode + `, ` + sign + `1, ` + sign + r + `.segments)
 		on conflict (day, department_id, user_id, channel_id, carrier, template_id, status, error_code)
 		do update set messages = messages + excluded.messages, segments = segments + excluded.segments;
-	insert into stat_months (month, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
-		values (` + r + `.stat_day / 100, ` + r + `.department_id, ` + r + `.user_id, ` + e.channel + `, ` + r + `.carrier, ` +
+	` + statsTotals("stat_day_totals", "day", r+".stat_day", r, sign) + `
+	` + statsTotals("stat_months", "month", r+".stat_day / 100", r, sign) + `
+	` + statsErrors("stat_day_errors", "day", r+".stat_day", r, sign) + `
+	` + statsErrors("stat_month_errors", "month", r+".stat_day / 100", r, sign)
+}
+
+// statsErrors is the upsert of the row r (sign as in statsCount) into an
+// error rollup, when it is a failure: stat_day_errors or stat_month_errors.
+func statsErrors(table, periodColumn, period, r, sign string) string {
+	e := statsExprsFor(r)
+	return `insert into ` + table + ` (` + periodColumn + `, department_id, channel_id, carrier, status, error_code, messages)
+		select ` + period + `, ` + r + `.department_id, ` + r + `.channel_id, ` + r + `.carrier, ` + r + `.status, ` + r + `.error_code, ` + sign + `1
+		where ` + e.failure + `
+		on conflict (` + periodColumn + `, department_id, channel_id, carrier, status, error_code)
+		do update set messages = messages + excluded.messages;`
+}
+
+// statsTotals is the upsert of the row r (sign as in statsCount) into a
+// report-shaped rollup: stat_day_totals by day, stat_months by month.
+func statsTotals(table, periodColumn, period, r, sign string) string {
+	e := statsExprsFor(r)
+	return `insert into ` + table + ` (` + periodColumn + `, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
+		values (` + period + `, ` + r + `.department_id, ` + r + `.user_id, ` + e.channel + `, ` + r + `.carrier, ` +
 		sign + e.sent + `, ` + sign + `(` + r + `.status = 'delivered'), ` + sign + e.failure + `, ` + sign + e.pending + `, ` +
 		sign + `(` + r + `.status = 'rejected'), ` + sign + `(` + r + `.status = 'cancelled'), ` + sign + `(` + e.sent + ` * ` + r + `.segments))
-		on conflict (month, department_id, user_id, channel_id, carrier)
+		on conflict (` + periodColumn + `, department_id, user_id, channel_id, carrier)
 		do update set sent = sent + excluded.sent, delivered = delivered + excluded.delivered, failed = failed + excluded.failed,
 			pending = pending + excluded.pending, rejected = rejected + excluded.rejected, cancelled = cancelled + excluded.cancelled,
-			segments = segments + excluded.segments;
-	insert into stat_month_errors (month, department_id, channel_id, carrier, status, error_code, messages)
-		select ` + r + `.stat_day / 100, ` + r + `.department_id, ` + r + `.channel_id, ` + r + `.carrier, ` + r + `.status, ` + r + `.error_code, ` + sign + `1
-		where ` + e.failure + `
-		on conflict (month, department_id, channel_id, carrier, status, error_code)
-		do update set messages = messages + excluded.messages;`
+			segments = segments + excluded.segments;`
 }
 
 // statsTriggers returns the counters' trigger, by name.
@@ -148,17 +164,22 @@ func (db *DB) installStatsCounters(ctx context.Context) error {
 }
 
 // The counters of a request's new messages, written by countInserted.
-const (
+var (
 	qStatsDayAdd = `insert into stat_days (day, department_id, user_id, channel_id, carrier, template_id, status, error_code, messages, segments)
 		values (?, ?, ?, 0, ?, ?, ?, '', ?, ?)
 		on conflict (day, department_id, user_id, channel_id, carrier, template_id, status, error_code)
 		do update set messages = messages + excluded.messages, segments = segments + excluded.segments`
-	qStatsMonthAdd = `insert into stat_months (month, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
+	qStatsMonthAdd    = qStatsTotalsAdd("stat_months", "month")
+	qStatsDayTotalAdd = qStatsTotalsAdd("stat_day_totals", "day")
+)
+
+func qStatsTotalsAdd(table, periodColumn string) string {
+	return `insert into ` + table + ` (` + periodColumn + `, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
 		values (?, ?, ?, 0, ?, ?, 0, 0, ?, ?, 0, ?)
-		on conflict (month, department_id, user_id, channel_id, carrier)
+		on conflict (` + periodColumn + `, department_id, user_id, channel_id, carrier)
 		do update set sent = sent + excluded.sent, pending = pending + excluded.pending, rejected = rejected + excluded.rejected,
 			segments = segments + excluded.segments`
-)
+}
 
 // statsInsertKey is what differs among a request's new messages: they share
 // day, department, user, template and channel (none yet).
@@ -202,6 +223,9 @@ func (db *DB) countInserted(ctx context.Context, tx *sql.Tx, b *app.Batch, templ
 			rejected = a.n
 		} else {
 			sent, pending, segments = a.n, a.n, a.segments
+		}
+		if _, err := db.exec(ctx, tx, qStatsDayTotalAdd, day, b.DepartmentID, b.UserID, string(k.carrier), sent, pending, rejected, segments); err != nil {
+			return err
 		}
 		if _, err := db.exec(ctx, tx, qStatsMonthAdd, day/100, b.DepartmentID, b.UserID, string(k.carrier), sent, pending, rejected, segments); err != nil {
 			return err

@@ -18,8 +18,9 @@ import (
 //	go test ./store -run XXX -bench StatsReport -benchtime 20x
 //
 // The month rollups hold 54,000 rows (with the channel-0 rows a message
-// leaves behind when it is placed), the error rollups 43,200, and the
-// day counters of one month (for the day report) about 1.1 million.
+// leaves behind when it is placed), the error rollups 43,200, the day
+// counters of one month about 1.1 million, their day totals 111,600 and
+// day errors 33,480.
 
 const statsBenchMessages = 100_000_000
 
@@ -61,6 +62,11 @@ func mustStatsYear(b *testing.B, raw *sql.DB) {
 				('expired', 'ENORECEIPT', 5), ('failed', 'SMPP_0x0B', 5))
 		insert into stat_days select 20260300 + d.v, 101 + u.v %% 30, u.v, c.v, k.v, (u.v + t.v) %% 20 + 1, s.status, s.code,
 			%d * s.share / 1000, %d * s.share / 1000 * 12 / 10 from d, u, c, k, t, s`, perRow/31/2, perRow/31/2),
+		`insert into stat_day_totals select day, department_id, user_id, channel_id, carrier, sum(messages),
+			sum(case when status = 'delivered' then messages else 0 end), sum(case when status in ('undelivered', 'expired', 'failed') then messages else 0 end),
+			sum(case when status = 'pending' then messages else 0 end), 0, 0, sum(segments) from stat_days group by 1, 2, 3, 4, 5`,
+		`insert into stat_day_errors select day, department_id, channel_id, carrier, status, error_code, sum(messages)
+			from stat_days where status in ('undelivered', 'expired', 'failed') group by 1, 2, 3, 4, 5, 6`,
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			b.Fatal(err)

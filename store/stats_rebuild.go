@@ -53,36 +53,47 @@ func (db *DB) RebuildStats(ctx context.Context, from, to time.Time) (int64, erro
 		if err := tx.QueryRowContext(ctx, `select coalesce(sum(messages), 0) from stat_days where day between ? and ?`, fromDay, toDay).Scan(&counted); err != nil {
 			return err
 		}
-		return rollUpMonths(ctx, tx, fromDay/100, toDay/100)
+		return rollUpMonths(ctx, tx, fromDay, toDay)
 	})
 	return counted, err
 }
 
-// rollUpMonths makes the month rollups of months from..to (202611) again
-// from the day counters.
-func rollUpMonths(ctx context.Context, tx *sql.Tx, from, to int) error {
+// rollUpMonths makes the report-shaped rollups again from the day
+// counters: stat_day_totals and stat_day_errors of the days from..to
+// (20261129), stat_months and stat_month_errors of their months.
+func rollUpMonths(ctx context.Context, tx *sql.Tx, fromDay, toDay int) error {
+	from, to := fromDay/100, toDay/100
 	lo, hi := from*100, to*100+99
 	sent := `s.status not in ('` + string(app.StatusRejected) + `', '` + string(app.StatusCancelled) + `')`
 	failure := `s.status in (` + statusList(app.Status.StatsFailure) + `)`
-	for _, q := range []string{
-		`delete from stat_months where month between ? and ?`,
-		`delete from stat_month_errors where month between ? and ?`,
+	sums := `sum(case when ` + sent + ` then s.messages else 0 end), sum(case when s.status = 'delivered' then s.messages else 0 end),
+			sum(case when ` + failure + ` then s.messages else 0 end), sum(case when s.status = '` + app.StatsPending + `' then s.messages else 0 end),
+			sum(case when s.status = 'rejected' then s.messages else 0 end), sum(case when s.status = 'cancelled' then s.messages else 0 end),
+			sum(case when ` + sent + ` then s.segments else 0 end)`
+	for _, q := range []struct {
+		sql    string
+		lo, hi int
+	}{
+		{`delete from stat_day_totals where day between ? and ?`, fromDay, toDay},
+		{`delete from stat_months where month between ? and ?`, from, to},
+		{`delete from stat_month_errors where month between ? and ?`, from, to},
+		{`delete from stat_day_errors where day between ? and ?`, fromDay, toDay},
+		{`insert into stat_day_errors (day, department_id, channel_id, carrier, status, error_code, messages)
+			select s.day, s.department_id, s.channel_id, s.carrier, s.status, s.error_code, sum(s.messages)
+			from stat_days s where s.day between ? and ? and ` + failure + ` group by 1, 2, 3, 4, 5, 6`, fromDay, toDay},
+		{`insert into stat_day_totals (day, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
+			select s.day, s.department_id, s.user_id, s.channel_id, s.carrier, ` + sums + `
+			from stat_days s where s.day between ? and ? group by 1, 2, 3, 4, 5`, fromDay, toDay},
+		{`insert into stat_months (month, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
+			select s.day / 100, s.department_id, s.user_id, s.channel_id, s.carrier, ` + sums + `
+			from stat_days s where s.day between ? and ? group by 1, 2, 3, 4, 5`, lo, hi},
+		{`insert into stat_month_errors (month, department_id, channel_id, carrier, status, error_code, messages)
+			select s.day / 100, s.department_id, s.channel_id, s.carrier, s.status, s.error_code, sum(s.messages)
+			from stat_days s where s.day between ? and ? and ` + failure + ` group by 1, 2, 3, 4, 5, 6`, lo, hi},
 	} {
-		if _, err := tx.ExecContext(ctx, q, from, to); err != nil {
+		if _, err := tx.ExecContext(ctx, q.sql, q.lo, q.hi); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `insert into stat_months (month, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
-		select s.day / 100, s.department_id, s.user_id, s.channel_id, s.carrier,
-			sum(case when `+sent+` then s.messages else 0 end), sum(case when s.status = 'delivered' then s.messages else 0 end),
-			sum(case when `+failure+` then s.messages else 0 end), sum(case when s.status = '`+app.StatsPending+`' then s.messages else 0 end),
-			sum(case when s.status = 'rejected' then s.messages else 0 end), sum(case when s.status = 'cancelled' then s.messages else 0 end),
-			sum(case when `+sent+` then s.segments else 0 end)
-		from stat_days s where s.day between ? and ? group by 1, 2, 3, 4, 5`, lo, hi); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `insert into stat_month_errors (month, department_id, channel_id, carrier, status, error_code, messages)
-		select s.day / 100, s.department_id, s.channel_id, s.carrier, s.status, s.error_code, sum(s.messages)
-		from stat_days s where s.day between ? and ? and `+failure+` group by 1, 2, 3, 4, 5, 6`, lo, hi)
-	return err
+	return nil
 }

@@ -9,9 +9,11 @@ import (
 	"smsgw/app"
 )
 
-// A report reads the day counters for a day report and the month rollups
-// for a month or year report: a year of months is tens of thousands of
-// rows where the days with every dimension are millions.
+// A report reads the report-shaped rollups, stat_day_totals for a day
+// report and stat_months for a month or year report: a year of months is
+// tens of thousands of rows where the days with every dimension are
+// millions. The top error codes read stat_day_errors or stat_month_errors,
+// and stat_days for an operator (the error rollups have no user).
 
 // statsSource is where a report reads: the table, its period column and
 // the sums of its columns named sent, delivered, failed, pending, segments.
@@ -21,25 +23,12 @@ type statsSource struct {
 }
 
 func statsSourceFor(f *app.StatsFilter) statsSource {
+	sums := `coalesce(sum(s.sent), 0) as sent, coalesce(sum(s.delivered), 0) as delivered, coalesce(sum(s.failed), 0) as failed,
+			coalesce(sum(s.pending), 0) as pending, coalesce(sum(s.segments), 0) as segments`
 	if f.GroupBy == app.StatsByDay {
-		sent := `s.status not in ('` + string(app.StatusRejected) + `', '` + string(app.StatusCancelled) + `')`
-		failure := `s.status in (` + statusList(app.Status.StatsFailure) + `)`
-		return statsSource{
-			table: "stat_days", period: "s.day",
-			sums: `coalesce(sum(case when ` + sent + ` then s.messages end), 0) as sent,
-				coalesce(sum(case when s.status = 'delivered' then s.messages end), 0) as delivered,
-				coalesce(sum(case when ` + failure + ` then s.messages end), 0) as failed,
-				coalesce(sum(case when s.status = '` + app.StatsPending + `' then s.messages end), 0) as pending,
-				coalesce(sum(case when ` + sent + ` then s.segments end), 0) as segments`,
-			from: dayNumber(f.From), to: dayNumber(f.To),
-		}
+		return statsSource{table: "stat_day_totals", period: "s.day", sums: sums, from: dayNumber(f.From), to: dayNumber(f.To)}
 	}
-	return statsSource{
-		table: "stat_months", period: "s.month",
-		sums: `coalesce(sum(s.sent), 0) as sent, coalesce(sum(s.delivered), 0) as delivered, coalesce(sum(s.failed), 0) as failed,
-			coalesce(sum(s.pending), 0) as pending, coalesce(sum(s.segments), 0) as segments`,
-		from: dayNumber(f.From) / 100, to: dayNumber(f.To) / 100,
-	}
+	return statsSource{table: "stat_months", period: "s.month", sums: sums, from: dayNumber(f.From) / 100, to: dayNumber(f.To) / 100}
 }
 
 // dayNumber is t's date as 20261129.
@@ -184,9 +173,13 @@ func (db *DB) StatsErrors(ctx context.Context, p *app.Principal, f *app.StatsFil
 	src := statsSourceFor(f)
 	src.table = "stat_month_errors"
 	if f.GroupBy == app.StatsByDay {
+		src.table = "stat_day_errors"
+	}
+	if p.Role == app.RoleOperator && !p.SeesAll() {
 		src.table = "stat_days"
-	} else if p.Role == app.RoleOperator {
-		src = statsSource{table: "stat_days", period: "s.day", from: src.from * 100, to: src.to*100 + 99}
+		if f.GroupBy != app.StatsByDay {
+			src = statsSource{table: "stat_days", period: "s.day", from: src.from * 100, to: src.to*100 + 99}
+		}
 	}
 	where, args, err := db.statsWhere(ctx, p, f, src)
 	if err != nil {

@@ -67,7 +67,7 @@ var (
 	qInsertMessages = `insert into messages ` + messageInsertCols + ` values ` + placeholders(insertChunk, messageColCount)
 )
 
-var hotQueries = []string{qNextBatchID, qNextMessageID, qInsertBatch, qInsertMessage, qInsertMessages, qSubmitted, qSMSCIDs, qRetry, qFailed, qAnyEarly, qReceiptClaim, qReceiptsClaim, qPartsDelivered, qReceiptKnown, qPartDelivered, qNotDelivered, qStatsDayAdd, qStatsMonthAdd}
+var hotQueries = []string{qNextBatchID, qNextMessageID, qInsertBatch, qInsertMessage, qInsertMessages, qSubmitted, qSMSCIDs, qRetry, qFailed, qAnyEarly, qReceiptClaim, qReceiptsClaim, qPartsDelivered, qReceiptKnown, qPartDelivered, qNotDelivered, qStatsDayAdd, qStatsMonthAdd, qStatsDayTotalAdd}
 
 // prepare prepares the hot statements on the writer's one connection; it
 // runs before the writer starts, while the connection is free.

@@ -46,9 +46,37 @@ create table stat_months (
   primary key (month, department_id, user_id, channel_id, carrier)
 ) without rowid;
 
--- Failed messages by month and error code, for the top error codes. No
--- user: with one a year held hundreds of thousands of rows; an operator's
--- own top codes come from stat_days (stat_days_user).
+-- The same by day, for day reports (a month of stat_days with every
+-- dimension can hold a million rows).
+create table stat_day_totals (
+  day integer not null,
+  department_id integer not null,
+  user_id integer not null,
+  channel_id integer not null,
+  carrier text not null,
+  sent integer not null,
+  delivered integer not null,
+  failed integer not null,
+  pending integer not null,
+  rejected integer not null,
+  cancelled integer not null,
+  segments integer not null,
+  primary key (day, department_id, user_id, channel_id, carrier)
+) without rowid;
+
+-- Failed messages by day and by month and error code, for the top error
+-- codes. No user: with one a year held hundreds of thousands of rows; an
+-- operator's own top codes come from stat_days (stat_days_user).
+create table stat_day_errors (
+  day integer not null,
+  department_id integer not null,
+  channel_id integer not null,
+  carrier text not null,
+  status text not null,
+  error_code text not null,
+  messages integer not null,
+  primary key (day, department_id, channel_id, carrier, status, error_code)
+) without rowid;
 create table stat_month_errors (
   month integer not null,
   department_id integer not null,
@@ -71,6 +99,13 @@ insert into stat_days (day, department_id, user_id, channel_id, carrier, templat
     case when status in ('accepted', 'queued', 'submitting', 'held', 'submitted') then 'pending' else status end,
     case when status in ('undelivered', 'expired', 'failed') then error_code else '' end, count(*), sum(segments)
   from messages group by 1, 2, 3, 4, 5, 6, 7, 8;
+insert into stat_day_totals (day, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
+  select day, department_id, user_id, channel_id, carrier,
+    sum(case when status not in ('rejected', 'cancelled') then messages else 0 end), sum(case when status = 'delivered' then messages else 0 end),
+    sum(case when status in ('undelivered', 'expired', 'failed') then messages else 0 end), sum(case when status = 'pending' then messages else 0 end),
+    sum(case when status = 'rejected' then messages else 0 end), sum(case when status = 'cancelled' then messages else 0 end),
+    sum(case when status not in ('rejected', 'cancelled') then segments else 0 end)
+  from stat_days group by 1, 2, 3, 4, 5;
 insert into stat_months (month, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
   select day / 100, department_id, user_id, channel_id, carrier,
     sum(case when status not in ('rejected', 'cancelled') then messages else 0 end), sum(case when status = 'delivered' then messages else 0 end),
@@ -80,4 +115,7 @@ insert into stat_months (month, department_id, user_id, channel_id, carrier, sen
   from stat_days group by 1, 2, 3, 4, 5;
 insert into stat_month_errors (month, department_id, channel_id, carrier, status, error_code, messages)
   select day / 100, department_id, channel_id, carrier, status, error_code, sum(messages)
+  from stat_days where status in ('undelivered', 'expired', 'failed') group by 1, 2, 3, 4, 5, 6;
+insert into stat_day_errors (day, department_id, channel_id, carrier, status, error_code, messages)
+  select day, department_id, channel_id, carrier, status, error_code, sum(messages)
   from stat_days where status in ('undelivered', 'expired', 'failed') group by 1, 2, 3, 4, 5, 6;
