@@ -146,14 +146,15 @@ func (s *Server) statsPage(c echo.Context) error {
 	}
 	data["GroupBy"], data["From"], data["To"] = f.GroupBy, f.From.Format("2006-01-02"), f.To.Format("2006-01-02")
 	data["Departments"], data["Channels"], data["Carriers"] = deptOptions, chanOptions, carrierOptions
-	lang := s.page(c, "", nil)["Lang"].(string)
+	data["Errors"], data["Chart"], data["Export"] = errLines, chart, export.Encode()
+	data = s.page(c, "统计报表", data)
+	// The tables are a shared template: each carries the page's language.
+	lang, _ := data["Lang"].(string)
 	totalLine := lineOf("合计", total)
 	data["Table"] = statsTable[line]{lang, "stats-table", "周期", table, &totalLine}
 	data["DeptTable"] = statsTable[line]{lang, "stats-departments", "部门", byDept, nil}
 	data["UserTable"] = statsTable[line]{lang, "stats-users", "用户", byUser, nil}
-	data["Errors"] = errLines
-	data["Chart"], data["Export"] = chart, export.Encode()
-	return s.console.render(c, http.StatusOK, "stats.html", s.page(c, "统计报表", data))
+	return s.console.render(c, http.StatusOK, "stats.html", data)
 }
 
 // statsChart is what stats.js draws: the trend and stacked bars by period,
