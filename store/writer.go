@@ -30,6 +30,10 @@ type writer struct {
 	// audit, when set, appends a request's pending audit entry in the
 	// transaction of the first change the request makes (see op.pending).
 	audit func(ctx context.Context, tx *sql.Tx, e *app.AuditEntry) error
+	// settle, when set, runs last in every transaction, before the commit:
+	// it turns the refunds the transaction's status changes gathered into
+	// ledger entries (settleRefunds).
+	settle func(ctx context.Context, tx *sql.Tx) error
 	// committed, when set, runs after each commit that succeeded.
 	committed func()
 
@@ -211,6 +215,12 @@ func (w *writer) withAudit(ctx context.Context, tx *sql.Tx, o *op, err error) er
 func (w *writer) finish(ctx context.Context, tx *sql.Tx, ranges []idRange) error {
 	if len(ranges) > 0 {
 		if err := w.queueJobs(ctx, tx, ranges); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if w.settle != nil {
+		if err := w.settle(ctx, tx); err != nil {
 			tx.Rollback()
 			return err
 		}
