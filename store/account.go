@@ -238,8 +238,11 @@ func (db *DB) TopUp(ctx context.Context, p *app.Principal, dept, segments int64,
 		if err != nil {
 			return err
 		}
-		e.ID, err = r.LastInsertId()
-		return err
+		if e.ID, err = r.LastInsertId(); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `select `+actorName+` from (select 1) left join users u on u.id = ?
+			left join api_keys k on k.id = ?`, p.UserID, p.APIKeyID).Scan(&e.Actor)
 	})
 	if err != nil {
 		return nil, err

@@ -117,6 +117,17 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/unsubscribe-words", apiKey, s.getUnsubscribeWords},
 		{"PUT", "/api/v1/unsubscribe-words", apiKey, s.setUnsubscribeWords},
 
+		// Quota accounts, the ledger and monthly consumption (api_account.go).
+		{"GET", "/api/v1/account", apiKey, s.getAccount},
+		{"PATCH", "/api/v1/account", apiKey, s.updateAccount},
+		{"POST", "/api/v1/account/topup", apiKey, s.topUp},       // sysadmin
+		{"POST", "/api/v1/account/allocate", apiKey, s.allocate}, // sysadmin, dept_admin within its subtree
+		{"GET", "/api/v1/ledger", apiKey, s.listLedger},
+		{"GET", "/api/v1/ledger/export", apiKey, s.exportLedger},
+		{"GET", "/api/v1/consumption", apiKey, s.listConsumption},
+		{"GET", "/api/v1/refund-policy", apiKey, s.getRefundPolicy},
+		{"PUT", "/api/v1/refund-policy", apiKey, s.setRefundPolicy}, // sysadmin
+
 		// The console, signed in: the account (console_login.go, console_password.go, console_settings.go).
 		{"POST", "/logout", session, s.logout},
 		{"GET", "/password", session, s.passwordPage},
