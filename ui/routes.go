@@ -143,6 +143,12 @@ func (s *Server) routeTable() []route {
 		{"POST", "/send/upload-params", session, s.uploadPersonal},
 		{"POST", "/send/recipients", session, s.sendRecipients}, // mayConsoleSend; the live count with address-book groups
 
+		// 账户与消费 (console_account.go).
+		{"GET", "/account", session, s.accountPage},
+		{"GET", "/account/balance", session, s.accountBalance},
+		{"GET", "/account/ledger/export", session, s.exportLedger},
+		{"POST", "/account/:action", session, s.accountAction}, // topup, refund: sysadmin; allocate, threshold: and dept_admin
+
 		// 发送记录 (console_records.go), one batch (console_batch.go), one message (console_message.go).
 		{"GET", "/records", session, s.records},
 		{"GET", "/records/:id", session, s.batch},
