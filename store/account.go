@@ -41,12 +41,16 @@ const (
 // payer returns the department whose account dept's sends draw on, 0 when
 // unmetered.
 func (db *DB) payer(ctx context.Context, tx *sql.Tx, dept int64) (int64, error) {
+	if p, ok := db.payers.get(dept); ok {
+		return p, nil
+	}
 	var paidBy int64
 	err := db.queryRow(ctx, tx, qPayer, dept).Scan(&paidBy)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
 	}
-	return paidBy, err
+	db.payers.put(dept, paidBy)
+	return paidBy, nil
 }
 
 // chargeSend debits a send's charge from the account its department draws
@@ -63,7 +67,12 @@ func (db *DB) chargeSend(ctx context.Context, tx *sql.Tx, b *app.Batch, charge i
 		err := db.queryRow(ctx, tx, qDebit, charge, paidBy, charge).Scan(&after)
 		if errors.Is(err, sql.ErrNoRows) {
 			var balance int64
-			if err := tx.QueryRowContext(ctx, `select balance from accounts where department_id = ?`, paidBy).Scan(&balance); err != nil {
+			err := tx.QueryRowContext(ctx, `select balance from accounts where department_id = ?`, paidBy).Scan(&balance)
+			if errors.Is(err, sql.ErrNoRows) {
+				// Cached from an account whose creation was rolled back.
+				db.payers.reset()
+				return db.chargeSend(ctx, tx, b, charge)
+			} else if err != nil {
 				return 0, err
 			}
 			e := app.Errorf(app.EQUOTA, "余额不足：剩余 %d 条，本次发送需 %d 条，未发送", balance, charge)
@@ -222,6 +231,7 @@ func (db *DB) TopUp(ctx context.Context, p *app.Principal, dept, segments int64,
 			on conflict (department_id) do nothing`, dept, ms(e.At)); err != nil {
 			return err
 		}
+		db.payers.reset() // the department, and those below it, may draw on it now
 		var err error
 		if segments > 0 {
 			err = tx.QueryRowContext(ctx, qCredit, segments, dept).Scan(&e.BalanceAfter)
@@ -305,6 +315,7 @@ func (db *DB) Allocate(ctx context.Context, p *app.Principal, from, to, segments
 			on conflict (department_id) do nothing`, to, ms(now)); err != nil {
 			return err
 		}
+		db.payers.reset()
 		if err := tx.QueryRowContext(ctx, qCredit, segments, to).Scan(&after); err != nil {
 			return err
 		}

@@ -80,6 +80,7 @@ type DB struct {
 	signatures ttlCache[sigKey, bool]           // signature approved for a department
 	templates  ttlCache[int64, *app.Template]   // by id; nil: no such template
 	ancestors  ttlCache[int64, map[string]bool] // blacklists covering a department
+	payers     payerCache                       // the account a department draws on
 	words      wordCache
 
 	gate   sync.RWMutex // held shared by every call, exclusively by Close

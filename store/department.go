@@ -132,6 +132,7 @@ func (db *DB) UpdateDepartment(ctx context.Context, p *app.Principal, id int64, 
 				return app.FieldError("parent_id", "不能把部门移到它自己或它的下级部门之下")
 			}
 			d.ParentID = *u.ParentID
+			db.payers.reset() // its sends may draw on another account now
 		}
 		if err := d.Validate(); err != nil {
 			return err
