@@ -300,10 +300,46 @@ func TestAccountPermissionsAndAllocation(t *testing.T) {
 	if a, _ := db.Account(ctx, admin, 3); a.LowBalanceThreshold != 2 || a.Low() {
 		t.Errorf("threshold %+v", a)
 	}
+	// A department with quota left is not deleted; corrected to 0, it is.
+	wantCode(t, db.DeleteDepartment(ctx, admin, 3), app.ECONFLICT)
+	if _, err := db.TopUp(ctx, admin, 3, -4, "收回"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteDepartment(ctx, admin, 3); err != nil {
+		t.Errorf("deleting a department with an empty account: %v", err)
+	}
 	all, _, _ := db.Ledger(ctx, deptAdmin, app.LedgerFilter{})
 	for _, e := range all {
 		if e.DepartmentID == 4 {
 			t.Errorf("a department administrator sees a sibling's entry %+v", e)
 		}
+	}
+}
+
+// TestDeadJobRefunded: a message whose queue job died while it waited
+// (queued: never sent) is refunded; one that died in submitting may have
+// reached the SMSC, so it is refunded only with 失败退还 on.
+func TestDeadJobRefunded(t *testing.T) {
+	db, path := MustOpenDBPath(t)
+	p := MustSysadmin(t, db)
+	mustTopUp(t, db, app.RootDepartmentID, 10)
+	res := MustSend(t, db, p, &app.SendRequest{To: numbers(0, 2), Content: text("毒丸")})
+	MustClaimAll(t, db)
+	db.Close()
+	raw := MustRawDB(t, path)
+	if _, err := raw.Exec(`update goqite set received = 20`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`update messages set status = 'queued' where id = ?`, res.Messages[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	db = MustReopenDB(t, path)
+	wantStatus(t, db, res.Messages[0].ID, app.StatusFailed)
+	wantStatus(t, db, res.Messages[1].ID, app.StatusFailed)
+	if b := balanceOf(t, db, 1); b != 9 {
+		t.Errorf("balance after the dead job: %d, want 9 (the queued message refunded, the submitting one not)", b)
+	}
+	if n := count(t, raw, `select count(*) from refund_pending`); n != 0 {
+		t.Errorf("%d refunds left pending", n)
 	}
 }

@@ -178,6 +178,16 @@ func (db *DB) DeleteDepartment(ctx context.Context, p *app.Principal, id int64) 
 				return app.Errorf(app.ECONFLICT, "该部门还有%d条%s，不能删除", n, c.what)
 			}
 		}
+		// Its quota is not thrown away with it (issue 16).
+		var balance int64
+		if err := tx.QueryRowContext(ctx, `select coalesce(sum(balance), 0) from accounts where department_id = ?`, id).Scan(&balance); err != nil {
+			return err
+		} else if balance > 0 {
+			return app.Errorf(app.ECONFLICT, "该部门账户还有%d条额度，请先划拨或冲正后再删除", balance)
+		}
+		if _, err := tx.ExecContext(ctx, `delete from accounts where department_id = ?`, id); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `delete from departments where id = ?`, id)
 		return err
 	})
