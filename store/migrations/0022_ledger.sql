@@ -26,7 +26,6 @@ create table ledger (
   note text not null default ''
 );
 create index ledger_department on ledger (department_id, id);
-create index ledger_batch on ledger (batch_id) where batch_id != 0;
 
 -- Which account paid for a batch (0: unmetered), what it was charged and
 -- what has been refunded, so refunds find it and never exceed the charge.
