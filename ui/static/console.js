@@ -73,7 +73,7 @@ document.addEventListener('alpine:init', () => {
       progress: '', progressPct: 0,
       bookTotal: -1, bookNote: '', bookAsked: 0, contactHits: [], picked: d.picked || [], contactAsked: 0, tallyKey: '', tallyTimer: 0,
       mode: d.mode === 'scheduled' ? 'scheduled' : 'now', sendAt: d.sendAt || '', confirming: false, sending: false,
-      balance: null, unmetered: false, balanceAsked: 0, balanceText: '',
+      balance: null, unmetered: false, balanceAsked: 0,
 
       init() { this.$nextTick(() => this.count()); },
 
@@ -103,7 +103,6 @@ document.addEventListener('alpine:init', () => {
       // balance now, so the dialog shows what the send leaves.
       askConfirm() {
         this.confirming = true;
-        this.balanceText = '';
         const ask = ++this.balanceAsked;
         fetch('/account/balance')
           .then((r) => r.json().then((ans) => ({ok: r.ok, ans: ans})))
@@ -111,7 +110,6 @@ document.addEventListener('alpine:init', () => {
             if (ask !== this.balanceAsked || !ok) return;
             this.unmetered = ans.unmetered;
             this.balance = ans.balance;
-            this.balanceText = ans.unmetered ? '不限额' : '';
           })
           .catch(() => {});
       },
