@@ -23,14 +23,12 @@ const (
 	// qDebit takes a charge only if the balance covers it: the check and
 	// the change are one statement inside the writer's transaction, so no
 	// two sends can both spend the same segments.
-	qDebit        = `update accounts set balance = balance - ? where department_id = ? and balance >= ? returning balance`
-	qCredit       = `update accounts set balance = balance + ? where department_id = ? returning balance`
-	qInsertLedger = `insert into ledger (at, department_id, kind, segments, balance_after, batch_id, actor_user_id, actor_api_key_id, note)
-		values (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qConsumeDebit = `insert into consumption (month, department_id, user_id, api_key_id, debited) values (?, ?, ?, ?, ?)
-		on conflict (month, department_id, user_id, api_key_id) do update set debited = debited + excluded.debited`
-	qConsumeRefund = `insert into consumption (month, department_id, user_id, api_key_id, refunded) values (?, ?, ?, ?, ?)
-		on conflict (month, department_id, user_id, api_key_id) do update set refunded = refunded + excluded.refunded`
+	qDebit            = `update accounts set balance = balance - ? where department_id = ? and balance >= ? returning balance`
+	qCredit           = `update accounts set balance = balance + ? where department_id = ? returning balance`
+	qInsertLedgerRows = `insert into ledger (at, department_id, kind, segments, balance_after, batch_id, actor_user_id, actor_api_key_id, note) values `
+	qInsertLedger     = qInsertLedgerRows + `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qConsume          = `insert into consumption (month, department_id, user_id, api_key_id, debited, refunded) values (?, ?, ?, ?, ?, ?)
+		on conflict (month, department_id, user_id, api_key_id) do update set debited = debited + excluded.debited, refunded = refunded + excluded.refunded`
 	qPendingRefunds = `select p.batch_id, p.segments, coalesce(b.paid_by, 0), coalesce(b.charged - b.refunded, 0),
 			coalesce(b.department_id, 0), coalesce(b.user_id, 0), coalesce(b.api_key_id, 0)
 		from refund_pending p left join batches b on b.id = p.batch_id`
@@ -81,13 +79,12 @@ func (db *DB) chargeSend(ctx context.Context, tx *sql.Tx, b *app.Batch, charge i
 		} else if err != nil {
 			return 0, err
 		}
-		if _, err := db.exec(ctx, tx, qInsertLedger, ms(b.CreatedAt), paidBy, string(app.LedgerDebit), -charge, after,
-			b.ID, b.UserID, b.APIKeyID, ""); err != nil {
+		if err := db.addLedger(ctx, tx, ledgerRow{at: ms(b.CreatedAt), dept: paidBy, kind: string(app.LedgerDebit), segs: -charge,
+			after: after, batch: b.ID, user: b.UserID, key: b.APIKeyID}); err != nil {
 			return 0, err
 		}
 	}
-	_, err = db.exec(ctx, tx, qConsumeDebit, app.MonthOf(b.CreatedAt), b.DepartmentID, b.UserID, b.APIKeyID, charge)
-	return paidBy, err
+	return paidBy, db.addConsumption(ctx, tx, consumeKey{app.MonthOf(b.CreatedAt), b.DepartmentID, b.UserID, b.APIKeyID}, consumeDelta{debited: charge})
 }
 
 // settleRefunds turns the segments the refund trigger (migration 0022)
@@ -96,7 +93,7 @@ func (db *DB) chargeSend(ctx context.Context, tx *sql.Tx, b *app.Batch, charge i
 // an empty refund_pending. A refund names the batch's sender as its actor,
 // as the debit does, so a sender sees both. The writer runs it before every commit, so a
 // refund commits with the status change that caused it, and only once.
-func (db *DB) settleRefunds(ctx context.Context, tx *sql.Tx) error {
+func (db *DB) settleRefunds(ctx context.Context, tx *sql.Tx, n *ledgerNotes) error {
 	rows, err := db.queryRows(ctx, tx, qPendingRefunds)
 	if err != nil {
 		return err
@@ -129,14 +126,10 @@ func (db *DB) settleRefunds(ctx context.Context, tx *sql.Tx) error {
 			if err := tx.QueryRowContext(ctx, qCredit, amt, p.paidBy).Scan(&after); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, qInsertLedger, ms(now), p.paidBy, string(app.LedgerRefund), amt, after,
-				p.batch, p.user, p.key, "未发出或发送失败的短信退还"); err != nil {
-				return err
-			}
+			n.rows = append(n.rows, ledgerRow{at: ms(now), dept: p.paidBy, kind: string(app.LedgerRefund), segs: amt, after: after,
+				batch: p.batch, user: p.user, key: p.key, note: "未发出或发送失败的短信退还"})
 		}
-		if _, err := tx.ExecContext(ctx, qConsumeRefund, app.MonthOf(now), p.dept, p.user, p.key, amt); err != nil {
-			return err
-		}
+		n.consume(consumeKey{app.MonthOf(now), p.dept, p.user, p.key}, consumeDelta{refunded: amt})
 	}
 	_, err = tx.ExecContext(ctx, `delete from refund_pending`)
 	return err
@@ -244,11 +237,8 @@ func (db *DB) TopUp(ctx context.Context, p *app.Principal, dept, segments int64,
 		if err != nil {
 			return err
 		}
-		r, err := tx.ExecContext(ctx, qInsertLedger, ms(e.At), dept, string(e.Kind), segments, e.BalanceAfter, 0, p.UserID, p.APIKeyID, note)
-		if err != nil {
-			return err
-		}
-		if e.ID, err = r.LastInsertId(); err != nil {
+		if err := db.addLedger(ctx, tx, ledgerRow{at: ms(e.At), dept: dept, kind: string(e.Kind), segs: segments, after: e.BalanceAfter,
+			user: p.UserID, key: p.APIKeyID, note: note, id: &e.ID}); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `select `+actorName+` from (select 1) left join users u on u.id = ?
@@ -308,7 +298,8 @@ func (db *DB) Allocate(ctx context.Context, p *app.Principal, from, to, segments
 		} else if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, qInsertLedger, ms(now), from, string(app.LedgerAllocate), -segments, after, 0, p.UserID, p.APIKeyID, note); err != nil {
+		if err := db.addLedger(ctx, tx, ledgerRow{at: ms(now), dept: from, kind: string(app.LedgerAllocate), segs: -segments, after: after,
+			user: p.UserID, key: p.APIKeyID, note: note}); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `insert into accounts (department_id, balance, created_at) values (?, 0, ?)
@@ -319,8 +310,8 @@ func (db *DB) Allocate(ctx context.Context, p *app.Principal, from, to, segments
 		if err := tx.QueryRowContext(ctx, qCredit, segments, to).Scan(&after); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, qInsertLedger, ms(now), to, string(app.LedgerAllocate), segments, after, 0, p.UserID, p.APIKeyID, note)
-		return err
+		return db.addLedger(ctx, tx, ledgerRow{at: ms(now), dept: to, kind: string(app.LedgerAllocate), segs: segments, after: after,
+			user: p.UserID, key: p.APIKeyID, note: note})
 	})
 }
 

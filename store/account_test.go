@@ -343,3 +343,46 @@ func TestDeadJobRefunded(t *testing.T) {
 		t.Errorf("%d refunds left pending", n)
 	}
 }
+
+// TestLedgerRowsInOrder: the rows a transaction leaves for its end get
+// ids in the order of the balance changes, and a top-up answers its own.
+func TestLedgerRowsInOrder(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	p := MustSysadmin(t, db)
+	e, err := db.TopUp(ctx, admin, app.RootDepartmentID, 100, "第一笔")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			MustSend(t, db, p, &app.SendRequest{To: numbers(i*2, 2), Content: text("顺序")})
+		}()
+	}
+	wg.Wait()
+	e2, err := db.TopUp(ctx, admin, app.RootDepartmentID, 5, "第二笔")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _, err := db.Ledger(ctx, admin, app.LedgerFilter{Limit: 100})
+	if err != nil || len(list) != 22 {
+		t.Fatalf("ledger: %d entries, %v; want 22", len(list), err)
+	}
+	if list[0].ID != e2.ID || list[21].ID != e.ID || list[0].Note != "第二笔" || list[21].Note != "第一笔" {
+		t.Errorf("top-ups answered ids %d and %d; the ledger has %d (%s) first and %d (%s) last", e.ID, e2.ID, list[21].ID, list[21].Note, list[0].ID, list[0].Note)
+	}
+	// Oldest first, each balance is the one before it plus the change.
+	balance := int64(0)
+	for i := len(list) - 1; i >= 0; i-- {
+		balance += list[i].Segments
+		if list[i].BalanceAfter != balance {
+			t.Fatalf("entry %d (%s %d): balance after %d, want %d", list[i].ID, list[i].Kind, list[i].Segments, list[i].BalanceAfter, balance)
+		}
+	}
+	if balance != 65 {
+		t.Errorf("balance %d, want 65", balance)
+	}
+}

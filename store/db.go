@@ -206,7 +206,7 @@ func (db *DB) open(ctx context.Context) (err error) {
 	db.queue = goqite.New(goqite.NewOpts{DB: db.wdb, Name: sendQueue, MaxReceive: maxReceive, Timeout: jobTimeout})
 	db.writer = newWriter(db.wdb, db.opts.MaxBatch, db.log)
 	db.writer.queueJobs = db.queueRanges
-	db.writer.settle = db.settleRefunds
+	db.writer.settle = db.settleLedger
 	if err := db.openAudit(ctx); err != nil {
 		return err
 	}

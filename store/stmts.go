@@ -68,7 +68,7 @@ var (
 )
 
 var hotQueries = []string{qNextBatchID, qNextMessageID, qInsertBatch, qInsertMessage, qInsertMessages, qSubmitted, qSMSCIDs, qRetry, qFailed, qAnyEarly, qReceiptClaim, qReceiptsClaim, qPartsDelivered, qReceiptKnown, qPartDelivered, qNotDelivered,
-	qPayer, qDebit, qInsertLedger, qConsumeDebit, qPendingRefunds}
+	qPayer, qDebit, qInsertLedger, qConsume, qPendingRefunds}
 
 // prepare prepares the hot statements on the writer's one connection; it
 // runs before the writer starts, while the connection is free.
