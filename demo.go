@@ -111,6 +111,9 @@ func hostPort(url string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://")
 }
 
+// demoQuota is the demo's top-up, in segments (条).
+const demoQuota = 100_000
+
 func createDemo(ctx context.Context, db *store.DB) (*demoInfo, error) {
 	if _, err := db.FindUserByUsername(ctx, "admin"); err == nil {
 		return nil, fmt.Errorf("%s is missing but the database already has an admin: start the demo on a new data folder", demoFile)
@@ -127,6 +130,11 @@ func createDemo(ctx context.Context, db *store.DB) (*demoInfo, error) {
 		return nil, err
 	}
 	info.APIKey = secret
+	// A balance to show: the root's account pays for every department.
+	if _, err := db.TopUp(ctx, &app.Principal{UserID: admin.ID, DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin},
+		app.RootDepartmentID, demoQuota, "演示额度"); err != nil {
+		return nil, err
+	}
 	if err := db.CreateSignature(ctx, &app.Signature{DepartmentID: app.RootDepartmentID, Name: "示例单位", Approved: true, Default: true}); err != nil && app.ErrorCode(err) != app.ECONFLICT {
 		return nil, err
 	}

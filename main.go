@@ -198,7 +198,7 @@ func start(ctx context.Context, cfg config) (*program, error) {
 	if p.rep != nil {
 		replication = p.rep
 	}
-	p.server, err = ui.New(ui.Options{Addr: cfg.Listen, Replication: replication, DBSize: db.Size, Batches: db, Templates: db, Blacklist: db, Words: db, Contacts: db, Imports: db, Stats: db, Messages: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db, Monitor: p.engine,
+	p.server, err = ui.New(ui.Options{Addr: cfg.Listen, Replication: replication, DBSize: db.Size, Batches: db, Templates: db, Blacklist: db, Words: db, Contacts: db, Imports: db, Accounts: db, Stats: db, Messages: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db, Monitor: p.engine,
 		Logins: db, SessionAuthKey: authKey, SessionEncKey: encKey, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey,
 		Logger: cfg.Logger, Version: version, CallbackAllowPrivate: cfg.CallbackAllowPrivate})
 	if err != nil {

@@ -73,6 +73,11 @@ type SendPlan struct {
 	Status     Status           // of every sendable message: queued, or accepted while scheduled or held
 	Delay      time.Duration    // until a scheduled batch is due; 0 for at once
 	Messages   []PlannedMessage // in the request's order, after dropping invalid and repeated numbers
+	// Charge is the segments the send costs: those of the messages that
+	// go out, not of those refused at accept. The store debits it from the
+	// account the department draws on, in the transaction that stores the
+	// batch (see AccountService).
+	Charge int64
 }
 
 // Sendable reports how many of the plan's messages go out (not rejected).
@@ -104,7 +109,8 @@ func (p *SendPlan) Sendable() int {
 //  5. the numbers: normalised, invalid and repeated ones refused one by one,
 //     each given its own text where the batch is personalised;
 //  6. numbers on a blacklist become messages rejected at once (EBLACKLIST);
-//  7. segments, per message and for the batch.
+//  7. segments, per message and for the batch;
+//  8. the charge: the segments of the messages that go out.
 //
 // Errors: EFORBIDDEN (scope, free text not allowed), EINVALID (shape, send
 // time, no valid number), ENOTFOUND (template, resend batch),
@@ -185,6 +191,11 @@ func PlanSend(req *SendRequest, p *Principal, now time.Time, look SendLookup) (*
 	}
 
 	plan.Messages = msgs
+	for _, m := range msgs {
+		if m.Code == "" {
+			plan.Charge += int64(m.Segments)
+		}
+	}
 	plan.Batch = Batch{DepartmentID: p.DepartmentID, UserID: p.UserID, APIKeyID: p.APIKeyID, ClientRef: req.ClientRef,
 		Content: content, Ext: ext, Total: len(to), Accepted: plan.Sendable(), Segments: segs,
 		Rejected: rejected, ResendOf: req.ResendOf}

@@ -257,6 +257,13 @@ func TestPlanSend(t *testing.T) {
 					t.Errorf("segments %d / %d, want 2", plan.Batch.Segments, plan.Messages[0].Segments)
 				}
 			}},
+		{name: "ChargesOnlyTheMessagesThatGoOut", p: operator,
+			req: SendRequest{To: []string{"13800138000", "13800138003", "13800138001", "bad"}, Content: text + strings.Repeat("长", 70)},
+			check: func(t *testing.T, plan *SendPlan, _ *lookup) {
+				if plan.Charge != 4 { // two sendable messages of two segments; the blacklisted and the invalid cost nothing
+					t.Errorf("charge %d, want 4", plan.Charge)
+				}
+			}},
 		{name: "RefusesUnknownTemplate", p: operator,
 			req: SendRequest{To: []string{"13800138000"}, TemplateID: 99, Params: map[string]string{"code": "1"}}, code: ENOTFOUND},
 		{name: "RefusesPendingTemplate", p: operator,

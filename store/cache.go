@@ -59,4 +59,37 @@ func (db *DB) forgetAccess() {
 	db.principals.clear()
 	db.signatures.clear()
 	db.ancestors.clear()
+	db.payers.reset()
+}
+
+// payerCache maps a department to the department whose account its sends
+// draw on (0: unmetered), for the writer's debits: the walk up the tree
+// was a tenth of the accept path. Accounts are never removed; creating
+// one or moving a department resets it, and a cached account that turns
+// out missing (its creation rolled back) resets it too (chargeSend).
+type payerCache struct {
+	mu sync.Mutex
+	m  map[int64]int64
+}
+
+func (c *payerCache) get(dept int64) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[dept]
+	return v, ok
+}
+
+func (c *payerCache) put(dept, payer int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCached {
+		c.m = make(map[int64]int64)
+	}
+	c.m[dept] = payer
+}
+
+func (c *payerCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
 }

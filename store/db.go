@@ -83,6 +83,7 @@ type DB struct {
 	signatures ttlCache[sigKey, bool]           // signature approved for a department
 	templates  ttlCache[int64, *app.Template]   // by id; nil: no such template
 	ancestors  ttlCache[int64, map[string]bool] // blacklists covering a department
+	payers     payerCache                       // the account a department draws on
 	words      wordCache
 
 	gate   sync.RWMutex // held shared by every call, exclusively by Close
@@ -214,6 +215,7 @@ func (db *DB) open(ctx context.Context) (err error) {
 	db.queue = goqite.New(goqite.NewOpts{DB: db.wdb, Name: sendQueue, MaxReceive: maxReceive, Timeout: jobTimeout})
 	db.writer = newWriter(db.wdb, db.opts.MaxBatch, db.log)
 	db.writer.queueJobs = db.queueRanges
+	db.writer.settle = db.settleLedger
 	if err := db.openAudit(ctx); err != nil {
 		return err
 	}

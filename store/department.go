@@ -132,6 +132,7 @@ func (db *DB) UpdateDepartment(ctx context.Context, p *app.Principal, id int64, 
 				return app.FieldError("parent_id", "不能把部门移到它自己或它的下级部门之下")
 			}
 			d.ParentID = *u.ParentID
+			db.payers.reset() // its sends may draw on another account now
 		}
 		if err := d.Validate(); err != nil {
 			return err
@@ -176,6 +177,16 @@ func (db *DB) DeleteDepartment(ctx context.Context, p *app.Principal, id int64) 
 			} else if n > 0 {
 				return app.Errorf(app.ECONFLICT, "该部门还有%d条%s，不能删除", n, c.what)
 			}
+		}
+		// Its quota is not thrown away with it (issue 16).
+		var balance int64
+		if err := tx.QueryRowContext(ctx, `select coalesce(sum(balance), 0) from accounts where department_id = ?`, id).Scan(&balance); err != nil {
+			return err
+		} else if balance > 0 {
+			return app.Errorf(app.ECONFLICT, "该部门账户还有%d条额度，请先划拨或冲正后再删除", balance)
+		}
+		if _, err := tx.ExecContext(ctx, `delete from accounts where department_id = ?`, id); err != nil {
+			return err
 		}
 		_, err := tx.ExecContext(ctx, `delete from departments where id = ?`, id)
 		return err

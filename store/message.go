@@ -78,9 +78,15 @@ func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, plan *app.SendPlan) (
 	if b.ID, err = db.nextID(ctx, tx, "batches"); err != nil {
 		return nil, err
 	}
+	// The charge first: a send the balance does not cover stores nothing.
+	paidBy, err := db.chargeSend(ctx, tx, b, plan.Charge)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := db.exec(ctx, tx, qInsertBatch, b.ID,
 		nullID(b.APIKeyID), nullID(b.UserID), b.DepartmentID, b.ClientRef, b.Content, b.Ext, ms(b.SendAt),
-		b.Total, b.Accepted, b.Segments, string(rej), b.ResendOf, plan.TemplateID, string(b.Review), b.ReviewNote, ms(b.CreatedAt)); err != nil {
+		b.Total, b.Accepted, b.Segments, string(rej), b.ResendOf, plan.TemplateID, string(b.Review), b.ReviewNote, ms(b.CreatedAt),
+		paidBy, plan.Charge); err != nil {
 		return nil, err
 	}
 	res := &app.SendResult{BatchID: b.ID, Rejected: b.Rejected, Messages: make([]app.SentMessage, 0, len(rows)), Review: b.Review}

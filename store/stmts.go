@@ -53,8 +53,8 @@ const (
 // chunk at a time.
 const (
 	// Ids are given, never left to SQLite: see ids.go.
-	qInsertBatch = `insert into batches (id, api_key_id, user_id, department_id, client_ref, content, ext, send_at, total, accepted, segments, rejected, resend_of, template_id, review, review_note, created_at)
-		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertBatch = `insert into batches (id, api_key_id, user_id, department_id, client_ref, content, ext, send_at, total, accepted, segments, rejected, resend_of, template_id, review, review_note, created_at, paid_by, charged)
+		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	messageCols = `(batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at, content, error_code, done_at)`
 	// messageInsertCols is messageCols with the id first.
 	messageInsertCols = `(id, batch_id, department_id, user_id, api_key_id, phone, carrier, segments, status, ext, created_at, content, error_code, done_at, template_id, stat_day)`
@@ -67,7 +67,8 @@ var (
 	qInsertMessages = `insert into messages ` + messageInsertCols + ` values ` + placeholders(insertChunk, messageColCount)
 )
 
-var hotQueries = []string{qNextBatchID, qNextMessageID, qInsertBatch, qInsertMessage, qInsertMessages, qSubmitted, qSMSCIDs, qRetry, qFailed, qAnyEarly, qReceiptClaim, qReceiptsClaim, qPartsDelivered, qReceiptKnown, qPartDelivered, qNotDelivered, qStatsDayAdd, qStatsMonthAdd, qStatsDayTotalAdd}
+var hotQueries = []string{qNextBatchID, qNextMessageID, qInsertBatch, qInsertMessage, qInsertMessages, qSubmitted, qSMSCIDs, qRetry, qFailed, qAnyEarly, qReceiptClaim, qReceiptsClaim, qPartsDelivered, qReceiptKnown, qPartDelivered, qNotDelivered, qStatsDayAdd, qStatsMonthAdd, qStatsDayTotalAdd,
+	qPayer, qDebit, qInsertLedger, qConsume, qPendingRefunds}
 
 // prepare prepares the hot statements on the writer's one connection; it
 // runs before the writer starts, while the connection is free.
@@ -89,6 +90,14 @@ func (db *DB) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.
 		return tx.StmtContext(ctx, s).ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, q, args...)
+}
+
+// queryRows is exec for a statement that returns rows.
+func (db *DB) queryRows(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	if s := db.stmts[q]; s != nil {
+		return tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, q, args...)
 }
 
 // queryRow is exec for a statement that returns one row.

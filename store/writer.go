@@ -30,6 +30,11 @@ type writer struct {
 	// audit, when set, appends a request's pending audit entry in the
 	// transaction of the first change the request makes (see op.pending).
 	audit func(ctx context.Context, tx *sql.Tx, e *app.AuditEntry) error
+	// settle, when set, runs last in every transaction, before the commit,
+	// with the ledger notes of the ops that succeeded: it settles the
+	// refunds the transaction's status changes gathered and writes the
+	// transaction's ledger rows and consumption (settleLedger).
+	settle func(ctx context.Context, tx *sql.Tx, notes *ledgerNotes) error
 	// committed, when set, runs after each commit that succeeded.
 	committed func()
 
@@ -176,14 +181,17 @@ func queueLater(ctx context.Context, from, to int64) bool {
 
 // runOp runs one op, collecting its queueLater ranges into ranges and
 // appending its pending audit entry if it succeeds.
-func (w *writer) runOp(ctx context.Context, tx *sql.Tx, o *op, ranges *[]idRange) error {
-	if w.queueJobs == nil {
-		return w.withAudit(ctx, tx, o, o.fn(ctx, tx))
-	}
+func (w *writer) runOp(ctx context.Context, tx *sql.Tx, o *op, ranges *[]idRange, notes *ledgerNotes) error {
 	var mine []idRange
-	err := w.withAudit(ctx, tx, o, o.fn(context.WithValue(ctx, laterKey{}, &mine), tx))
+	var mineNotes ledgerNotes
+	ctx = context.WithValue(ctx, notesKey{}, &mineNotes)
+	if w.queueJobs != nil {
+		ctx = context.WithValue(ctx, laterKey{}, &mine)
+	}
+	err := w.withAudit(ctx, tx, o, o.fn(ctx, tx))
 	if err == nil {
 		*ranges = append(*ranges, mine...)
+		notes.merge(&mineNotes)
 	}
 	return err
 }
@@ -208,9 +216,15 @@ func (w *writer) withAudit(ctx context.Context, tx *sql.Tx, o *op, err error) er
 }
 
 // finish queues the transaction's ranges and commits.
-func (w *writer) finish(ctx context.Context, tx *sql.Tx, ranges []idRange) error {
+func (w *writer) finish(ctx context.Context, tx *sql.Tx, ranges []idRange, notes *ledgerNotes) error {
 	if len(ranges) > 0 {
 		if err := w.queueJobs(ctx, tx, ranges); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	if w.settle != nil {
+		if err := w.settle(ctx, tx, notes); err != nil {
 			tx.Rollback()
 			return err
 		}
@@ -233,19 +247,20 @@ func (w *writer) apply(batch []*op, errs []error) (err error) {
 		}
 	}()
 	var ranges []idRange
+	var notes ledgerNotes
 	if len(batch) == 1 {
-		if errs[0] = w.runOp(ctx, tx, batch[0], &ranges); errs[0] != nil {
+		if errs[0] = w.runOp(ctx, tx, batch[0], &ranges, &notes); errs[0] != nil {
 			tx.Rollback()
 			return nil
 		}
-		return w.finish(ctx, tx, ranges)
+		return w.finish(ctx, tx, ranges, &notes)
 	}
 	for i, o := range batch {
 		if _, err := tx.ExecContext(ctx, `savepoint op`); err != nil {
 			tx.Rollback()
 			return err
 		}
-		if errs[i] = w.runOp(ctx, tx, o, &ranges); errs[i] != nil {
+		if errs[i] = w.runOp(ctx, tx, o, &ranges, &notes); errs[i] != nil {
 			if isFull(errs[i]) {
 				// The whole transaction is in doubt: none of it commits.
 				tx.Rollback()
@@ -261,5 +276,5 @@ func (w *writer) apply(batch []*op, errs []error) (err error) {
 			return err
 		}
 	}
-	return w.finish(ctx, tx, ranges)
+	return w.finish(ctx, tx, ranges, &notes)
 }

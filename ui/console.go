@@ -98,7 +98,8 @@ func menu(p *app.Principal, current string) []menuItem {
 		menuItem{ID: "replies", Path: "/replies", Label: "上行回复"},
 		menuItem{ID: "templates", Path: "/templates", Label: "模板与签名"},
 		menuItem{ID: "contacts", Path: "/contacts", Label: "通讯录"},
-		menuItem{ID: "stats", Path: "/stats", Label: "统计报表"})
+		menuItem{ID: "stats", Path: "/stats", Label: "统计报表"},
+		menuItem{ID: "account", Path: "/account", Label: "账户与消费"})
 	if mayKeepBlacklist(p) {
 		items = append(items, menuItem{ID: "blacklist", Path: "/blacklist", Label: "黑名单"})
 	}

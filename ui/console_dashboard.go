@@ -36,6 +36,14 @@ func (s *Server) dashboard(c echo.Context) error {
 		return err
 	}
 	data := map[string]any{"Stats": st, "Batches": s.batchRows(batches), "RowsURL": "/records?limit=5", "Chart": chart}
+	// 剩余条数 of the account the user's department draws on (or 不限额),
+	// and this month's use, read afresh on every load.
+	a, err := s.opts.Accounts.Account(ctx, p, p.DepartmentID)
+	if err != nil {
+		return err
+	}
+	data["Account"] = accountRow{Balance: a.Balance, Threshold: a.LowBalanceThreshold, MonthUsed: a.MonthUsed,
+		Unmetered: a.Unmetered(), Low: a.Low()}
 	if p.CanManageChannels() {
 		data["Channels"], err = s.channelRows(c)
 		if err != nil {

@@ -123,6 +123,17 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/unsubscribe-words", apiKey, s.getUnsubscribeWords},
 		{"PUT", "/api/v1/unsubscribe-words", apiKey, s.setUnsubscribeWords},
 
+		// Quota accounts, the ledger and monthly consumption (api_account.go).
+		{"GET", "/api/v1/account", apiKey, s.getAccount},
+		{"PATCH", "/api/v1/account", apiKey, s.updateAccount},
+		{"POST", "/api/v1/account/topup", apiKey, s.topUp},       // sysadmin
+		{"POST", "/api/v1/account/allocate", apiKey, s.allocate}, // sysadmin, dept_admin within its subtree
+		{"GET", "/api/v1/ledger", apiKey, s.listLedger},
+		{"GET", "/api/v1/ledger/export", apiKey, s.exportLedger},
+		{"GET", "/api/v1/consumption", apiKey, s.listConsumption},
+		{"GET", "/api/v1/refund-policy", apiKey, s.getRefundPolicy},
+		{"PUT", "/api/v1/refund-policy", apiKey, s.setRefundPolicy}, // sysadmin
+
 		// The console, signed in: the account (console_login.go, console_password.go, console_settings.go).
 		{"POST", "/logout", session, s.logout},
 		{"GET", "/password", session, s.passwordPage},
@@ -137,6 +148,12 @@ func (s *Server) routeTable() []route {
 		{"POST", "/send/upload", session, s.uploadNumbers},
 		{"POST", "/send/upload-params", session, s.uploadPersonal},
 		{"POST", "/send/recipients", session, s.sendRecipients}, // mayConsoleSend; the live count with address-book groups
+
+		// 账户与消费 (console_account.go).
+		{"GET", "/account", session, s.accountPage},
+		{"GET", "/account/balance", session, s.accountBalance},
+		{"GET", "/account/ledger/export", session, s.exportLedger},
+		{"POST", "/account/:action", session, s.accountAction}, // topup, refund: sysadmin; allocate, threshold: and dept_admin
 
 		// 发送记录 (console_records.go), one batch (console_batch.go), one message (console_message.go).
 		{"GET", "/records", session, s.records},

@@ -49,6 +49,7 @@ type Options struct {
 	Contacts    app.ContactService  // address books (通讯录)
 	Imports     app.ContactImportService
 	Stats       app.StatsService // statistics reports (统计报表)
+	Accounts    app.AccountService // quota accounts and their ledger (账户流水)
 
 	// SessionAuthKey and SessionEncKey (required) sign and encrypt console
 	// cookies.
@@ -105,7 +106,7 @@ func (o *Options) missing() []string {
 		{"Departments", o.Departments != nil}, {"Users", o.Users != nil}, {"Logins", o.Logins != nil},
 		{"Audit", o.Audit != nil}, {"Channels", o.Channels != nil}, {"Monitor", o.Monitor != nil},
 		{"Batches", o.Batches != nil}, {"Templates", o.Templates != nil}, {"Blacklist", o.Blacklist != nil},
-		{"Words", o.Words != nil}, {"Contacts", o.Contacts != nil}, {"Imports", o.Imports != nil}, {"Stats", o.Stats != nil}, {"SessionAuthKey", len(o.SessionAuthKey) > 0}, {"SessionEncKey", len(o.SessionEncKey) > 0},
+		{"Words", o.Words != nil}, {"Contacts", o.Contacts != nil}, {"Imports", o.Imports != nil}, {"Accounts", o.Accounts != nil}, {"Stats", o.Stats != nil}, {"SessionAuthKey", len(o.SessionAuthKey) > 0}, {"SessionEncKey", len(o.SessionEncKey) > 0},
 	} {
 		if !f.set {
 			out = append(out, f.name)

@@ -85,7 +85,7 @@ func (f *fixture) clone(t *testing.T) *fixture {
 // database, and an engine (not running) for the channels' live state.
 func options(db *store.DB) ui.Options {
 	authKey, encKey := db.SessionKeys()
-	return ui.Options{Messages: db, Batches: db, Templates: db, Blacklist: db, Words: db, Contacts: db, Imports: db, Stats: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db,
+	return ui.Options{Messages: db, Batches: db, Templates: db, Blacklist: db, Words: db, Contacts: db, Imports: db, Accounts: db, Stats: db, Replies: db, Keys: db, Departments: db, Users: db, Audit: db, Channels: db,
 		Monitor: dispatch.New(dispatch.Options{Outbox: db, Channels: db}), Logins: db, SessionAuthKey: authKey, SessionEncKey: encKey}
 }
 

@@ -41,6 +41,17 @@ type drillResult struct {
 	Held           int   `json:"held"`
 	HeldDuplicates int64 `json:"held_duplicates"`
 	Delivered      int   `json:"delivered"`
+	// The quota ledger (issue 16): the drill runs metered, and the debits
+	// must equal the segments of the accepted messages exactly, the
+	// refunds what the batches record as refunded, and the balance the
+	// top-up minus the net debits.
+	AcceptedSegments int64 `json:"accepted_segments"`
+	LedgerDebited    int64 `json:"ledger_debited"`
+	LedgerRefunded   int64 `json:"ledger_refunded"`
+	BatchesRefunded  int64 `json:"batches_refunded"`
+	Balance          int64 `json:"balance"`
+	BalanceExpected  int64 `json:"balance_expected"`
+	LedgerOK         bool  `json:"ledger_ok"`
 }
 
 // recordGap is the longest time stated between an SMSC's answer and its
@@ -49,7 +60,7 @@ type drillResult struct {
 const recordGap = 50 * time.Millisecond
 
 func newCrashDrillCmd() *cobra.Command {
-	o := benchOptions{Channels: 2, TPS: 2000, Window: 64, ReceiptDelay: 50 * time.Millisecond}
+	o := benchOptions{Channels: 2, TPS: 2000, Window: 64, ReceiptDelay: 50 * time.Millisecond, Quota: drillQuota}
 	var kills, clients int
 	var seed uint64
 	var maxUp time.Duration
@@ -71,6 +82,8 @@ func newCrashDrillCmd() *cobra.Command {
 			}
 			if err == nil && (res.Lost > 0 || res.NotFinal > 0 || res.DuplicateRows > 0 || res.SMSCDuplicates > res.SMSCDupBound) {
 				err = fmt.Errorf("the drill found loss or duplication")
+			} else if err == nil && !res.LedgerOK {
+				err = fmt.Errorf("the drill found the ledger off: debits or refunds do not match the messages")
 			}
 			return err
 		},
@@ -175,7 +188,10 @@ func crashDrill(ctx context.Context, o benchOptions, kills, clients int, seed ui
 		return nil, fmt.Errorf("final stop: %w; the log ends:\n%s", err, tail[max(0, len(tail)-2000):])
 	}
 	res.Acked = len(acked)
-	return res, countDrill(ctx, t.own.dir, acked, res)
+	if err := countDrill(ctx, t.own.dir, acked, res); err != nil {
+		return res, err
+	}
+	return res, checkLedger(ctx, t.own.dir, drillQuota, res)
 }
 
 // countDrill checks the stopped server's database against what the clients

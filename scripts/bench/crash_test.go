@@ -19,7 +19,7 @@ func TestCrashDrill(t *testing.T) {
 	if err != nil {
 		t.Fatalf("drill: %v", err)
 	}
-	if res.Acked == 0 || res.Lost != 0 || res.NotFinal != 0 || res.DuplicateRows != 0 || res.SMSCDuplicates > res.SMSCDupBound {
+	if res.Acked == 0 || res.Lost != 0 || res.NotFinal != 0 || res.DuplicateRows != 0 || res.SMSCDuplicates > res.SMSCDupBound || !res.LedgerOK {
 		t.Errorf("drill result %+v", res)
 	}
 }

@@ -39,6 +39,10 @@ type benchOptions struct {
 	Rate                     int           // messages per second offered (0: as fast as the clients go)
 	Sample                   time.Duration // how often to record memory and query times (0: never)
 	ImportRows               int           // contacts imported (XLSX, into the org book) while the load runs (0: none)
+	// Quota, when above 0, tops up the own server's root department by
+	// that many segments, so every send is metered (debited in the
+	// ledger); 0 leaves the platform unmetered (issue 16).
+	Quota int64
 }
 
 func newLoadCmd() *cobra.Command {
@@ -89,6 +93,7 @@ func newLoadCmd() *cobra.Command {
 	f.StringVar(&o.Demo, "demo", "", "a running demo's data folder: URL, key and simulators from its demo-credentials.json")
 	f.StringVar(&o.Data, "data", "", "own server: data folder (default: a temporary folder, removed after)")
 	f.IntVar(&o.Channels, "channels", 2, "own server: simulated channels")
+	f.Int64Var(&o.Quota, "quota", 0, "own server: top up the root department by this many segments, so every send is metered (0: unmetered)")
 	f.IntVar(&o.TPS, "tps", 5000, "own server: TPS of each channel")
 	f.IntVar(&o.Window, "window", 256, "own server: SMPP window of each channel")
 	f.DurationVar(&o.ReceiptDelay, "receipt-delay", 50*time.Millisecond, "own server: delay of the simulators' receipts")
@@ -275,6 +280,12 @@ func prepareBenchData(ctx context.Context, dir string, o benchOptions, sims []*s
 		AllowFreeText: true, RateLimit: 100000, Scopes: []string{app.ScopeSend, app.ScopeQuery, app.ScopeAdmin}}) // admin: the hold drill releases held messages
 	if err != nil {
 		return "", err
+	}
+	if o.Quota > 0 {
+		admin := &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID}
+		if _, err := db.TopUp(ctx, admin, app.RootDepartmentID, o.Quota, "压测额度"); err != nil {
+			return "", err
+		}
 	}
 	for i, sim := range sims {
 		host, port, err := splitHostPort(sim.Addr())

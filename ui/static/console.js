@@ -73,6 +73,7 @@ document.addEventListener('alpine:init', () => {
       progress: '', progressPct: 0,
       bookTotal: -1, bookNote: '', bookAsked: 0, contactHits: [], picked: d.picked || [], contactAsked: 0, tallyKey: '', tallyTimer: 0,
       mode: d.mode === 'scheduled' ? 'scheduled' : 'now', sendAt: d.sendAt || '', confirming: false, sending: false,
+      balance: null, unmetered: false, balanceAsked: 0,
 
       init() { this.$nextTick(() => this.count()); },
 
@@ -98,7 +99,23 @@ document.addEventListener('alpine:init', () => {
       varLabel(v) { return '变量 ' + v; },
       param(v) { return this.params[v] || ''; },
       setParam(ev) { this.params[ev.target.dataset.var] = ev.target.value; this.count(); },
-      askConfirm() { this.confirming = true; },
+      // askConfirm opens the confirmation and asks the server for the
+      // balance now, so the dialog shows what the send leaves.
+      askConfirm() {
+        this.confirming = true;
+        const ask = ++this.balanceAsked;
+        fetch('/account/balance')
+          .then((r) => r.json().then((ans) => ({ok: r.ok, ans: ans})))
+          .then(({ok, ans}) => {
+            if (ask !== this.balanceAsked || !ok) return;
+            this.unmetered = ans.unmetered;
+            this.balance = ans.balance;
+          })
+          .catch(() => {});
+      },
+      get balanceKnown() { return this.balanceAsked > 0 && (this.unmetered || this.balance !== null); },
+      get balanceAfter() { return this.unmetered ? '不限额' : (this.balance - this.total) + ' 条'; },
+      get balanceShort() { return !this.unmetered && this.balance !== null && this.balance < this.total; },
       cancelConfirm() { this.confirming = false; },
 
       tpl() { return this.templates.find((t) => t.id === this.tplID) || this.templates[0]; },

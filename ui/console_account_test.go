@@ -1,0 +1,84 @@
+package ui_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+
+	"smsgw/app"
+)
+
+// TestConsoleAccount (issue 16): 账户与消费 tops up (system administrators
+// only), the dashboard shows the balance, a send beyond it keeps the form
+// with the Chinese EQUOTA message, and a department administrator does
+// not see a sibling's account.
+func TestConsoleAccount(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	consoleUser(t, f, "admin1", app.RoleSysadmin)
+	consoleUser(t, f, "op1", app.RoleOperator)
+	root := &app.Principal{Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID}
+	a, b := &app.Department{ParentID: app.RootDepartmentID, Name: "甲处"}, &app.Department{ParentID: app.RootDepartmentID, Name: "乙处"}
+	for _, d := range []*app.Department{a, b} {
+		if err := f.db.CreateDepartment(ctx, root, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.db.CreateUser(ctx, nil, &app.User{Username: "boss-a", DisplayName: "甲处长", DepartmentID: a.ID, Role: app.RoleDeptAdmin}, "Console2026"); err != nil {
+		t.Fatal(err)
+	}
+
+	admin := newBrowser(t, f.srv.URL)
+	admin.login("admin1", "Console2026")
+	if _, _, body := admin.get("/"); !strings.Contains(body, `id="stat-balance">不限额<`) {
+		t.Errorf("dashboard of an unmetered platform: want 不限额")
+	}
+	form := url.Values{"csrf": {admin.csrf("/account")}, "department_id": {"1"}, "segments": {"2"}, "note": {"首次充值"}}
+	if status, _, body := admin.post("/account/topup", form); status != 200 || !strings.Contains(body, `id="acct-balance">2<`) || !strings.Contains(body, "首次充值") {
+		t.Fatalf("top-up: %d %s", status, body)
+	}
+	form.Set("note", "")
+	if status, _, body := admin.post("/account/topup", form); status != 400 || !strings.Contains(body, "请填写充值或冲正的原因") {
+		t.Errorf("top-up without a note: %d", status)
+	}
+
+	op := newBrowser(t, f.srv.URL)
+	op.login("op1", "Console2026")
+	opForm := url.Values{"csrf": {op.csrf("/account")}, "department_id": {"1"}, "segments": {"100"}, "note": {"自己充"}}
+	if status, _, _ := op.post("/account/topup", opForm); status != 403 {
+		t.Errorf("an operator topping up: %d, want 403", status)
+	}
+	_, _, page := op.get("/send")
+	send := url.Values{"csrf": {op.csrf("/send")}, "token": {tokenRE.FindStringSubmatch(page)[1]},
+		"numbers": {"13800138000,13800138001,13800138002"}, "content": {"【示例单位】三条"}, "mode": {"now"}}
+	if status, _, body := op.post("/send", send); status != 400 || !strings.Contains(body, "余额不足：剩余 2 条，本次发送需 3 条，未发送") ||
+		!strings.Contains(body, "13800138002") {
+		t.Errorf("an overdraw from the send page: %d; want 400 with the EQUOTA message and the numbers kept", status)
+	}
+	send.Set("numbers", "13800138000")
+	if status, _, _ := op.post("/send", send); status != 303 {
+		t.Fatalf("a send within the balance: %d", status)
+	}
+	if _, _, body := op.get("/"); !strings.Contains(body, `id="stat-balance">1<`) || !strings.Contains(body, `id="stat-month-used">1<`) {
+		t.Errorf("the operator's dashboard: want balance 1, month used 1")
+	}
+	if status, _, body := op.get("/account/balance"); status != 200 || !strings.Contains(body, `"balance":1`) {
+		t.Errorf("/account/balance: %d %s", status, body)
+	}
+	if _, _, body := op.get("/account"); !strings.Contains(body, `class="kind">发送扣费<`) || strings.Contains(body, `id="topup-form"`) {
+		t.Errorf("the operator's 账户与消费: want its debit and no top-up form")
+	}
+	if status, _, body := admin.get("/account/ledger/export?format=csv&department_id=1"); status != 200 || !strings.Contains(body, "首次充值") || !strings.Contains(body, "发送扣费") {
+		t.Errorf("ledger export: %d %s", status, body)
+	}
+
+	boss := newBrowser(t, f.srv.URL)
+	boss.login("boss-a", "Console2026")
+	if status, _, _ := boss.get("/account?department_id=" + formatInt(b.ID)); status != 404 {
+		t.Errorf("a department administrator on a sibling's account: %d, want 404", status)
+	}
+	if status, _, body := boss.get("/account?department_id=" + formatInt(a.ID)); status != 200 || !strings.Contains(body, `id="acct-balance">1<`) {
+		t.Errorf("a department administrator on its own: %d", status)
+	}
+}
