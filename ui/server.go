@@ -48,7 +48,7 @@ type Options struct {
 	Words       app.WordListService // sensitive words and unsubscribe replies
 	Contacts    app.ContactService  // address books (通讯录)
 	Imports     app.ContactImportService
-	Stats       app.StatsService // statistics reports (统计报表)
+	Stats       app.StatsService   // statistics reports (统计报表)
 	Accounts    app.AccountService // quota accounts and their ledger (账户流水)
 
 	// SessionAuthKey and SessionEncKey (required) sign and encrypt console
