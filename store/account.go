@@ -122,8 +122,8 @@ func (db *DB) settleRefunds(ctx context.Context, tx *sql.Tx, n *ledgerNotes) err
 			return err
 		}
 		if p.paidBy != 0 {
-			var after int64
-			if err := tx.QueryRowContext(ctx, qCredit, amt, p.paidBy).Scan(&after); err != nil {
+			after, err := db.credit(ctx, tx, p.paidBy, amt, p.batch)
+			if err != nil {
 				return err
 			}
 			n.rows = append(n.rows, ledgerRow{at: ms(now), dept: p.paidBy, kind: string(app.LedgerRefund), segs: amt, after: after,
@@ -133,6 +133,29 @@ func (db *DB) settleRefunds(ctx context.Context, tx *sql.Tx, n *ledgerNotes) err
 	}
 	_, err = tx.ExecContext(ctx, `delete from refund_pending`)
 	return err
+}
+
+// credit adds a refund to the account that paid for batch. The account is
+// there: DeleteDepartment keeps an account while messages it paid for are
+// unfinished. Should it be missing all the same (a database edited by
+// hand), it is made again, empty, rather than fail the refund: settle runs
+// in the writer's shared transaction, and its error would undo every
+// other caller's work with it, again on every later write (issue 16).
+func (db *DB) credit(ctx context.Context, tx *sql.Tx, dept, amt, batch int64) (int64, error) {
+	var after int64
+	err := tx.QueryRowContext(ctx, qCredit, amt, dept).Scan(&after)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return after, err
+	}
+	db.log.Warn("退还的账户不存在，已重新建立 (the account a refund goes to was missing: made again)",
+		"department", dept, "batch", batch, "segments", amt)
+	if _, err := tx.ExecContext(ctx, `insert into accounts (department_id, balance, created_at) values (?, 0, ?)
+		on conflict (department_id) do nothing`, dept, ms(db.now())); err != nil {
+		return 0, err
+	}
+	db.payers.reset()
+	err = tx.QueryRowContext(ctx, qCredit, amt, dept).Scan(&after)
+	return after, err
 }
 
 // mayChangeAccount answers EFORBIDDEN unless p may change the accounts of

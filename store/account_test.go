@@ -386,3 +386,78 @@ func TestLedgerRowsInOrder(t *testing.T) {
 		t.Errorf("balance %d, want 65", balance)
 	}
 }
+
+// TestRefundToMovedDepartmentsAccount: a sub-department's scheduled batch
+// is paid by its parent's account; the sub-department moves away. The
+// parent is not deleted while that batch is unfinished, and should its
+// account be missing all the same, the cancel's refund makes it again
+// rather than fail: unrelated sends committed together with the refund
+// never fail with it (they did: the settle's error undid the whole group
+// commit).
+func TestRefundToMovedDepartmentsAccount(t *testing.T) {
+	ctx := context.Background()
+	db, path := MustOpenDBPath(t)
+	raw := MustRawDB(t, path)
+	MustSignature(t, db)
+	MustDepartment(t, raw, 2, 1, "分部")
+	MustDepartment(t, raw, 3, 2, "科室")
+	sub := MustAPIKey(t, db, 3, app.RoleOperator)
+	other := MustAPIKey(t, db, 1, app.RoleOperator)
+	mustTopUp(t, db, 2, 3)
+	later := MustSend(t, db, sub, &app.SendRequest{To: numbers(0, 3), Content: text("定时"), SendAt: time.Now().Add(time.Hour)})
+	root := int64(app.RootDepartmentID)
+	if _, err := db.UpdateDepartment(ctx, admin, 3, &app.DepartmentUpdate{ParentID: &root}); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, db.DeleteDepartment(ctx, admin, 2), app.ECONFLICT)
+	if n := count(t, raw, `select count(*) from accounts where department_id = 2`); n != 1 {
+		t.Fatalf("%d accounts of department 2 after the refused delete, want 1", n)
+	}
+
+	// The account gone anyway (edited by hand): the refund makes it again.
+	if _, err := raw.Exec(`delete from accounts where department_id = 2`); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failed []error
+	var cancelErr error
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i == 100 {
+				_, cancelErr = db.CancelBatch(ctx, sub, later.BatchID)
+				return
+			}
+			if _, err := db.Send(ctx, other, &app.SendRequest{To: numbers(1000+i, 1), Content: text("无关")}); err != nil {
+				mu.Lock()
+				failed = append(failed, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if cancelErr != nil {
+		t.Errorf("cancel of a batch whose paying account is missing: %v", cancelErr)
+	}
+	if len(failed) > 0 {
+		t.Errorf("%d of 199 unrelated sends failed with the refund, first: %v", len(failed), failed[0])
+	}
+	if b := count(t, raw, `select balance from accounts where department_id = 2`); b != 3 {
+		t.Errorf("department 2's account holds %d after the refund, want 3", b)
+	}
+	if n := count(t, raw, `select count(*) from ledger where kind = 'refund' and department_id = 2 and segments = 3`); n != 1 {
+		t.Errorf("%d refund entries for department 2, want 1", n)
+	}
+	// Everything it paid for finished: now it may go.
+	if err := db.DeleteDepartment(ctx, admin, 2); app.ErrorCode(err) != app.ECONFLICT {
+		t.Errorf("deleting department 2 with 3 segments left: %v, want ECONFLICT", err)
+	}
+	if _, err := db.TopUp(ctx, admin, 2, -3, "收回"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteDepartment(ctx, admin, 2); err != nil {
+		t.Errorf("deleting department 2 once its batch is done and its account empty: %v", err)
+	}
+}
