@@ -344,6 +344,60 @@ func TestDeadJobRefunded(t *testing.T) {
 	}
 }
 
+// TestNeverSentAlwaysRefunded: a message no SMSC ever took is refunded
+// whatever the setting, even when the engine gave up on it after claiming
+// it (submitting): out of validity with no channel (EVALIDITY), or not
+// encodable (EENCODE). One an SMSC refused is refunded by the setting.
+func TestNeverSentAlwaysRefunded(t *testing.T) {
+	db := MustOpenDB(t)
+	p := MustSysadmin(t, db)
+	mustTopUp(t, db, app.RootDepartmentID, 10)
+	res := MustSend(t, db, p, &app.SendRequest{To: numbers(0, 3), Content: text("未发出")})
+	jobs := MustClaimAll(t, db)
+	mustRecord(t, db, []app.Outcome{
+		{MessageID: res.Messages[0].ID, Kind: app.OutcomeExpired, ErrorCode: app.EVALIDITY, At: at},
+		{MessageID: res.Messages[1].ID, ChannelID: 1, Kind: app.OutcomeFailed, ErrorCode: app.EENCODE, At: at},
+		{MessageID: res.Messages[2].ID, ChannelID: 1, Kind: app.OutcomeFailed, ErrorCode: "SMPP_0x0B", At: at}}, jobs[0].ID)
+	wantStatus(t, db, res.Messages[0].ID, app.StatusExpired)
+	wantStatus(t, db, res.Messages[1].ID, app.StatusFailed)
+	if b := balanceOf(t, db, 1); b != 9 {
+		t.Errorf("balance %d, want 9: the two never sent refunded, the one the SMSC refused not (失败退还 off)", b)
+	}
+}
+
+// TestResentThenDeadNotRefunded: a message that reached a carrier, was
+// sent again after it came back undelivered (queued again) and then failed
+// with its dead queue job went out: refunded only with 失败退还 on.
+func TestResentThenDeadNotRefunded(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		db, path := MustOpenDBPath(t)
+		p := MustSysadmin(t, db)
+		mustTopUp(t, db, app.RootDepartmentID, 10)
+		if err := db.SetRefundFailed(context.Background(), admin, on); err != nil {
+			t.Fatal(err)
+		}
+		res := MustSend(t, db, p, &app.SendRequest{To: numbers(0, 1), Content: text("重发")})
+		MustClaimAll(t, db)
+		mustRecord(t, db, []app.Outcome{{MessageID: res.Messages[0].ID, ChannelID: 1, Kind: app.OutcomeSubmitted, SMSCIDs: []string{"r0"}, At: at}}, "")
+		db.Close()
+		raw := MustRawDB(t, path)
+		for _, q := range []string{`update messages set status = 'queued', resent = 1`, `update goqite set received = 20`} {
+			if _, err := raw.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db = MustReopenDB(t, path)
+		wantStatus(t, db, res.Messages[0].ID, app.StatusFailed)
+		want := int64(9)
+		if on {
+			want = 10
+		}
+		if b := balanceOf(t, db, 1); b != want {
+			t.Errorf("失败退还 %v: balance %d after the resent message's job died, want %d", on, b, want)
+		}
+	}
+}
+
 // TestLedgerRowsInOrder: the rows a transaction leaves for its end get
 // ids in the order of the balance changes, and a top-up answers its own.
 func TestLedgerRowsInOrder(t *testing.T) {
