@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -126,6 +127,9 @@ func (s *Server) renderAccount(c echo.Context, status int, data map[string]any) 
 	if p.Role == app.RoleOperator {
 		q.Del("department_id")
 	}
+	// Encoded queries are given to the template as URLs: as strings, the
+	// template escaped each into one parameter's name, so export and the
+	// next page lost every filter.
 	page := url.Values{"department_id": {formatID(dept)}, "kind": {string(f.Kind)}, "since": {c.QueryParam("since")}, "until": {c.QueryParam("until")}}
 	var children []*app.Department
 	for _, d := range depts {
@@ -134,7 +138,7 @@ func (s *Server) renderAccount(c echo.Context, status int, data map[string]any) 
 		}
 	}
 	for k, v := range map[string]any{"Account": row, "Dept": dept, "DeptName": names[dept], "Depts": depts, "Children": children,
-		"Entries": entries, "Next": next, "PageQuery": page.Encode(), "Export": q.Encode(), "Kind": string(f.Kind),
+		"Entries": entries, "Next": next, "PageQuery": template.URL(page.Encode()), "Export": template.URL(q.Encode()), "Kind": string(f.Kind),
 		"Since": c.QueryParam("since"), "Until": c.QueryParam("until"), "ByDept": byDept, "ByUser": byUser, "RefundFailed": refund,
 		"IsSysadmin": p.Role == app.RoleSysadmin, "MayAllocate": p.Role == app.RoleSysadmin || p.Role == app.RoleDeptAdmin,
 		"Operator": p.Role == app.RoleOperator} {

@@ -2,7 +2,9 @@ package ui_test
 
 import (
 	"context"
+	"html"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -80,5 +82,58 @@ func TestConsoleAccount(t *testing.T) {
 	}
 	if status, _, body := boss.get("/account?department_id=" + formatInt(a.ID)); status != 200 || !strings.Contains(body, `id="acct-balance">1<`) {
 		t.Errorf("a department administrator on its own: %d", status)
+	}
+}
+
+// TestConsoleAccountLinksKeepFilters: the export links and 下一页 the
+// account page renders keep its department, kind and dates (they were
+// escaped into one parameter's name, so export ignored them and the next
+// page fell back to the viewer's own department).
+func TestConsoleAccountLinksKeepFilters(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	consoleUser(t, f, "admin1", app.RoleSysadmin)
+	root := &app.Principal{UserID: 1, Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID}
+	d := &app.Department{ParentID: app.RootDepartmentID, Name: "甲处"}
+	if err := f.db.CreateDepartment(ctx, root, d); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 51 {
+		if _, err := f.db.TopUp(ctx, root, d.ID, 1, "甲处充值"+formatInt(int64(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.db.TopUp(ctx, root, app.RootDepartmentID, 5, "根部门充值"); err != nil {
+		t.Fatal(err)
+	}
+	admin := newBrowser(t, f.srv.URL)
+	admin.login("admin1", "Console2026")
+	_, _, body := admin.get("/account?department_id=" + formatInt(d.ID) + "&kind=topup&since=2020-01-01")
+	href := func(id string) string {
+		m := regexp.MustCompile(`id="` + id + `" href="([^"]*)"`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no link %s on the page", id)
+		}
+		return html.UnescapeString(m[1])
+	}
+	export := href("export-ledger-csv")
+	u, err := url.Parse(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := u.Query(); q.Get("department_id") != formatInt(d.ID) || q.Get("kind") != "topup" || q.Get("since") == "" || q.Get("format") != "csv" {
+		t.Errorf("export link %s: filters lost", export)
+	}
+	status, _, csv := admin.get(export)
+	if status != 200 || strings.Count(csv, "甲处充值") != 51 || strings.Contains(csv, "根部门充值") {
+		t.Errorf("export from the page's link: %d, %d of 甲处's 51 top-ups, the root's in it: %v", status, strings.Count(csv, "甲处充值"), strings.Contains(csv, "根部门充值"))
+	}
+	next := href("ledger-next")
+	status, _, page2 := admin.get(next)
+	if status != 200 || !strings.Contains(page2, "甲处充值0<") || strings.Contains(page2, "根部门充值") {
+		t.Errorf("下一页 (%s): %d; want 甲处's oldest top-up and not the root's", next, status)
+	}
+	if !strings.Contains(page2, `value="2020-01-01"`) || !strings.Contains(page2, `<option value="topup" selected>`) {
+		t.Errorf("下一页 (%s) lost its date or kind filter", next)
 	}
 }
