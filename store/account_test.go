@@ -398,6 +398,34 @@ func TestResentThenDeadNotRefunded(t *testing.T) {
 	}
 }
 
+// TestSendAllChargedWhole: requests sent together (a console send of more
+// numbers than one request carries) are charged as one: a balance short
+// of the whole stores none of them and says what the whole needs.
+func TestSendAllChargedWhole(t *testing.T) {
+	ctx := context.Background()
+	db, path := MustOpenDBPath(t)
+	raw := MustRawDB(t, path)
+	p := MustSysadmin(t, db)
+	mustTopUp(t, db, app.RootDepartmentID, 15)
+	reqs := []*app.SendRequest{{To: numbers(0, 5), Content: text("分批")}, {To: numbers(5, 5), Content: text("分批")}, {To: numbers(10, 6), Content: text("分批")}}
+	_, err := db.SendAll(ctx, p, reqs)
+	wantCode(t, err, app.EQUOTA)
+	if msg := app.ErrorMessage(err); msg != "余额不足：剩余 15 条，本次发送分 3 批共需 16 条，未发送" {
+		t.Errorf("message %q", msg)
+	}
+	if b, n := balanceOf(t, db, 1), count(t, raw, `select count(*) from batches`); b != 15 || n != 0 {
+		t.Errorf("after a refused whole: balance %d, %d batches; want 15 and none", b, n)
+	}
+	reqs[2].To = numbers(10, 5)
+	res, err := db.SendAll(ctx, p, reqs)
+	if err != nil || len(res) != 3 || res[2].BatchID == 0 {
+		t.Fatalf("a covered whole: %v %v", res, err)
+	}
+	if b, n := balanceOf(t, db, 1), count(t, raw, `select count(*) from messages`); b != 0 || n != 15 {
+		t.Errorf("after the whole: balance %d, %d messages; want 0 and 15", b, n)
+	}
+}
+
 // TestLedgerRowsInOrder: the rows a transaction leaves for its end get
 // ids in the order of the balance changes, and a top-up answers its own.
 func TestLedgerRowsInOrder(t *testing.T) {

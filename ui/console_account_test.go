@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/url"
 	"regexp"
@@ -135,5 +136,42 @@ func TestConsoleAccountLinksKeepFilters(t *testing.T) {
 	}
 	if !strings.Contains(page2, `value="2020-01-01"`) || !strings.Contains(page2, `<option value="topup" selected>`) {
 		t.Errorf("下一页 (%s) lost its date or kind filter", next)
+	}
+}
+
+// TestConsoleSendInPartsChargedWhole: a console send of more numbers than
+// one request carries goes as batches of 10,000; a balance that covers
+// the first but not the whole sends none and says what the whole needs
+// (the first batch was charged and queued before the second's EQUOTA).
+func TestConsoleSendInPartsChargedWhole(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	consoleUser(t, f, "op1", app.RoleOperator)
+	root := &app.Principal{UserID: 1, Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID}
+	if _, err := f.db.TopUp(ctx, root, app.RootDepartmentID, 10000, "一万条"); err != nil {
+		t.Fatal(err)
+	}
+	op := newBrowser(t, f.srv.URL)
+	op.login("op1", "Console2026")
+	nums := make([]string, 10001)
+	for i := range nums {
+		nums[i] = fmt.Sprintf("137%08d", i)
+	}
+	_, _, page := op.get("/send")
+	send := url.Values{"csrf": {op.csrf("/send")}, "token": {tokenRE.FindStringSubmatch(page)[1]},
+		"numbers": {strings.Join(nums, "\n")}, "content": {"【示例单位】全员通知"}, "mode": {"now"}}
+	status, _, body := op.post("/send", send)
+	if status != 400 || !strings.Contains(body, "余额不足：剩余 10000 条，本次发送分 2 批共需 10001 条，未发送") {
+		t.Errorf("10,001 numbers against 10,000 segments: %d; want 400 with the whole's EQUOTA message", status)
+	}
+	if a, err := f.db.Account(ctx, root, app.RootDepartmentID); err != nil || a.Balance != 10000 {
+		t.Errorf("balance after the refused send: %+v %v; want 10000 (nothing charged)", a, err)
+	}
+	if _, _, list := op.get("/records"); strings.Contains(list, `<tr id="batch-`) {
+		t.Errorf("a batch stored by the refused send")
+	}
+	send.Set("numbers", strings.Join(nums[:10000], "\n"))
+	if status, _, _ := op.post("/send", send); status != 303 {
+		t.Errorf("10,000 numbers against 10,000 segments: %d, want 303", status)
 	}
 }
