@@ -25,8 +25,8 @@ const (
 	// two sends can both spend the same segments.
 	qDebit            = `update accounts set balance = balance - ? where department_id = ? and balance >= ? returning balance`
 	qCredit           = `update accounts set balance = balance + ? where department_id = ? returning balance`
-	qInsertLedgerRows = `insert into ledger (at, department_id, kind, segments, balance_after, batch_id, actor_user_id, actor_api_key_id, note) values `
-	qInsertLedger     = qInsertLedgerRows + `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertLedgerRows = `insert into ledger (id, at, department_id, kind, segments, balance_after, batch_id, actor_user_id, actor_api_key_id, note) values `
+	qInsertLedger     = qInsertLedgerRows + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qConsume          = `insert into consumption (month, department_id, user_id, api_key_id, debited, refunded) values (?, ?, ?, ?, ?, ?)
 		on conflict (month, department_id, user_id, api_key_id) do update set debited = debited + excluded.debited, refunded = refunded + excluded.refunded`
 	qPendingRefunds = `select p.batch_id, p.segments, coalesce(b.paid_by, 0), coalesce(b.charged - b.refunded, 0),

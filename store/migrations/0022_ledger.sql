@@ -13,6 +13,9 @@ create table accounts (
 
 -- Every change of a balance, kept for good (a financial record: retention
 -- does not prune it). segments is signed: positive adds to the balance.
+-- Ids are named on insert from id_floors (store/ids.go), so a restored or
+-- promoted copy never reissues an entry's id; rows are never deleted, so
+-- the table needs no floor trigger.
 create table ledger (
   id integer primary key,
   at integer not null,
