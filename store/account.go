@@ -213,8 +213,16 @@ func (db *DB) Account(ctx context.Context, p *app.Principal, dept int64) (*app.A
 			return nil, err
 		}
 	}
+	// An operator sees its own use, as in Consumption.
+	used, args := `department_id in (`+subtreeSQL+`)`, []any{dept}
+	switch {
+	case p.Role == app.RoleOperator && p.APIKeyID != 0:
+		used, args = `api_key_id = ?`, []any{p.APIKeyID}
+	case p.Role == app.RoleOperator:
+		used, args = `user_id = ? and api_key_id = 0`, []any{p.UserID}
+	}
 	err = tx.QueryRowContext(ctx, `select coalesce(sum(debited - refunded), 0) from consumption
-		where month = ? and department_id in (`+subtreeSQL+`)`, app.MonthOf(db.now()), dept).Scan(&a.MonthUsed)
+		where month = ? and `+used, append([]any{app.MonthOf(db.now())}, args...)...).Scan(&a.MonthUsed)
 	return a, err
 }
 
@@ -312,7 +320,12 @@ func (db *DB) Allocate(ctx context.Context, p *app.Principal, from, to, segments
 		err := tx.QueryRowContext(ctx, qDebit, segments, from, segments).Scan(&after)
 		if errors.Is(err, sql.ErrNoRows) {
 			var balance int64
-			if err := tx.QueryRowContext(ctx, `select balance from accounts where department_id = ?`, from).Scan(&balance); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			err := tx.QueryRowContext(ctx, `select balance from accounts where department_id = ?`, from).Scan(&balance)
+			if errors.Is(err, sql.ErrNoRows) {
+				e := app.Errorf(app.EQUOTA, "该部门没有独立额度，不能划拨：请先为其充值或从上级部门划拨")
+				e.Details = map[string]any{"balance": 0, "cost": segments}
+				return e
+			} else if err != nil {
 				return err
 			}
 			e := app.Errorf(app.EQUOTA, "余额不足：剩余 %d 条，划拨 %d 条", balance, segments)

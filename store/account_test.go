@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -423,6 +424,46 @@ func TestSendAllChargedWhole(t *testing.T) {
 	}
 	if b, n := balanceOf(t, db, 1), count(t, raw, `select count(*) from messages`); b != 0 || n != 15 {
 		t.Errorf("after the whole: balance %d, %d messages; want 0 and 15", b, n)
+	}
+}
+
+// TestAllocateWithoutOwnAccount: a department that draws on its parent's
+// account has no quota of its own to give, and is told so (not "剩余 0 条").
+func TestAllocateWithoutOwnAccount(t *testing.T) {
+	ctx := context.Background()
+	db, path := MustOpenDBPath(t)
+	raw := MustRawDB(t, path)
+	MustDepartment(t, raw, 2, 1, "甲")
+	MustDepartment(t, raw, 3, 2, "甲一")
+	mustTopUp(t, db, app.RootDepartmentID, 10)
+	err := db.Allocate(ctx, admin, 2, 3, 1, "")
+	wantCode(t, err, app.EQUOTA)
+	if msg := app.ErrorMessage(err); !strings.Contains(msg, "该部门没有独立额度") {
+		t.Errorf("allocating from a department without its own account: %q", msg)
+	}
+}
+
+// TestOperatorMonthUsedIsOwn: an operator's 本月已用 is its own sends',
+// as its consumption is; an administrator's the department's.
+func TestOperatorMonthUsedIsOwn(t *testing.T) {
+	ctx := context.Background()
+	db, path := MustOpenDBPath(t)
+	raw := MustRawDB(t, path)
+	MustSignature(t, db)
+	MustDepartment(t, raw, 2, 1, "甲")
+	mustTopUp(t, db, 2, 10)
+	one := MustAPIKey(t, db, 2, app.RoleOperator)
+	other := MustAPIKey(t, db, 2, app.RoleOperator)
+	one.Scopes, other.Scopes = append(one.Scopes, app.ScopeAccount), append(other.Scopes, app.ScopeAccount)
+	MustSend(t, db, one, &app.SendRequest{To: numbers(0, 3), Content: text("本月")})
+	for _, c := range []struct {
+		who  *app.Principal
+		want int64
+	}{{one, 3}, {other, 0}, {admin, 3}} {
+		a, err := db.Account(ctx, c.who, 2)
+		if err != nil || a.MonthUsed != c.want {
+			t.Errorf("%s %d: month used %+v %v, want %d", c.who.Role, c.who.APIKeyID, a, err, c.want)
+		}
 	}
 }
 

@@ -175,3 +175,47 @@ func TestConsoleSendInPartsChargedWhole(t *testing.T) {
 		t.Errorf("10,000 numbers against 10,000 segments: %d, want 303", status)
 	}
 }
+
+// TestConsoleAccountAuditSummaries: the audit entries of 账户与消费's
+// forms say what was asked: segments and note, the threshold, the setting.
+func TestConsoleAccountAuditSummaries(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	consoleUser(t, f, "admin1", app.RoleSysadmin)
+	root := &app.Principal{UserID: 1, Role: app.RoleSysadmin, DepartmentID: app.RootDepartmentID}
+	d := &app.Department{ParentID: app.RootDepartmentID, Name: "甲处"}
+	if err := f.db.CreateDepartment(ctx, root, d); err != nil {
+		t.Fatal(err)
+	}
+	admin := newBrowser(t, f.srv.URL)
+	admin.login("admin1", "Console2026")
+	csrf := admin.csrf("/account")
+	for _, post := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/account/topup", url.Values{"department_id": {"1"}, "segments": {"20"}, "note": {"首次充值"}}},
+		{"/account/allocate", url.Values{"department_id": {"1"}, "to_department_id": {formatInt(d.ID)}, "segments": {"7"}, "note": {"给甲处"}}},
+		{"/account/threshold", url.Values{"department_id": {formatInt(d.ID)}, "threshold": {"3"}}},
+		{"/account/refund", url.Values{"refund_failed": {"on"}}},
+		{"/account/topup", url.Values{"department_id": {"1"}, "segments": {"-99"}, "note": {"冲正"}}},
+	} {
+		post.form.Set("csrf", csrf)
+		admin.post(post.path, post.form)
+	}
+	list, _, err := f.db.FindAudit(ctx, root, app.AuditFilter{Action: "account.", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range list {
+		got = append(got, e.Action+" "+e.Result+" "+e.Summary)
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{"account.topup ok 充值 20 条：首次充值", "account.allocate ok 划拨 7 条：给甲处",
+		"account.threshold ok 低余额提醒阈值 3 条", "account.refund ok 失败退还：开启", "account.topup EINVALID 充值 -99 条：冲正"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("audit entries:\n%s\nwant %q", all, want)
+		}
+	}
+}
