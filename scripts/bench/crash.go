@@ -51,7 +51,16 @@ type drillResult struct {
 	BatchesRefunded  int64 `json:"batches_refunded"`
 	Balance          int64 `json:"balance"`
 	BalanceExpected  int64 `json:"balance_expected"`
-	LedgerOK         bool  `json:"ledger_ok"`
+	// Batch by batch (see checkLedger): how many batches, and how many
+	// whose charge, debit or refunds do not match their messages.
+	Batches    int64 `json:"batches"`
+	BatchesOff int64 `json:"batches_off"`
+	// The segments of the messages always refunded, and of those that
+	// may have been (dead in the queue); whether 失败退还 was on.
+	AlwaysRefunded int64 `json:"always_refunded"`
+	MaybeRefunded  int64 `json:"maybe_refunded"`
+	RefundFailedOn int64 `json:"refund_failed_on"`
+	LedgerOK       bool  `json:"ledger_ok"`
 }
 
 // recordGap is the longest time stated between an SMSC's answer and its
