@@ -120,9 +120,11 @@ var chinaTime = time.FixedZone("CST", 8*3600)
 
 // AccountService keeps the quota accounts and their ledger.
 type AccountService interface {
-	// Account returns what department dept draws on. Errors: ENOTFOUND
-	// (no such department, or one the caller may not see), EFORBIDDEN (an
-	// operator asking about another department).
+	// Account returns what department dept draws on; MonthUsed is the
+	// department's subtree's net use this month, an operator's its own
+	// sends'. Errors: ENOTFOUND (no such department, or one the caller may
+	// not see: an operator asking about another department too),
+	// EFORBIDDEN (an app without scope account or admin).
 	Account(ctx context.Context, p *Principal, dept int64) (*Account, error)
 	// TopUp adds segments (negative: a correction, never below 0) to the
 	// department's account, creating it. System administrators only.
@@ -133,7 +135,7 @@ type AccountService interface {
 	// of a department below it (creating it). A system administrator, or a
 	// department administrator within its subtree. Errors: EFORBIDDEN,
 	// ENOTFOUND, EINVALID (not below, not positive), EQUOTA (more than the
-	// giver holds).
+	// giver holds, or the giver has no account of its own).
 	Allocate(ctx context.Context, p *Principal, from, to, segments int64, note string) error
 	// SetLowBalance sets an account's low-balance threshold (低余额提醒).
 	// A system administrator, or a department administrator within its

@@ -169,6 +169,11 @@ type MessageService interface {
 	// ESENSITIVE_WORD, EFORBIDDEN (scope, free text not allowed),
 	// EUNAVAILABLE (shutting down).
 	Send(ctx context.Context, p *Principal, req *SendRequest) (*SendResult, error)
+	// SendAll stores several requests (a console send of more numbers
+	// than one request may carry) as one: every batch, or, on any error,
+	// none. A balance that does not cover the whole answers EQUOTA with
+	// the total charge, charging nothing. Errors: as Send.
+	SendAll(ctx context.Context, p *Principal, reqs []*SendRequest) ([]*SendResult, error)
 	// FindMessageByID returns one message. Errors: ENOTFOUND.
 	FindMessageByID(ctx context.Context, p *Principal, id int64) (*Message, error)
 	// FindMessages lists messages, newest first, and the cursor of the next page.

@@ -25,8 +25,8 @@ const (
 	// two sends can both spend the same segments.
 	qDebit            = `update accounts set balance = balance - ? where department_id = ? and balance >= ? returning balance`
 	qCredit           = `update accounts set balance = balance + ? where department_id = ? returning balance`
-	qInsertLedgerRows = `insert into ledger (at, department_id, kind, segments, balance_after, batch_id, actor_user_id, actor_api_key_id, note) values `
-	qInsertLedger     = qInsertLedgerRows + `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertLedgerRows = `insert into ledger (id, at, department_id, kind, segments, balance_after, batch_id, actor_user_id, actor_api_key_id, note) values `
+	qInsertLedger     = qInsertLedgerRows + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qConsume          = `insert into consumption (month, department_id, user_id, api_key_id, debited, refunded) values (?, ?, ?, ?, ?, ?)
 		on conflict (month, department_id, user_id, api_key_id) do update set debited = debited + excluded.debited, refunded = refunded + excluded.refunded`
 	qPendingRefunds = `select p.batch_id, p.segments, coalesce(b.paid_by, 0), coalesce(b.charged - b.refunded, 0),
@@ -122,8 +122,8 @@ func (db *DB) settleRefunds(ctx context.Context, tx *sql.Tx, n *ledgerNotes) err
 			return err
 		}
 		if p.paidBy != 0 {
-			var after int64
-			if err := tx.QueryRowContext(ctx, qCredit, amt, p.paidBy).Scan(&after); err != nil {
+			after, err := db.credit(ctx, tx, p.paidBy, amt, p.batch)
+			if err != nil {
 				return err
 			}
 			n.rows = append(n.rows, ledgerRow{at: ms(now), dept: p.paidBy, kind: string(app.LedgerRefund), segs: amt, after: after,
@@ -133,6 +133,29 @@ func (db *DB) settleRefunds(ctx context.Context, tx *sql.Tx, n *ledgerNotes) err
 	}
 	_, err = tx.ExecContext(ctx, `delete from refund_pending`)
 	return err
+}
+
+// credit adds a refund to the account that paid for batch. The account is
+// there: DeleteDepartment keeps an account while messages it paid for are
+// unfinished. Should it be missing all the same (a database edited by
+// hand), it is made again, empty, rather than fail the refund: settle runs
+// in the writer's shared transaction, and its error would undo every
+// other caller's work with it, again on every later write (issue 16).
+func (db *DB) credit(ctx context.Context, tx *sql.Tx, dept, amt, batch int64) (int64, error) {
+	var after int64
+	err := tx.QueryRowContext(ctx, qCredit, amt, dept).Scan(&after)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return after, err
+	}
+	db.log.Warn("退还的账户不存在，已重新建立 (the account a refund goes to was missing: made again)",
+		"department", dept, "batch", batch, "segments", amt)
+	if _, err := tx.ExecContext(ctx, `insert into accounts (department_id, balance, created_at) values (?, 0, ?)
+		on conflict (department_id) do nothing`, dept, ms(db.now())); err != nil {
+		return 0, err
+	}
+	db.payers.reset()
+	err = tx.QueryRowContext(ctx, qCredit, amt, dept).Scan(&after)
+	return after, err
 }
 
 // mayChangeAccount answers EFORBIDDEN unless p may change the accounts of
@@ -190,8 +213,16 @@ func (db *DB) Account(ctx context.Context, p *app.Principal, dept int64) (*app.A
 			return nil, err
 		}
 	}
+	// An operator sees its own use, as in Consumption.
+	used, args := `department_id in (`+subtreeSQL+`)`, []any{dept}
+	switch {
+	case p.Role == app.RoleOperator && p.APIKeyID != 0:
+		used, args = `api_key_id = ?`, []any{p.APIKeyID}
+	case p.Role == app.RoleOperator:
+		used, args = `user_id = ? and api_key_id = 0`, []any{p.UserID}
+	}
 	err = tx.QueryRowContext(ctx, `select coalesce(sum(debited - refunded), 0) from consumption
-		where month = ? and department_id in (`+subtreeSQL+`)`, app.MonthOf(db.now()), dept).Scan(&a.MonthUsed)
+		where month = ? and `+used, append([]any{app.MonthOf(db.now())}, args...)...).Scan(&a.MonthUsed)
 	return a, err
 }
 
@@ -289,7 +320,12 @@ func (db *DB) Allocate(ctx context.Context, p *app.Principal, from, to, segments
 		err := tx.QueryRowContext(ctx, qDebit, segments, from, segments).Scan(&after)
 		if errors.Is(err, sql.ErrNoRows) {
 			var balance int64
-			if err := tx.QueryRowContext(ctx, `select balance from accounts where department_id = ?`, from).Scan(&balance); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			err := tx.QueryRowContext(ctx, `select balance from accounts where department_id = ?`, from).Scan(&balance)
+			if errors.Is(err, sql.ErrNoRows) {
+				e := app.Errorf(app.EQUOTA, "该部门没有独立额度，不能划拨：请先为其充值或从上级部门划拨")
+				e.Details = map[string]any{"balance": 0, "cost": segments}
+				return e
+			} else if err != nil {
 				return err
 			}
 			e := app.Errorf(app.EQUOTA, "余额不足：剩余 %d 条，划拨 %d 条", balance, segments)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -344,6 +345,128 @@ func TestDeadJobRefunded(t *testing.T) {
 	}
 }
 
+// TestNeverSentAlwaysRefunded: a message no SMSC ever took is refunded
+// whatever the setting, even when the engine gave up on it after claiming
+// it (submitting): out of validity with no channel (EVALIDITY), or not
+// encodable (EENCODE). One an SMSC refused is refunded by the setting.
+func TestNeverSentAlwaysRefunded(t *testing.T) {
+	db := MustOpenDB(t)
+	p := MustSysadmin(t, db)
+	mustTopUp(t, db, app.RootDepartmentID, 10)
+	res := MustSend(t, db, p, &app.SendRequest{To: numbers(0, 3), Content: text("未发出")})
+	jobs := MustClaimAll(t, db)
+	mustRecord(t, db, []app.Outcome{
+		{MessageID: res.Messages[0].ID, Kind: app.OutcomeExpired, ErrorCode: app.EVALIDITY, At: at},
+		{MessageID: res.Messages[1].ID, ChannelID: 1, Kind: app.OutcomeFailed, ErrorCode: app.EENCODE, At: at},
+		{MessageID: res.Messages[2].ID, ChannelID: 1, Kind: app.OutcomeFailed, ErrorCode: "SMPP_0x0B", At: at}}, jobs[0].ID)
+	wantStatus(t, db, res.Messages[0].ID, app.StatusExpired)
+	wantStatus(t, db, res.Messages[1].ID, app.StatusFailed)
+	if b := balanceOf(t, db, 1); b != 9 {
+		t.Errorf("balance %d, want 9: the two never sent refunded, the one the SMSC refused not (失败退还 off)", b)
+	}
+}
+
+// TestResentThenDeadNotRefunded: a message that reached a carrier, was
+// sent again after it came back undelivered (queued again) and then failed
+// with its dead queue job went out: refunded only with 失败退还 on.
+func TestResentThenDeadNotRefunded(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		db, path := MustOpenDBPath(t)
+		p := MustSysadmin(t, db)
+		mustTopUp(t, db, app.RootDepartmentID, 10)
+		if err := db.SetRefundFailed(context.Background(), admin, on); err != nil {
+			t.Fatal(err)
+		}
+		res := MustSend(t, db, p, &app.SendRequest{To: numbers(0, 1), Content: text("重发")})
+		MustClaimAll(t, db)
+		mustRecord(t, db, []app.Outcome{{MessageID: res.Messages[0].ID, ChannelID: 1, Kind: app.OutcomeSubmitted, SMSCIDs: []string{"r0"}, At: at}}, "")
+		db.Close()
+		raw := MustRawDB(t, path)
+		for _, q := range []string{`update messages set status = 'queued', resent = 1`, `update goqite set received = 20`} {
+			if _, err := raw.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db = MustReopenDB(t, path)
+		wantStatus(t, db, res.Messages[0].ID, app.StatusFailed)
+		want := int64(9)
+		if on {
+			want = 10
+		}
+		if b := balanceOf(t, db, 1); b != want {
+			t.Errorf("失败退还 %v: balance %d after the resent message's job died, want %d", on, b, want)
+		}
+	}
+}
+
+// TestSendAllChargedWhole: requests sent together (a console send of more
+// numbers than one request carries) are charged as one: a balance short
+// of the whole stores none of them and says what the whole needs.
+func TestSendAllChargedWhole(t *testing.T) {
+	ctx := context.Background()
+	db, path := MustOpenDBPath(t)
+	raw := MustRawDB(t, path)
+	p := MustSysadmin(t, db)
+	mustTopUp(t, db, app.RootDepartmentID, 15)
+	reqs := []*app.SendRequest{{To: numbers(0, 5), Content: text("分批")}, {To: numbers(5, 5), Content: text("分批")}, {To: numbers(10, 6), Content: text("分批")}}
+	_, err := db.SendAll(ctx, p, reqs)
+	wantCode(t, err, app.EQUOTA)
+	if msg := app.ErrorMessage(err); msg != "余额不足：剩余 15 条，本次发送分 3 批共需 16 条，未发送" {
+		t.Errorf("message %q", msg)
+	}
+	if b, n := balanceOf(t, db, 1), count(t, raw, `select count(*) from batches`); b != 15 || n != 0 {
+		t.Errorf("after a refused whole: balance %d, %d batches; want 15 and none", b, n)
+	}
+	reqs[2].To = numbers(10, 5)
+	res, err := db.SendAll(ctx, p, reqs)
+	if err != nil || len(res) != 3 || res[2].BatchID == 0 {
+		t.Fatalf("a covered whole: %v %v", res, err)
+	}
+	if b, n := balanceOf(t, db, 1), count(t, raw, `select count(*) from messages`); b != 0 || n != 15 {
+		t.Errorf("after the whole: balance %d, %d messages; want 0 and 15", b, n)
+	}
+}
+
+// TestAllocateWithoutOwnAccount: a department that draws on its parent's
+// account has no quota of its own to give, and is told so (not "剩余 0 条").
+func TestAllocateWithoutOwnAccount(t *testing.T) {
+	ctx := context.Background()
+	db, path := MustOpenDBPath(t)
+	raw := MustRawDB(t, path)
+	MustDepartment(t, raw, 2, 1, "甲")
+	MustDepartment(t, raw, 3, 2, "甲一")
+	mustTopUp(t, db, app.RootDepartmentID, 10)
+	err := db.Allocate(ctx, admin, 2, 3, 1, "")
+	wantCode(t, err, app.EQUOTA)
+	if msg := app.ErrorMessage(err); !strings.Contains(msg, "该部门没有独立额度") {
+		t.Errorf("allocating from a department without its own account: %q", msg)
+	}
+}
+
+// TestOperatorMonthUsedIsOwn: an operator's 本月已用 is its own sends',
+// as its consumption is; an administrator's the department's.
+func TestOperatorMonthUsedIsOwn(t *testing.T) {
+	ctx := context.Background()
+	db, path := MustOpenDBPath(t)
+	raw := MustRawDB(t, path)
+	MustSignature(t, db)
+	MustDepartment(t, raw, 2, 1, "甲")
+	mustTopUp(t, db, 2, 10)
+	one := MustAPIKey(t, db, 2, app.RoleOperator)
+	other := MustAPIKey(t, db, 2, app.RoleOperator)
+	one.Scopes, other.Scopes = append(one.Scopes, app.ScopeAccount), append(other.Scopes, app.ScopeAccount)
+	MustSend(t, db, one, &app.SendRequest{To: numbers(0, 3), Content: text("本月")})
+	for _, c := range []struct {
+		who  *app.Principal
+		want int64
+	}{{one, 3}, {other, 0}, {admin, 3}} {
+		a, err := db.Account(ctx, c.who, 2)
+		if err != nil || a.MonthUsed != c.want {
+			t.Errorf("%s %d: month used %+v %v, want %d", c.who.Role, c.who.APIKeyID, a, err, c.want)
+		}
+	}
+}
+
 // TestLedgerRowsInOrder: the rows a transaction leaves for its end get
 // ids in the order of the balance changes, and a top-up answers its own.
 func TestLedgerRowsInOrder(t *testing.T) {
@@ -384,5 +507,80 @@ func TestLedgerRowsInOrder(t *testing.T) {
 	}
 	if balance != 65 {
 		t.Errorf("balance %d, want 65", balance)
+	}
+}
+
+// TestRefundToMovedDepartmentsAccount: a sub-department's scheduled batch
+// is paid by its parent's account; the sub-department moves away. The
+// parent is not deleted while that batch is unfinished, and should its
+// account be missing all the same, the cancel's refund makes it again
+// rather than fail: unrelated sends committed together with the refund
+// never fail with it (they did: the settle's error undid the whole group
+// commit).
+func TestRefundToMovedDepartmentsAccount(t *testing.T) {
+	ctx := context.Background()
+	db, path := MustOpenDBPath(t)
+	raw := MustRawDB(t, path)
+	MustSignature(t, db)
+	MustDepartment(t, raw, 2, 1, "分部")
+	MustDepartment(t, raw, 3, 2, "科室")
+	sub := MustAPIKey(t, db, 3, app.RoleOperator)
+	other := MustAPIKey(t, db, 1, app.RoleOperator)
+	mustTopUp(t, db, 2, 3)
+	later := MustSend(t, db, sub, &app.SendRequest{To: numbers(0, 3), Content: text("定时"), SendAt: time.Now().Add(time.Hour)})
+	root := int64(app.RootDepartmentID)
+	if _, err := db.UpdateDepartment(ctx, admin, 3, &app.DepartmentUpdate{ParentID: &root}); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, db.DeleteDepartment(ctx, admin, 2), app.ECONFLICT)
+	if n := count(t, raw, `select count(*) from accounts where department_id = 2`); n != 1 {
+		t.Fatalf("%d accounts of department 2 after the refused delete, want 1", n)
+	}
+
+	// The account gone anyway (edited by hand): the refund makes it again.
+	if _, err := raw.Exec(`delete from accounts where department_id = 2`); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failed []error
+	var cancelErr error
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i == 100 {
+				_, cancelErr = db.CancelBatch(ctx, sub, later.BatchID)
+				return
+			}
+			if _, err := db.Send(ctx, other, &app.SendRequest{To: numbers(1000+i, 1), Content: text("无关")}); err != nil {
+				mu.Lock()
+				failed = append(failed, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if cancelErr != nil {
+		t.Errorf("cancel of a batch whose paying account is missing: %v", cancelErr)
+	}
+	if len(failed) > 0 {
+		t.Errorf("%d of 199 unrelated sends failed with the refund, first: %v", len(failed), failed[0])
+	}
+	if b := count(t, raw, `select balance from accounts where department_id = 2`); b != 3 {
+		t.Errorf("department 2's account holds %d after the refund, want 3", b)
+	}
+	if n := count(t, raw, `select count(*) from ledger where kind = 'refund' and department_id = 2 and segments = 3`); n != 1 {
+		t.Errorf("%d refund entries for department 2, want 1", n)
+	}
+	// Everything it paid for finished: now it may go.
+	if err := db.DeleteDepartment(ctx, admin, 2); app.ErrorCode(err) != app.ECONFLICT {
+		t.Errorf("deleting department 2 with 3 segments left: %v, want ECONFLICT", err)
+	}
+	if _, err := db.TopUp(ctx, admin, 2, -3, "收回"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteDepartment(ctx, admin, 2); err != nil {
+		t.Errorf("deleting department 2 once its batch is done and its account empty: %v", err)
 	}
 }

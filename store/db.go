@@ -216,6 +216,7 @@ func (db *DB) open(ctx context.Context) (err error) {
 	db.writer = newWriter(db.wdb, db.opts.MaxBatch, db.log)
 	db.writer.queueJobs = db.queueRanges
 	db.writer.settle = db.settleLedger
+	db.writer.rolledBack = db.payers.reset
 	if err := db.openAudit(ctx); err != nil {
 		return err
 	}

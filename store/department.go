@@ -185,6 +185,16 @@ func (db *DB) DeleteDepartment(ctx context.Context, p *app.Principal, id int64) 
 		} else if balance > 0 {
 			return app.Errorf(app.ECONFLICT, "该部门账户还有%d条额度，请先划拨或冲正后再删除", balance)
 		}
+		// Nor its account while messages it paid for may still be refunded
+		// (a sub-department's, moved elsewhere since): the refund goes to
+		// the account that was charged.
+		var open int
+		if err := tx.QueryRowContext(ctx, `select count(*) from messages where batch_id in (select id from batches where paid_by = ?)
+			and status in ('accepted', 'queued', 'submitting', 'held', 'submitted')`, id).Scan(&open); err != nil {
+			return err
+		} else if open > 0 {
+			return app.Errorf(app.ECONFLICT, "该部门账户付费的短信还有%d条未发送完成，完成后才能删除", open)
+		}
 		if _, err := tx.ExecContext(ctx, `delete from accounts where department_id = ?`, id); err != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ import (
 
 // idTables are the tables whose ids leave the process, in id_floors.
 var idTables = []string{"messages", "batches", "replies", "channels", "users", "departments",
-	"api_keys", "callbacks", "signatures", "templates", "contacts", "contact_groups", "contact_imports"}
+	"api_keys", "callbacks", "signatures", "templates", "contacts", "contact_groups", "contact_imports", "ledger"}
 
 // epochBlock is the size of an id epoch; epochGap the least distance from
 // a copy's highest id to the next epoch's first.
@@ -62,6 +62,8 @@ func (db *DB) nextID(ctx context.Context, tx *sql.Tx, table string) (int64, erro
 		q = qNextMessageID
 	case "batches":
 		q = qNextBatchID
+	case "ledger":
+		q = qNextLedgerID
 	}
 	var id int64
 	if err := db.queryRow(ctx, tx, q).Scan(&id); err != nil {

@@ -45,11 +45,23 @@ func (h handedOut) channel(t *testing.T, db *store.DB) int64 {
 	return c.ID
 }
 
+// topUp tops up the root's account and collects the ledger entry's id
+// (and those of the debits of the sends after it: a metered platform).
+func (h handedOut) topUp(t *testing.T, db *store.DB) {
+	t.Helper()
+	e, err := db.TopUp(context.Background(), admin, app.RootDepartmentID, 100, "充值")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.add("ledger", e.ID)
+}
+
 // checkNew sends and creates a channel on db and fails on any id old handed
 // out already.
 func (h handedOut) checkNew(t *testing.T, db *store.DB, p *app.Principal) {
 	t.Helper()
 	fresh := handedOut{}
+	fresh.topUp(t, db)
 	fresh.send(t, db, p, 5, "new")
 	fresh.channel(t, db)
 	for kind, ids := range fresh {
@@ -71,11 +83,13 @@ func TestIDsNotReissuedAfterRestore(t *testing.T) {
 	rep := mustReplicate(t, path, cfg)
 	old := handedOut{}
 	old.channel(t, db)
+	old.topUp(t, db)
 	old.send(t, db, p, 3, "kept")
 	if err := rep.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	down.Store(true)
+	old.topUp(t, db)
 	old.send(t, db, p, 3, "lost")
 	old.channel(t, db)
 	db.Close()
@@ -116,6 +130,7 @@ func TestIDsNotReissuedAfterPromote(t *testing.T) {
 	rep := mustReplicate(t, path, cfg)
 	old := handedOut{}
 	old.channel(t, db)
+	old.topUp(t, db)
 	old.send(t, db, p, 3, "kept")
 	if err := rep.Sync(context.Background()); err != nil {
 		t.Fatal(err)
@@ -135,6 +150,7 @@ func TestIDsNotReissuedAfterPromote(t *testing.T) {
 	if err := <-followed; err != nil {
 		t.Fatal(err)
 	}
+	old.topUp(t, db)
 	old.send(t, db, p, 3, "lost") // the standby never sees these
 	old.channel(t, db)
 

@@ -84,36 +84,43 @@ func (db *DB) addConsumption(ctx context.Context, tx *sql.Tx, k consumeKey, d co
 	return db.upsertConsumption(ctx, tx, k, d)
 }
 
-const ledgerCols = 9
+const ledgerCols = 10
+
+// qNextLedgerID answers the ledger's next id: ledger ids are in the id
+// epochs of ids.go, so a restored or promoted copy never hands out again
+// the id of an entry the old primary made and an exported statement holds.
+var qNextLedgerID = nextIDQuery("ledger")
+
+func init() { hotQueries = append(hotQueries, qNextLedgerID) }
 
 // insertLedger inserts rows in order, in multi-row statements, and hands
 // each its id.
 func (db *DB) insertLedger(ctx context.Context, tx *sql.Tx, rows []ledgerRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	next, err := db.nextID(ctx, tx, "ledger")
+	if err != nil {
+		return err
+	}
 	const chunk = 100
 	args := make([]any, 0, min(len(rows), chunk)*ledgerCols)
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
 		args = args[:0]
 		for _, r := range part {
-			args = append(args, r.at, r.dept, r.kind, r.segs, r.after, r.batch, r.user, r.key, r.note)
+			if r.id != nil {
+				*r.id = next
+			}
+			args = append(args, next, r.at, r.dept, r.kind, r.segs, r.after, r.batch, r.user, r.key, r.note)
+			next++
 		}
 		q := qInsertLedger
 		if len(part) > 1 {
 			q = qInsertLedgerRows + placeholders(len(part), ledgerCols)
 		}
-		res, err := db.exec(ctx, tx, q, args...)
-		if err != nil {
+		if _, err := db.exec(ctx, tx, q, args...); err != nil {
 			return err
-		}
-		// One statement: the rows took consecutive ids ending at the last.
-		last, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		for i, r := range part {
-			if r.id != nil {
-				*r.id = last - int64(len(part)-1-i)
-			}
 		}
 	}
 	return nil

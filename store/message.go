@@ -64,6 +64,60 @@ func (db *DB) Send(ctx context.Context, p *app.Principal, req *app.SendRequest) 
 	return res, nil
 }
 
+// SendAll implements app.MessageService: the requests are planned one by
+// one, then stored in one writer op, so the balance pays for all of them
+// or for none (a console send of 100,000 numbers is ten requests; sent one
+// by one, a later one could find the balance spent by an earlier one or by
+// another sender in between).
+func (db *DB) SendAll(ctx context.Context, p *app.Principal, reqs []*app.SendRequest) ([]*app.SendResult, error) {
+	if err := p.MayChange(); err != nil {
+		return nil, err
+	}
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
+	now := db.now()
+	plans := make([]*app.SendPlan, len(reqs))
+	total := int64(0)
+	for i, req := range reqs {
+		if req.ClientRef != "" {
+			return nil, app.FieldError("client_ref", "分批发送不支持 client_ref")
+		}
+		plan, err := app.PlanSend(req, p, now, &sendLookup{ctx: ctx, db: db, p: p})
+		if err != nil {
+			return nil, err
+		}
+		plans[i], total = plan, total+plan.Charge
+	}
+	out := make([]*app.SendResult, len(plans))
+	err := db.writer.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		spent := int64(0)
+		for i, plan := range plans {
+			plan.Batch.CreatedAt = now
+			res, err := db.insertBatch(ctx, tx, plan)
+			if e := (*app.Error)(nil); errors.As(err, &e) && e.Code == app.EQUOTA && len(plans) > 1 {
+				// Say what the whole send needs, from the balance before it.
+				balance, _ := e.Details["balance"].(int64)
+				balance += spent
+				q := app.Errorf(app.EQUOTA, "余额不足：剩余 %d 条，本次发送分 %d 批共需 %d 条，未发送", balance, len(plans), total)
+				q.Details = map[string]any{"balance": balance, "cost": total}
+				return q
+			} else if err != nil {
+				return err
+			}
+			spent += plan.Charge
+			out[i] = res
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	db.Notify()
+	return out, nil
+}
+
 // insertBatch writes the batch row, the message rows in multi-row inserts and
 // the queue jobs. It runs inside the writer's transaction.
 func (db *DB) insertBatch(ctx context.Context, tx *sql.Tx, plan *app.SendPlan) (*app.SendResult, error) {

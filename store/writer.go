@@ -37,6 +37,10 @@ type writer struct {
 	settle func(ctx context.Context, tx *sql.Tx, notes *ledgerNotes) error
 	// committed, when set, runs after each commit that succeeded.
 	committed func()
+	// rolledBack, when set, runs after each transaction that failed as a
+	// whole: what was cached from inside it may describe rows that never
+	// were (the account a department draws on).
+	rolledBack func()
 
 	mu     sync.RWMutex // guards closed against sends on a closed ops
 	closed bool
@@ -134,6 +138,9 @@ func (w *writer) commit(batch []*op) {
 	err := storageError(w.apply(batch, errs))
 	if err != nil {
 		w.log.Error("group commit failed", "ops", len(batch), "error", err)
+		if w.rolledBack != nil {
+			w.rolledBack()
+		}
 	} else if w.committed != nil {
 		w.committed()
 	}

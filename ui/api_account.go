@@ -338,7 +338,11 @@ func (s *Server) listConsumption(c echo.Context) error {
 }
 
 // getRefundPolicy answers GET /api/v1/refund-policy {"refund_failed"}.
+// Like the other account reads, an app needs scope account (or admin).
 func (s *Server) getRefundPolicy(c echo.Context) error {
+	if p := principal(c); !p.HasScope(app.ScopeAccount) && !p.HasScope(app.ScopeAdmin) {
+		return app.Errorf(app.EFORBIDDEN, "该应用没有账户权限 (scope account)")
+	}
 	on, err := s.opts.Accounts.RefundFailed(c.Request().Context())
 	if err != nil {
 		return err

@@ -76,6 +76,7 @@ func TestAccountAPI(t *testing.T) {
 		{"ConsumptionByUser", "GET", "/api/v1/consumption?by=user", appA.Secret, "", 200, `"sender":"一处发送"`},
 		{"RefundPolicy", "GET", "/api/v1/refund-policy", admin, "", 200, `{"refund_failed":false}`},
 		{"RefundPolicySet", "PUT", "/api/v1/refund-policy", admin, `{"refund_failed":true}`, 200, `{"refund_failed":true}`},
+		{"RefundPolicyNeedsAccountScope", "GET", "/api/v1/refund-policy", opA.Secret, "", 403, `"EFORBIDDEN"`},
 		{"RefundPolicySysadminOnly", "PUT", "/api/v1/refund-policy", appA.Secret, `{"refund_failed":true}`, 403, `"EFORBIDDEN"`},
 	}
 	for _, sc := range scenarios {

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -126,6 +128,9 @@ func (s *Server) renderAccount(c echo.Context, status int, data map[string]any) 
 	if p.Role == app.RoleOperator {
 		q.Del("department_id")
 	}
+	// Encoded queries are given to the template as URLs: as strings, the
+	// template escaped each into one parameter's name, so export and the
+	// next page lost every filter.
 	page := url.Values{"department_id": {formatID(dept)}, "kind": {string(f.Kind)}, "since": {c.QueryParam("since")}, "until": {c.QueryParam("until")}}
 	var children []*app.Department
 	for _, d := range depts {
@@ -134,7 +139,7 @@ func (s *Server) renderAccount(c echo.Context, status int, data map[string]any) 
 		}
 	}
 	for k, v := range map[string]any{"Account": row, "Dept": dept, "DeptName": names[dept], "Depts": depts, "Children": children,
-		"Entries": entries, "Next": next, "PageQuery": page.Encode(), "Export": q.Encode(), "Kind": string(f.Kind),
+		"Entries": entries, "Next": next, "PageQuery": template.URL(page.Encode()), "Export": template.URL(q.Encode()), "Kind": string(f.Kind),
 		"Since": c.QueryParam("since"), "Until": c.QueryParam("until"), "ByDept": byDept, "ByUser": byUser, "RefundFailed": refund,
 		"IsSysadmin": p.Role == app.RoleSysadmin, "MayAllocate": p.Role == app.RoleSysadmin || p.Role == app.RoleDeptAdmin,
 		"Operator": p.Role == app.RoleOperator} {
@@ -182,10 +187,18 @@ func (s *Server) accountAction(c echo.Context) error {
 	dept, _ := parseID(c.FormValue("department_id"))
 	segs, serr := strconv.ParseInt(strings.TrimSpace(c.FormValue("segments")), 10, 64)
 	var err error
-	var note, target string
+	var note, target, summary string
+	// The audit summary says what was asked, also when it was refused.
+	withNote := func(what string) string {
+		if n := strings.TrimSpace(c.FormValue("note")); n != "" {
+			return what + "：" + n
+		}
+		return what
+	}
 	switch action {
 	case "topup":
 		target = "department:" + formatID(dept)
+		summary = withNote("充值 " + strings.TrimSpace(c.FormValue("segments")) + " 条")
 		if serr != nil {
 			err = app.FieldError("segments", "请输入充值条数（负数为冲正）")
 		} else if _, err = s.opts.Accounts.TopUp(ctx, p, dept, segs, c.FormValue("note")); err == nil {
@@ -194,6 +207,7 @@ func (s *Server) accountAction(c echo.Context) error {
 	case "allocate":
 		to, _ := parseID(c.FormValue("to_department_id"))
 		target = "department:" + formatID(dept) + ">" + formatID(to)
+		summary = withNote("划拨 " + strings.TrimSpace(c.FormValue("segments")) + " 条")
 		if serr != nil {
 			err = app.FieldError("segments", "请输入划拨条数")
 		} else if err = s.opts.Accounts.Allocate(ctx, p, dept, to, segs, c.FormValue("note")); err == nil {
@@ -201,6 +215,7 @@ func (s *Server) accountAction(c echo.Context) error {
 		}
 	case "threshold":
 		target = "department:" + formatID(dept)
+		summary = "低余额提醒阈值 " + strings.TrimSpace(c.FormValue("threshold")) + " 条"
 		n, perr := strconv.ParseInt(strings.TrimSpace(c.FormValue("threshold")), 10, 64)
 		if perr != nil {
 			err = app.FieldError("threshold", "请输入提醒阈值（条）")
@@ -210,13 +225,17 @@ func (s *Server) accountAction(c echo.Context) error {
 	case "refund":
 		target = "setting:refund_failed"
 		on := c.FormValue("refund_failed") == "on"
+		summary = "失败退还：关闭"
+		if on {
+			summary = "失败退还：开启"
+		}
 		if err = s.opts.Accounts.SetRefundFailed(ctx, p, on); err == nil {
 			note = "失败退还设置已保存"
 		}
 	default:
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
-	s.auditConsole(c, c.Get(userKey).(*app.User), "account."+action, target, err)
+	s.auditAccount(c, "account."+action, target, summary, err)
 	// The page shows the department the form was about.
 	q := c.Request().URL.Query()
 	q.Set("department_id", formatID(max(dept, 1)))
@@ -228,6 +247,23 @@ func (s *Server) accountAction(c echo.Context) error {
 		return s.renderAccount(c, http.StatusBadRequest, map[string]any{"Error": app.ErrorMessage(err)})
 	}
 	return s.renderAccount(c, http.StatusOK, map[string]any{"Note": note})
+}
+
+// auditAccount records a console action on an account, with what it
+// asked (how many segments, the threshold, the setting) as the summary.
+// The entry is written even when the client has gone.
+func (s *Server) auditAccount(c echo.Context, action, target, summary string, err error) {
+	e := &app.AuditEntry{Actor: "console", Action: action, Target: target, Summary: summary, Result: "ok",
+		IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
+	if err != nil {
+		e.Result = app.ErrorCode(err)
+	}
+	if u, ok := c.Get(userKey).(*app.User); ok && u != nil {
+		e.UserID, e.Role, e.DepartmentID = u.ID, u.Role, u.DepartmentID
+	}
+	if aerr := s.opts.Audit.Audit(context.WithoutCancel(c.Request().Context()), e); aerr != nil {
+		s.log.Error("writing the audit log failed", "action", action, "error", aerr)
+	}
 }
 
 // accountBalance answers GET /account/balance with the caller's

@@ -219,20 +219,23 @@ func (s *Server) send(c echo.Context) error {
 		field, _ := errorField(err)
 		return fail(field, app.ErrorMessage(err))
 	}
-	// More than an API call may carry goes as consecutive batches of 10,000.
+	// More than an API call may carry goes as batches of 10,000, stored
+	// together: the balance pays for all of them or none is sent.
 	var res *app.SendResult
-	for _, part := range parts {
-		r, err := s.opts.Messages.Send(c.Request().Context(), p, part)
-		if err != nil {
-			if systemFault(err) || res != nil {
-				return err // after a first batch went, the records page shows what did
-			}
-			field, _ := errorField(err)
-			return fail(field, app.ErrorMessage(err))
+	if len(parts) == 1 {
+		res, err = s.opts.Messages.Send(c.Request().Context(), p, parts[0])
+	} else {
+		var all []*app.SendResult
+		if all, err = s.opts.Messages.SendAll(c.Request().Context(), p, parts); err == nil {
+			res = all[0]
 		}
-		if res == nil {
-			res = r
+	}
+	if err != nil {
+		if systemFault(err) {
+			return err
 		}
+		field, _ := errorField(err)
+		return fail(field, app.ErrorMessage(err))
 	}
 	if sent == nil || len(sent) > 20 {
 		sent = map[string]int64{}

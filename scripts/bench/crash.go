@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,17 +43,25 @@ type drillResult struct {
 	Held           int   `json:"held"`
 	HeldDuplicates int64 `json:"held_duplicates"`
 	Delivered      int   `json:"delivered"`
-	// The quota ledger (issue 16): the drill runs metered, and the debits
-	// must equal the segments of the accepted messages exactly, the
-	// refunds what the batches record as refunded, and the balance the
-	// top-up minus the net debits.
+	// The quota ledger (issue 16): the drill runs metered, one call in ten
+	// is held for a reviewer and rejected (refunded), and checkLedger
+	// compares the ledger with the messages batch by batch.
 	AcceptedSegments int64 `json:"accepted_segments"`
 	LedgerDebited    int64 `json:"ledger_debited"`
 	LedgerRefunded   int64 `json:"ledger_refunded"`
 	BatchesRefunded  int64 `json:"batches_refunded"`
 	Balance          int64 `json:"balance"`
 	BalanceExpected  int64 `json:"balance_expected"`
-	LedgerOK         bool  `json:"ledger_ok"`
+	// Batch by batch (see checkLedger): how many batches, and how many
+	// whose charge, debit or refunds do not match their messages.
+	Batches    int64 `json:"batches"`
+	BatchesOff int64 `json:"batches_off"`
+	// The segments of the messages always refunded, and of those that
+	// may have been (dead in the queue); whether 失败退还 was on.
+	AlwaysRefunded int64 `json:"always_refunded"`
+	MaybeRefunded  int64 `json:"maybe_refunded"`
+	RefundFailedOn int64 `json:"refund_failed_on"`
+	LedgerOK       bool  `json:"ledger_ok"`
 }
 
 // recordGap is the longest time stated between an SMSC's answer and its
@@ -131,7 +141,15 @@ func crashDrill(ctx context.Context, o benchOptions, kills, clients int, seed ui
 						n = 20
 					}
 					first := int(next.Add(int64(n))) - n
-					ids, _, err := postMessages(ctx, t, benchCallPlan{first: first, n: n})
+					var ids []int64
+					var err error
+					if first%10 == 1 {
+						// One call in ten is held for a reviewer and rejected:
+						// refunds across the kills.
+						ids, err = postRejected(ctx, t, first, n)
+					} else {
+						ids, _, err = postMessages(ctx, t, benchCallPlan{first: first, n: n})
+					}
 					if err != nil {
 						time.Sleep(20 * time.Millisecond) // the server is down: the client was not told "accepted"
 						continue
@@ -148,6 +166,10 @@ func crashDrill(ctx context.Context, o benchOptions, kills, clients int, seed ui
 			return nil, fmt.Errorf("start %d: %w", k+1, err)
 		}
 		if k == 0 {
+			body := []byte(`{"action":"review","words":["` + drillReviewWord + `"]}`)
+			if code, err := benchCall(ctx, t, "PUT", "/api/v1/word-lists/drill", body, nil); err != nil || code >= 300 {
+				return nil, fmt.Errorf("word list for held sends: %d %v", code, err)
+			}
 			load()
 		}
 		up := time.Duration(rng.Int64N(int64(maxUp-200*time.Millisecond))) + 200*time.Millisecond
@@ -166,6 +188,10 @@ func crashDrill(ctx context.Context, o benchOptions, kills, clients int, seed ui
 	}
 	stop.Store(true)
 	wg.Wait()
+	// Held batches whose rejection a kill cut off (or whose answer did).
+	if err := rejectPending(ctx, t); err != nil {
+		return nil, err
+	}
 	if err := waitFinal(ctx, t, time.Time{}, 5*time.Minute, progress); err != nil {
 		return nil, err
 	}
@@ -192,6 +218,65 @@ func crashDrill(ctx context.Context, o benchOptions, kills, clients int, seed ui
 		return res, err
 	}
 	return res, checkLedger(ctx, t.own.dir, drillQuota, res)
+}
+
+// drillReviewWord holds a send for a reviewer (the drill's word list).
+const drillReviewWord = "演练审核"
+
+// postRejected sends n numbers with a text the word list holds for a
+// reviewer, then rejects the batch: its messages end rejected (EREVIEW)
+// and are refunded. It answers the message ids once the send is accepted;
+// a rejection the server did not answer is left to rejectPending.
+func postRejected(ctx context.Context, t *target, first, n int) ([]int64, error) {
+	to := make([]string, n)
+	for i := range to {
+		to[i] = fmt.Sprintf("139%08d", (first+i)%100000000)
+	}
+	body, _ := json.Marshal(map[string]any{"to": to, "content": "【示例单位】" + drillReviewWord + "：本条待审后驳回。"})
+	var answer struct {
+		BatchID  string `json:"batch_id"`
+		Messages []struct {
+			ID string `json:"id"`
+		} `json:"messages"`
+	}
+	code, err := benchCall(ctx, t, "POST", "/api/v1/messages", body, &answer)
+	if err != nil {
+		return nil, err
+	} else if code != http.StatusAccepted {
+		return nil, fmt.Errorf("HTTP %d", code)
+	}
+	ids := make([]int64, 0, len(answer.Messages))
+	for _, m := range answer.Messages {
+		id, err := strconv.ParseInt(m.ID, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("message id %q", m.ID)
+		}
+		ids = append(ids, id)
+	}
+	benchCall(ctx, t, "POST", "/api/v1/batches/"+answer.BatchID+"/review", []byte(`{"decision":"reject","reason":"演练"}`), nil)
+	return ids, nil
+}
+
+// rejectPending rejects every batch still held for a reviewer.
+func rejectPending(ctx context.Context, t *target) error {
+	for {
+		var list struct {
+			Items []struct {
+				ID string `json:"id"`
+			} `json:"items"`
+		}
+		if code, err := benchCall(ctx, t, "GET", "/api/v1/batches?review=pending&limit=1000", nil, &list); err != nil || code != 200 {
+			return fmt.Errorf("listing held batches: %d %v", code, err)
+		}
+		if len(list.Items) == 0 {
+			return nil
+		}
+		for _, b := range list.Items {
+			if code, err := benchCall(ctx, t, "POST", "/api/v1/batches/"+b.ID+"/review", []byte(`{"decision":"reject","reason":"演练"}`), nil); err != nil || code != 200 {
+				return fmt.Errorf("rejecting held batch %s: %d %v", b.ID, code, err)
+			}
+		}
+	}
 }
 
 // countDrill checks the stopped server's database against what the clients

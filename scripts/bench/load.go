@@ -277,7 +277,7 @@ func prepareBenchData(ctx context.Context, dir string, o benchOptions, sims []*s
 		return "", err
 	}
 	secret, err := db.CreateAPIKey(ctx, &app.APIKey{Name: "bench", DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin,
-		AllowFreeText: true, RateLimit: 100000, Scopes: []string{app.ScopeSend, app.ScopeQuery, app.ScopeAdmin}}) // admin: the hold drill releases held messages
+		AllowFreeText: true, RateLimit: 100000, Scopes: []string{app.ScopeSend, app.ScopeQuery, app.ScopeAdmin, app.ScopeTemplates}}) // admin: the hold drill releases held messages; templates: the crash drill rejects held batches
 	if err != nil {
 		return "", err
 	}
