@@ -71,8 +71,12 @@ func (db *DB) statsWhere(ctx context.Context, p *app.Principal, f *app.StatsFilt
 }
 
 // Stats answers the report's rows by period, oldest first; periods with
-// nothing counted are left out. Errors: EINVALID, ENOTFOUND, EFORBIDDEN.
+// nothing counted are left out. Errors: EINVALID, ENOTFOUND, EFORBIDDEN, EUNAVAILABLE.
 func (db *DB) Stats(ctx context.Context, p *app.Principal, f *app.StatsFilter) ([]app.StatsRow, error) {
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
 	src := statsSourceFor(f)
 	where, args, err := db.statsWhere(ctx, p, f, src)
 	if err != nil {
@@ -128,12 +132,16 @@ var statsKeys = map[string]struct{ column, name string }{
 
 // StatsBreakdown answers the report's totals over the whole range by
 // carrier, department (a message's own, not rolled up), user or channel,
-// the most sent first. Errors: EINVALID, ENOTFOUND, EFORBIDDEN.
+// the most sent first. Errors: EINVALID, ENOTFOUND, EFORBIDDEN, EUNAVAILABLE.
 func (db *DB) StatsBreakdown(ctx context.Context, p *app.Principal, f *app.StatsFilter, by string) ([]app.StatsRow, error) {
 	key, ok := statsKeys[by]
 	if !ok {
 		return nil, app.FieldError("by", "分组须为 carrier、department、user 或 channel")
 	}
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
 	src := statsSourceFor(f)
 	where, args, err := db.statsWhere(ctx, p, f, src)
 	if err != nil {
@@ -163,11 +171,15 @@ func (db *DB) StatsBreakdown(ctx context.Context, p *app.Principal, f *app.Stats
 
 // StatsErrors answers the most frequent error codes of the failed
 // messages in the report's range, at most limit (default 10). Errors:
-// EINVALID, ENOTFOUND, EFORBIDDEN.
+// EINVALID, ENOTFOUND, EFORBIDDEN, EUNAVAILABLE.
 func (db *DB) StatsErrors(ctx context.Context, p *app.Principal, f *app.StatsFilter, limit int) ([]app.StatsError, error) {
 	if limit <= 0 || limit > 100 {
 		limit = 10
 	}
+	if err := db.enter(); err != nil {
+		return nil, err
+	}
+	defer db.leave()
 	// The month error rollup has no user: an operator's own codes come
 	// from the day counters (through stat_days_user), as a day report's do.
 	src := statsSourceFor(f)

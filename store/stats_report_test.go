@@ -165,3 +165,28 @@ func TestStatsReport(t *testing.T) {
 		t.Fatalf("operator's top errors: %+v, %v", errs, err)
 	}
 }
+
+// TestStatsUnavailableOnceClosed: the reports and the rebuild answer
+// EUNAVAILABLE (503) on a closed database, as every other call does,
+// rather than a driver error (500).
+func TestStatsUnavailableOnceClosed(t *testing.T) {
+	db := MustOpenDB(t)
+	p := MustSysadmin(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	f := &app.StatsFilter{GroupBy: app.StatsByDay, From: day, To: day}
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Stats", func() error { _, err := db.Stats(ctx, p, f); return err }},
+		{"StatsBreakdown", func() error { _, err := db.StatsBreakdown(ctx, p, f, app.StatsByUser); return err }},
+		{"StatsErrors", func() error { _, err := db.StatsErrors(ctx, p, f, 10); return err }},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) { wantCode(t, c.call(), app.EUNAVAILABLE) })
+	}
+}
