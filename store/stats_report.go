@@ -132,7 +132,8 @@ var statsKeys = map[string]struct{ column, name string }{
 
 // StatsBreakdown answers the report's totals over the whole range by
 // carrier, department (a message's own, not rolled up), user or channel,
-// the most sent first. Errors: EINVALID, ENOTFOUND, EFORBIDDEN, EUNAVAILABLE.
+// the most sent first. A channel's name is its own for those who may
+// manage channels, "通道N" (its id) for everyone else. Errors: EINVALID, ENOTFOUND, EFORBIDDEN, EUNAVAILABLE.
 func (db *DB) StatsBreakdown(ctx context.Context, p *app.Principal, f *app.StatsFilter, by string) ([]app.StatsRow, error) {
 	key, ok := statsKeys[by]
 	if !ok {
@@ -147,7 +148,14 @@ func (db *DB) StatsBreakdown(ctx context.Context, p *app.Principal, f *app.Stats
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.rdb.QueryContext(ctx, `select k, `+key.name+`, sent, delivered, failed, pending, segments from (
+	name := key.name
+	if by == app.StatsByChannel && !p.CanManageChannels() {
+		// Channel names are for those who manage channels (an operator
+		// may not learn which carrier account or provider carries its
+		// messages): the others see "通道3".
+		name = `(case when k = 0 then '' else '通道' || k end)`
+	}
+	rows, err := db.rdb.QueryContext(ctx, `select k, `+name+`, sent, delivered, failed, pending, segments from (
 		select `+key.column+` as k, `+src.sums+`
 		from `+src.table+` s where `+where+` group by 1) order by sent desc, k`, args...)
 	if err != nil {

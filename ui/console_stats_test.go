@@ -1,11 +1,13 @@
 package ui_test
 
 import (
+	"context"
 	"html"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"smsgw/app"
 )
@@ -44,5 +46,55 @@ func TestStatsExportLinkKeepsFilters(t *testing.T) {
 	}
 	if strings.Contains(body, "2026-10-") {
 		t.Fatalf("the export ignored the dates: %.300s", body)
+	}
+}
+
+// TestStatsChannelNamesOnlyForChannelAdmins: the breakdown by channel and
+// the report page's channel filter name a channel for those who manage
+// channels; everyone else sees 通道N.
+func TestStatsChannelNamesOnlyForChannelAdmins(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ops, err := f.db.CreateAPIKey(ctx, &app.APIKey{Name: "ops", DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin,
+		Scopes: []string{app.ScopeAdmin, app.ScopeQuery}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := f.call(t, "POST", "/api/v1/channels", ops, `{"name":"移动直连甲","host":"127.0.0.1","port":2775,"system_id":"sms01",
+		"password":"s3cret","source_addr":"1069000","tps":100,"carriers":["cmcc"]}`); status != 201 {
+		t.Fatalf("channel: %d %s", status, body)
+	}
+	if status, body := f.call(t, "POST", "/api/v1/messages", f.admin, `{"to":["13800138000"],"content":"【示例单位】您好"}`); status != 202 {
+		t.Fatalf("send: %d %s", status, body)
+	}
+	jobs, err := f.db.Claim(ctx, 10)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("claim: %v %v", jobs, err)
+	}
+	m := jobs[0].Messages[0]
+	if err := f.db.Record(ctx, []app.Outcome{{MessageID: m.ID, ChannelID: 1, Kind: app.OutcomeFailed, ErrorCode: "SMPP_0x0B", At: time.Now()}}, []string{jobs[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	queryOnly, err := f.db.CreateAPIKey(ctx, &app.APIKey{Name: "查询", DepartmentID: app.RootDepartmentID, Role: app.RoleSysadmin, Scopes: []string{app.ScopeQuery}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, key, want string
+	}{{"ChannelAdmin", ops, `"name":"移动直连甲"`}, {"SysadminAppWithoutAdminScope", queryOnly, `"name":"通道1"`}} {
+		status, body := f.call(t, "GET", "/api/v1/stats/breakdown?by=channel", c.key, "")
+		if status != 200 || !strings.Contains(body, `"key":"1"`) || !strings.Contains(body, c.want) {
+			t.Errorf("%s: %d %s; want %s", c.name, status, body, c.want)
+		}
+	}
+	consoleUser(t, f, "admin1", app.RoleSysadmin)
+	consoleUser(t, f, "auditor1", app.RoleAuditor)
+	for _, c := range []struct{ user, want, not string }{{"admin1", "移动直连甲", "通道1<"}, {"auditor1", ">通道1<", "移动直连甲"}} {
+		br := newBrowser(t, f.srv.URL)
+		br.login(c.user, "Console2026")
+		status, _, page := br.get("/stats")
+		if status != 200 || !strings.Contains(page, c.want) || strings.Contains(page, c.not) {
+			t.Errorf("%s's report page (%d): want %s, not %s", c.user, status, c.want, c.not)
+		}
 	}
 }
