@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"smsgw/app"
 )
 
@@ -95,6 +97,47 @@ func TestStatsChannelNamesOnlyForChannelAdmins(t *testing.T) {
 		status, _, page := br.get("/stats")
 		if status != 200 || !strings.Contains(page, c.want) || strings.Contains(page, c.not) {
 			t.Errorf("%s's report page (%d): want %s, not %s", c.user, status, c.want, c.not)
+		}
+	}
+}
+
+// TestStatsExportXLSXNumbers: the stats XLSX holds its counts as numbers
+// and its rates as percentages a spreadsheet can sum, not as text.
+func TestStatsExportXLSXNumbers(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if status, body := f.call(t, "POST", "/api/v1/messages", f.admin, `{"to":["13800138000","13900139000"],"content":"【示例单位】您好"}`); status != 202 {
+		t.Fatalf("send: %d %s", status, body)
+	}
+	jobs, err := f.db.Claim(ctx, 10)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("claim: %v %v", jobs, err)
+	}
+	m := jobs[0].Messages[0]
+	if err := f.db.Record(ctx, []app.Outcome{{MessageID: m.ID, ChannelID: 1, Kind: app.OutcomeFailed, ErrorCode: "SMPP_0x0B", At: time.Now()}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	status, body := f.call(t, "GET", "/api/v1/stats/export?format=xlsx&group_by=day", f.admin, "")
+	if status != 200 {
+		t.Fatalf("export: %d %.200s", status, body)
+	}
+	x, err := excelize.OpenReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	for cell, want := range map[string]string{"A2": "inline", "B2": "number 2", "D2": "number 1", "E2": "number 1", "G2": "number 0.00%", "H2": "number 100.00%", "B3": "number 2"} {
+		typ, err := x.GetCellType("Sheet1", cell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown, _ := x.GetCellValue("Sheet1", cell)
+		got := "number " + shown
+		if typ == excelize.CellTypeInlineString || typ == excelize.CellTypeSharedString {
+			got = "inline"
+		}
+		if got != want {
+			t.Errorf("%s: %s (type %v), want %s", cell, got, typ, want)
 		}
 	}
 }
