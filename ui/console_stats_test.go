@@ -140,4 +140,9 @@ func TestStatsExportXLSXNumbers(t *testing.T) {
 			t.Errorf("%s: %s (type %v), want %s", cell, got, typ, want)
 		}
 	}
+	// The footnote says failed counts what never left the platform too,
+	// and that a channel filter shows nothing pending.
+	if note, _ := x.GetCellValue("Sheet1", "A4"); !strings.Contains(note, "未能发出平台的短信") || !strings.Contains(note, "按通道筛选时待回执恒为 0") {
+		t.Errorf("footnote %q", note)
+	}
 }
