@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,18 +81,33 @@ func statsExprsFor(r string) statsExprs {
 	}
 }
 
+// statsDayOf is the SQL of the day the message row r counts on: its
+// stat_day, or for a message final before migration 0023 (stat_day 0, see
+// there) the day of its creation at the zone offset (seconds) given.
+func statsDayOf(r string, offset int) string {
+	return `(case when ` + r + `.stat_day != 0 then ` + r + `.stat_day else cast(strftime('%Y%m%d', ` + r + `.created_at / 1000 + ` +
+		strconv.Itoa(offset) + `, 'unixepoch') as integer) end)`
+}
+
+// statsTemplateOf is the SQL of the template the message row r counts
+// under: its own, or its batch's for one final before migration 0023.
+func statsTemplateOf(r string) string {
+	return `(case when ` + r + `.stat_day != 0 then ` + r + `.template_id else coalesce((select template_id from batches where id = ` + r + `.batch_id), 0) end)`
+}
+
 // statsCount is the SQL that adds (sign "") or takes away (sign "-") the
-// message row r (new or old) from its counters.
-func statsCount(r, sign string) string {
+// message row r (new or old) from its counters; offset as in statsDayOf.
+func statsCount(r, sign string, offset int) string {
 	e := statsExprsFor(r)
+	day := statsDayOf(r, offset)
 	return `insert into stat_days (day, department_id, user_id, channel_id, carrier, template_id, status, error_code, messages, segments)
-		values (` + r + `.stat_day, ` + r + `.department_id, ` + r + `.user_id, ` + e.channel + `, ` + r + `.carrier, ` + r + `.template_id, ` + e.class + `, ` + e.errorCode + `, ` + sign + `1, ` + sign + r + `.segments)
+		values (` + day + `, ` + r + `.department_id, ` + r + `.user_id, ` + e.channel + `, ` + r + `.carrier, ` + statsTemplateOf(r) + `, ` + e.class + `, ` + e.errorCode + `, ` + sign + `1, ` + sign + r + `.segments)
 		on conflict (day, department_id, user_id, channel_id, carrier, template_id, status, error_code)
 		do update set messages = messages + excluded.messages, segments = segments + excluded.segments;
-	` + statsTotals("stat_day_totals", "day", r+".stat_day", r, sign) + `
-	` + statsTotals("stat_months", "month", r+".stat_day / 100", r, sign) + `
-	` + statsErrors("stat_day_errors", "day", r+".stat_day", r, sign) + `
-	` + statsErrors("stat_month_errors", "month", r+".stat_day / 100", r, sign)
+	` + statsTotals("stat_day_totals", "day", day, r, sign) + `
+	` + statsTotals("stat_months", "month", day+" / 100", r, sign) + `
+	` + statsErrors("stat_day_errors", "day", day, r, sign) + `
+	` + statsErrors("stat_month_errors", "month", day+" / 100", r, sign)
 }
 
 // statsErrors is the upsert of the row r (sign as in statsCount) into an
@@ -119,21 +135,27 @@ func statsTotals(table, periodColumn, period, r, sign string) string {
 			segments = segments + excluded.segments;`
 }
 
-// statsTriggers returns the counters' trigger, by name.
-func statsTriggers() map[string]string {
+// statsTriggers returns the counters' trigger, by name, for a platform
+// zone at offset (seconds east of UTC).
+func statsTriggers(offset int) map[string]string {
 	o, n := statsExprsFor("old"), statsExprsFor("new")
 	return map[string]string{
 		statsUpdateTrigger: `CREATE TRIGGER ` + statsUpdateTrigger + ` AFTER UPDATE OF status, channel_id, error_code ON messages
 	WHEN ` + o.class + ` IS NOT ` + n.class + ` OR ` + o.channel + ` IS NOT ` + n.channel + ` OR ` + o.errorCode + ` IS NOT ` + n.errorCode + `
-	BEGIN ` + statsCount("old", "-") + `
-	` + statsCount("new", "") + ` END`,
+	BEGIN ` + statsCount("old", "-", offset) + `
+	` + statsCount("new", "", offset) + ` END`,
 	}
 }
 
 // installStatsCounters (re)creates the counters' trigger when app's status
 // classes changed since it was made; an unchanged database is not written.
 func (db *DB) installStatsCounters(ctx context.Context) error {
-	want := statsTriggers()
+	// The zone's offset now: it only places a message final before
+	// migration 0023, which the status machine never lets move again (this
+	// is for safety), and a zone whose offset changes gets its trigger made
+	// again at the next start.
+	_, offset := db.now().In(db.opts.Location).Zone()
+	want := statsTriggers(offset)
 	tx, err := db.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return err

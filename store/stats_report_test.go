@@ -153,6 +153,26 @@ func TestStatsReport(t *testing.T) {
 	if err != nil || len(byDept) != 3 || byDept[0].Key != "2" || byDept[0].Name != "销售部" || byDept[0].Sent != 10 {
 		t.Fatalf("by department: %+v, %v", byDept, err)
 	}
+	// Channel names only for those who manage channels.
+	if _, err := raw.Exec(`insert into channels (id, name, host, port, system_id, source_addr, tps, window, created_at, updated_at)
+		values (1, '移动直连甲', '127.0.0.1', 2775, 'x', '106', 100, 10, 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		p    *app.Principal
+		want string
+	}{
+		{"Sysadmin", sys, "移动直连甲"},
+		{"SysadminAppWithoutAdminScope", &app.Principal{APIKeyID: 7, DepartmentID: 1, Role: app.RoleSysadmin, Scopes: []string{app.ScopeQuery}}, "通道1"},
+		{"DepartmentAdmin", sales, "通道1"},
+		{"Operator", operator, "通道1"},
+	} {
+		byChannel, err := db.StatsBreakdown(ctx, c.p, year2026, app.StatsByChannel)
+		if err != nil || len(byChannel) == 0 || byChannel[0].Key != "1" || byChannel[0].Name != c.want {
+			t.Errorf("%s by channel: %+v, %v; want channel 1 named %s", c.name, byChannel, err, c.want)
+		}
+	}
 	byCarrier, err := db.StatsBreakdown(ctx, sales, year2026, app.StatsByCarrier)
 	if err != nil || len(byCarrier) != 2 || byCarrier[0].Key != "cmcc" || byCarrier[1].Key != "cucc" {
 		t.Fatalf("by carrier: %+v, %v", byCarrier, err)
@@ -163,5 +183,31 @@ func TestStatsReport(t *testing.T) {
 	}
 	if errs, err := db.StatsErrors(ctx, operator, year2026, 10); err != nil || len(errs) != 1 || errs[0].ErrorCode != "SMPP_0x0B" {
 		t.Fatalf("operator's top errors: %+v, %v", errs, err)
+	}
+}
+
+// TestStatsUnavailableOnceClosed: the reports and the rebuild answer
+// EUNAVAILABLE (503) on a closed database, as every other call does,
+// rather than a driver error (500).
+func TestStatsUnavailableOnceClosed(t *testing.T) {
+	db := MustOpenDB(t)
+	p := MustSysadmin(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	f := &app.StatsFilter{GroupBy: app.StatsByDay, From: day, To: day}
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Stats", func() error { _, err := db.Stats(ctx, p, f); return err }},
+		{"StatsBreakdown", func() error { _, err := db.StatsBreakdown(ctx, p, f, app.StatsByUser); return err }},
+		{"StatsErrors", func() error { _, err := db.StatsErrors(ctx, p, f, 10); return err }},
+		{"RebuildStats", func() error { _, err := db.RebuildStats(ctx, day, day); return err }},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) { wantCode(t, c.call(), app.EUNAVAILABLE) })
 	}
 }

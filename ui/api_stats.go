@@ -183,7 +183,7 @@ func (s *Server) statsErrors(c echo.Context) error {
 }
 
 // statsHeader is the export's columns.
-var statsHeader = []string{"周期", "发送量", "成功", "失败", "待回执", "计费条数", "成功率", "失败率"}
+var statsHeader = []any{"周期", "发送量", "成功", "失败", "待回执", "计费条数", "成功率", "失败率"}
 
 // exportStats answers GET /api/v1/stats/export?format=csv|xlsx (and the
 // console's /stats/export): the report's table, rates as percentages, a
@@ -201,20 +201,27 @@ func (s *Server) exportStats(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	table := [][]string{statsHeader}
+	table := [][]any{statsHeader}
 	var total app.StatsCounts
 	for _, r := range rows {
 		table = append(table, statsLine(r.Period, r.StatsCounts))
 		total.Sent, total.Delivered, total.Failed = total.Sent+r.Sent, total.Delivered+r.Delivered, total.Failed+r.Failed
 		total.Pending, total.Segments = total.Pending+r.Pending, total.Segments+r.Segments
 	}
-	table = append(table, statsLine("合计", total), []string{statsFootnote})
-	return writeTable(c, format, "stats", table)
+	table = append(table, statsLine("合计", total), []any{statsFootnote})
+	return writeCells(c, format, "stats", table)
 }
 
-func statsLine(period string, c app.StatsCounts) []string {
-	n := func(v int64) string { return strconv.FormatInt(v, 10) }
-	return []string{period, n(c.Sent), n(c.Delivered), n(c.Failed), n(c.Pending), n(c.Segments), percent(c.SuccessRate(), c), percent(c.FailureRate(), c)}
+// statsLine is a row of the export: counts as numbers, rates as
+// percentages (a number cell in XLSX), "—" when nothing is final.
+func statsLine(period string, c app.StatsCounts) []any {
+	rate := func(r float64) any {
+		if c.Delivered+c.Failed == 0 {
+			return "—"
+		}
+		return rateCell(r)
+	}
+	return []any{period, c.Sent, c.Delivered, c.Failed, c.Pending, c.Segments, rate(c.SuccessRate()), rate(c.FailureRate())}
 }
 
 // percent writes a rate as a percentage, "—" when nothing is final (not
@@ -229,4 +236,5 @@ func percent(rate float64, c app.StatsCounts) string {
 // statsFootnote says what the report counts; the page shows it too.
 const statsFootnote = "注：发送量不含发送前被拒绝的短信（黑名单、敏感词、审核驳回、无效号码）和已取消的短信。" +
 	"成功率 = 成功 ÷（成功 + 失败），失败率 = 失败 ÷（成功 + 失败），只计已有最终状态（以状态报告为准）的短信，待回执的不计入；" +
-	"失败含未送达、超时未送达（过期）和提交失败。按月、按年统计以整月计。"
+	"失败含未送达、超时未送达（过期）和提交失败，也含未能发出平台的短信（发送任务多次失败、提交前已过有效期、挂起后判定失败）。" +
+	"短信有最终状态后才计入其通道：按通道筛选时待回执恒为 0。按月、按年统计以整月计。"

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -146,7 +147,10 @@ func (s *Server) statsPage(c echo.Context) error {
 	}
 	data["GroupBy"], data["From"], data["To"] = f.GroupBy, f.From.Format("2006-01-02"), f.To.Format("2006-01-02")
 	data["Departments"], data["Channels"], data["Carriers"] = deptOptions, chanOptions, carrierOptions
-	data["Errors"], data["Chart"], data["Export"] = errLines, chart, export.Encode()
+	// The whole href as a template.URL: html/template would percent-encode
+	// the = and & of a plain string, and the export would drop every filter.
+	export.Set("format", "xlsx")
+	data["Errors"], data["Chart"], data["Export"] = errLines, chart, template.URL("/stats/export?"+export.Encode())
 	data = s.page(c, "统计报表", data)
 	// The tables are a shared template: each carries the page's language.
 	lang, _ := data["Lang"].(string)

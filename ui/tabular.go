@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -236,6 +237,24 @@ func checkXLSXParts(r io.ReaderAt, size int64) error {
 // through here: CSV cells are defused by csvSafe, XLSX cells are written
 // as strings, never formulas.
 func writeTable(c echo.Context, format, name string, rows [][]string) error {
+	cells := make([][]any, len(rows))
+	for i, r := range rows {
+		cells[i] = make([]any, len(r))
+		for j, v := range r {
+			cells[i][j] = v
+		}
+	}
+	return writeCells(c, format, name, cells)
+}
+
+// rateCell is a rate (a fraction) in an export: a percentage cell in
+// XLSX, "85.71%" in CSV.
+type rateCell float64
+
+// writeCells is writeTable for rows that hold numbers: an int64 is a
+// number cell and a rateCell a percentage in XLSX (a spreadsheet sums
+// them); a string stays a string cell, as every id and phone number does.
+func writeCells(c echo.Context, format, name string, rows [][]any) error {
 	var buf bytes.Buffer
 	name += "." + format
 	switch format {
@@ -245,7 +264,16 @@ func writeTable(c echo.Context, format, name string, rows [][]string) error {
 		for _, r := range rows {
 			safe := make([]string, len(r))
 			for j, v := range r {
-				safe[j] = csvSafe(v)
+				switch v := v.(type) {
+				case string:
+					safe[j] = csvSafe(v)
+				case int64:
+					safe[j] = strconv.FormatInt(v, 10)
+				case rateCell:
+					safe[j] = strconv.FormatFloat(float64(v)*100, 'f', 2, 64) + "%"
+				default:
+					return fmt.Errorf("export: a %T cell", v)
+				}
 			}
 			if err := w.Write(safe); err != nil {
 				return err
@@ -262,10 +290,21 @@ func writeTable(c echo.Context, format, name string, rows [][]string) error {
 		if err != nil {
 			return err
 		}
+		percent, err := x.NewStyle(&excelize.Style{NumFmt: 10}) // 0.00%
+		if err != nil {
+			return err
+		}
 		for i, r := range rows {
 			cells := make([]any, len(r))
 			for j, v := range r {
-				cells[j] = v // a string value is a string cell; only excelize.Cell{Formula} makes a formula
+				switch v := v.(type) {
+				case string, int64:
+					cells[j] = v // a string value is a string cell; only excelize.Cell{Formula} makes a formula
+				case rateCell:
+					cells[j] = excelize.Cell{StyleID: percent, Value: float64(v)}
+				default:
+					return fmt.Errorf("export: a %T cell", v)
+				}
 			}
 			cell, _ := excelize.CoordinatesToCellName(1, i+1)
 			if err := sw.SetRow(cell, cells); err != nil {

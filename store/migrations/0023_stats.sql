@@ -88,17 +88,23 @@ create table stat_month_errors (
   primary key (month, department_id, channel_id, carrier, status, error_code)
 ) without rowid;
 
--- The messages stored before this migration: their template from their
--- batch, their day in China time (UTC+8), and their counters, so that the
--- reports start with the detail still kept rather than empty.
+-- The messages stored before this migration, counted so that the reports
+-- start with the detail still kept rather than empty: by their day in
+-- China time (UTC+8) and their batch's template. Only those not final yet
+-- have both stored on them, for the trigger when they move; a final one
+-- never moves again, keeps stat_day 0, and the trigger and the rebuild
+-- take its day from created_at and its template from its batch. (Writing
+-- every row cost seconds a million messages and a WAL the table's size.)
 update messages set stat_day = cast(strftime('%Y%m%d', created_at / 1000 + 28800, 'unixepoch') as integer),
-  template_id = coalesce((select template_id from batches where id = messages.batch_id), 0);
+  template_id = coalesce((select template_id from batches where id = messages.batch_id), 0)
+  where status in ('accepted', 'queued', 'submitting', 'held', 'submitted');
 insert into stat_days (day, department_id, user_id, channel_id, carrier, template_id, status, error_code, messages, segments)
-  select stat_day, department_id, user_id,
-    case when status in ('accepted', 'queued', 'submitting', 'held', 'submitted') then 0 else channel_id end, carrier, template_id,
-    case when status in ('accepted', 'queued', 'submitting', 'held', 'submitted') then 'pending' else status end,
-    case when status in ('undelivered', 'expired', 'failed') then error_code else '' end, count(*), sum(segments)
-  from messages group by 1, 2, 3, 4, 5, 6, 7, 8;
+  select cast(strftime('%Y%m%d', m.created_at / 1000 + 28800, 'unixepoch') as integer), m.department_id, m.user_id,
+    case when m.status in ('accepted', 'queued', 'submitting', 'held', 'submitted') then 0 else m.channel_id end, m.carrier,
+    coalesce(b.template_id, 0),
+    case when m.status in ('accepted', 'queued', 'submitting', 'held', 'submitted') then 'pending' else m.status end,
+    case when m.status in ('undelivered', 'expired', 'failed') then m.error_code else '' end, count(*), sum(m.segments)
+  from messages m left join batches b on b.id = m.batch_id group by 1, 2, 3, 4, 5, 6, 7, 8;
 insert into stat_day_totals (day, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
   select day, department_id, user_id, channel_id, carrier,
     sum(case when status not in ('rejected', 'cancelled') then messages else 0 end), sum(case when status = 'delivered' then messages else 0 end),
