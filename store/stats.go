@@ -125,11 +125,36 @@ func statsErrors(table, periodColumn, period, r, sign string) string {
 // report-shaped rollup: stat_day_totals by day, stat_months by month.
 func statsTotals(table, periodColumn, period, r, sign string) string {
 	e := statsExprsFor(r)
-	return `insert into ` + table + ` (` + periodColumn + `, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
-		values (` + period + `, ` + r + `.department_id, ` + r + `.user_id, ` + e.channel + `, ` + r + `.carrier, ` +
+	return `insert into ` + table + ` (` + periodColumn + `, department_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
+		values (` + period + `, ` + r + `.department_id, ` + e.channel + `, ` + r + `.carrier, ` +
 		sign + e.sent + `, ` + sign + `(` + r + `.status = 'delivered'), ` + sign + e.failure + `, ` + sign + e.pending + `, ` +
 		sign + `(` + r + `.status = 'rejected'), ` + sign + `(` + r + `.status = 'cancelled'), ` + sign + `(` + e.sent + ` * ` + r + `.segments))
-		on conflict (` + periodColumn + `, department_id, user_id, channel_id, carrier)
+		on conflict (` + periodColumn + `, department_id, channel_id, carrier)
+		do update set sent = sent + excluded.sent, delivered = delivered + excluded.delivered, failed = failed + excluded.failed,
+			pending = pending + excluded.pending, rejected = rejected + excluded.rejected, cancelled = cancelled + excluded.cancelled,
+			segments = segments + excluded.segments;`
+}
+
+// statsUserMove is the one upsert of a status change into the user month
+// rollup, stat_month_users: the old and new rows of a message share its
+// month, department and user, so the change of each class is added at
+// once (new minus old), and not at all when the class stays (a channel or
+// error code moved).
+func statsUserMove(offset int) string {
+	o, n := statsExprsFor("old"), statsExprsFor("new")
+	cls := func(e statsExprs, r string) [6]string {
+		return [6]string{e.sent, `(` + r + `.status = 'delivered')`, e.failure, e.pending, `(` + r + `.status = 'rejected')`, `(` + r + `.status = 'cancelled')`}
+	}
+	oc, nc := cls(o, "old"), cls(n, "new")
+	var d []string
+	for i := range oc {
+		d = append(d, nc[i]+` - `+oc[i])
+	}
+	d = append(d, n.sent+` * new.segments - `+o.sent+` * old.segments`)
+	return `insert into stat_month_users (month, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments)
+		select ` + statsDayOf("new", offset) + ` / 100, new.department_id, new.user_id, ` + strings.Join(d, `, `) + `
+		where ` + o.class + ` IS NOT ` + n.class + `
+		on conflict (month, department_id, user_id)
 		do update set sent = sent + excluded.sent, delivered = delivered + excluded.delivered, failed = failed + excluded.failed,
 			pending = pending + excluded.pending, rejected = rejected + excluded.rejected, cancelled = cancelled + excluded.cancelled,
 			segments = segments + excluded.segments;`
@@ -143,7 +168,8 @@ func statsTriggers(offset int) map[string]string {
 		statsUpdateTrigger: `CREATE TRIGGER ` + statsUpdateTrigger + ` AFTER UPDATE OF status, channel_id, error_code ON messages
 	WHEN ` + o.class + ` IS NOT ` + n.class + ` OR ` + o.channel + ` IS NOT ` + n.channel + ` OR ` + o.errorCode + ` IS NOT ` + n.errorCode + `
 	BEGIN ` + statsCount("old", "-", offset) + `
-	` + statsCount("new", "", offset) + ` END`,
+	` + statsCount("new", "", offset) + `
+	` + statsUserMove(offset) + ` END`,
 	}
 }
 
@@ -191,14 +217,19 @@ var (
 		values (?, ?, ?, 0, ?, ?, ?, '', ?, ?)
 		on conflict (day, department_id, user_id, channel_id, carrier, template_id, status, error_code)
 		do update set messages = messages + excluded.messages, segments = segments + excluded.segments`
-	qStatsMonthAdd    = qStatsTotalsAdd("stat_months", "month")
-	qStatsDayTotalAdd = qStatsTotalsAdd("stat_day_totals", "day")
+	qStatsMonthAdd     = qStatsTotalsAdd("stat_months", "month")
+	qStatsDayTotalAdd  = qStatsTotalsAdd("stat_day_totals", "day")
+	qStatsMonthUserAdd = `insert into stat_month_users (month, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments)
+		values (?, ?, ?, ?, 0, 0, ?, ?, 0, ?)
+		on conflict (month, department_id, user_id)
+		do update set sent = sent + excluded.sent, pending = pending + excluded.pending, rejected = rejected + excluded.rejected,
+			segments = segments + excluded.segments`
 )
 
 func qStatsTotalsAdd(table, periodColumn string) string {
-	return `insert into ` + table + ` (` + periodColumn + `, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
-		values (?, ?, ?, 0, ?, ?, 0, 0, ?, ?, 0, ?)
-		on conflict (` + periodColumn + `, department_id, user_id, channel_id, carrier)
+	return `insert into ` + table + ` (` + periodColumn + `, department_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
+		values (?, ?, 0, ?, ?, 0, 0, ?, ?, 0, ?)
+		on conflict (` + periodColumn + `, department_id, channel_id, carrier)
 		do update set sent = sent + excluded.sent, pending = pending + excluded.pending, rejected = rejected + excluded.rejected,
 			segments = segments + excluded.segments`
 }
@@ -232,6 +263,7 @@ func (db *DB) countInserted(ctx context.Context, tx *sql.Tx, b *app.Batch, templ
 		sums[k] = amount{a.n + 1, a.segments + int64(m.Segments)}
 	}
 	day := db.statsDay(b.CreatedAt)
+	var all statsUserSums
 	for _, k := range order {
 		a := sums[k]
 		if k.status.StatsFailure() || k.status.Final() && k.status != app.StatusRejected {
@@ -246,15 +278,24 @@ func (db *DB) countInserted(ctx context.Context, tx *sql.Tx, b *app.Batch, templ
 		} else {
 			sent, pending, segments = a.n, a.n, a.segments
 		}
-		if _, err := db.exec(ctx, tx, qStatsDayTotalAdd, day, b.DepartmentID, b.UserID, string(k.carrier), sent, pending, rejected, segments); err != nil {
+		if _, err := db.exec(ctx, tx, qStatsDayTotalAdd, day, b.DepartmentID, string(k.carrier), sent, pending, rejected, segments); err != nil {
 			return err
 		}
-		if _, err := db.exec(ctx, tx, qStatsMonthAdd, day/100, b.DepartmentID, b.UserID, string(k.carrier), sent, pending, rejected, segments); err != nil {
+		if _, err := db.exec(ctx, tx, qStatsMonthAdd, day/100, b.DepartmentID, string(k.carrier), sent, pending, rejected, segments); err != nil {
 			return err
 		}
+		all.sent, all.pending, all.rejected, all.segments = all.sent+sent, all.pending+pending, all.rejected+rejected, all.segments+segments
 	}
-	return nil
+	if len(order) == 0 {
+		return nil
+	}
+	// The user month rollup has no carrier: one upsert for the request.
+	_, err := db.exec(ctx, tx, qStatsMonthUserAdd, day/100, b.DepartmentID, b.UserID, all.sent, all.pending, all.rejected, all.segments)
+	return err
 }
+
+// statsUserSums sums a request's new messages for stat_month_users.
+type statsUserSums struct{ sent, pending, rejected, segments int64 }
 
 // statsDay is the day a message made at t counts on (20261129), in the
 // platform's zone: stored on it as stat_day.

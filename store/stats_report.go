@@ -11,24 +11,48 @@ import (
 
 // A report reads the report-shaped rollups, stat_day_totals for a day
 // report and stat_months for a month or year report: a year of months is
-// tens of thousands of rows where the days with every dimension are
-// millions. The top error codes read stat_day_errors or stat_month_errors,
-// and stat_days for an operator (the error rollups have no user).
+// thousands of rows where the days with every dimension are millions.
+// Neither has a user: a report that needs one (the breakdown by user, an
+// operator's own report) reads stat_month_users by month, which has no
+// channel or carrier, and otherwise the day counters, stat_days (an
+// operator's through stat_days_user). The top error codes read
+// stat_day_errors or stat_month_errors, and stat_days for an operator.
 
-// statsSource is where a report reads: the table, its period column and
-// the sums of its columns named sent, delivered, failed, pending, segments.
+// statsSource is where a report reads: the table, its period column (in
+// the condition), the period reported (key: the column, or the month of
+// a day) and the sums of its columns named sent, delivered, failed,
+// pending, segments.
 type statsSource struct {
-	table, period, sums string
-	from, to            int // day or month numbers, both included
+	table, period, key, sums string
+	from, to                 int // period numbers, both included
 }
 
-func statsSourceFor(f *app.StatsFilter) statsSource {
+// statsSourceFor is the source of a report for p, by a breakdown (by,
+// or "" for a report by period).
+func statsSourceFor(p *app.Principal, f *app.StatsFilter, by string) statsSource {
 	sums := `coalesce(sum(s.sent), 0) as sent, coalesce(sum(s.delivered), 0) as delivered, coalesce(sum(s.failed), 0) as failed,
 			coalesce(sum(s.pending), 0) as pending, coalesce(sum(s.segments), 0) as segments`
-	if f.GroupBy == app.StatsByDay {
-		return statsSource{table: "stat_day_totals", period: "s.day", sums: sums, from: dayNumber(f.From), to: dayNumber(f.To)}
+	byDay := f.GroupBy == app.StatsByDay
+	from, to := dayNumber(f.From), dayNumber(f.To)
+	user := p.Role == app.RoleOperator && !p.SeesAll() || by == app.StatsByUser
+	switch {
+	case !user && byDay:
+		return statsSource{table: "stat_day_totals", period: "s.day", key: "s.day", sums: sums, from: from, to: to}
+	case !user:
+		return statsSource{table: "stat_months", period: "s.month", key: "s.month", sums: sums, from: from / 100, to: to / 100}
+	case !byDay && f.ChannelID == 0 && f.Carrier == nil && by != app.StatsByCarrier && by != app.StatsByChannel:
+		return statsSource{table: "stat_month_users", period: "s.month", key: "s.month", sums: sums, from: from / 100, to: to / 100}
 	}
-	return statsSource{table: "stat_months", period: "s.month", sums: sums, from: dayNumber(f.From) / 100, to: dayNumber(f.To) / 100}
+	sent := `s.status not in ('` + string(app.StatusRejected) + `', '` + string(app.StatusCancelled) + `')`
+	sums = `coalesce(sum(case when ` + sent + ` then s.messages else 0 end), 0) as sent,
+			coalesce(sum(case when s.status = 'delivered' then s.messages else 0 end), 0) as delivered,
+			coalesce(sum(case when s.status in (` + statusList(app.Status.StatsFailure) + `) then s.messages else 0 end), 0) as failed,
+			coalesce(sum(case when s.status = '` + app.StatsPending + `' then s.messages else 0 end), 0) as pending,
+			coalesce(sum(case when ` + sent + ` then s.segments else 0 end), 0) as segments`
+	if byDay {
+		return statsSource{table: "stat_days", period: "s.day", key: "s.day", sums: sums, from: from, to: to}
+	}
+	return statsSource{table: "stat_days", period: "s.day", key: "s.day / 100", sums: sums, from: from / 100 * 100, to: to/100*100 + 99}
 }
 
 // dayNumber is t's date as 20261129.
@@ -77,7 +101,7 @@ func (db *DB) Stats(ctx context.Context, p *app.Principal, f *app.StatsFilter) (
 		return nil, err
 	}
 	defer db.leave()
-	src := statsSourceFor(f)
+	src := statsSourceFor(p, f, "")
 	where, args, err := db.statsWhere(ctx, p, f, src)
 	if err != nil {
 		return nil, err
@@ -85,7 +109,7 @@ func (db *DB) Stats(ctx context.Context, p *app.Principal, f *app.StatsFilter) (
 	// A year report sums the months here: grouped by the table's first
 	// key column, SQLite aggregates in key order without sorting, which
 	// grouping by month / 100 made it do (twice the time at 3,000 users).
-	rows, err := db.rdb.QueryContext(ctx, `select `+src.period+`, `+src.sums+` from `+src.table+` s where `+where+
+	rows, err := db.rdb.QueryContext(ctx, `select `+src.key+`, `+src.sums+` from `+src.table+` s where `+where+
 		` group by 1 order by 1`, args...)
 	if err != nil {
 		return nil, err
@@ -135,7 +159,7 @@ var statsKeys = map[string]struct{ column, name, within string }{
 	app.StatsByCarrier:    {"s.carrier", `''`, ""},
 	app.StatsByDepartment: {"s.department_id", `coalesce((select name from departments where id = k), '')`, ""},
 	app.StatsByUser:       {"s.user_id", `coalesce((select coalesce(nullif(display_name, ''), username) from users where id = k), '')`, "s.department_id"},
-	app.StatsByChannel:    {"s.channel_id", `coalesce((select name from channels where id = k), '')`, "s.department_id, s.user_id"},
+	app.StatsByChannel:    {"s.channel_id", `coalesce((select name from channels where id = k), '')`, "s.department_id"},
 }
 
 // StatsBreakdown answers the report's totals over the whole range by
@@ -151,7 +175,7 @@ func (db *DB) StatsBreakdown(ctx context.Context, p *app.Principal, f *app.Stats
 		return nil, err
 	}
 	defer db.leave()
-	src := statsSourceFor(f)
+	src := statsSourceFor(p, f, by)
 	where, args, err := db.statsWhere(ctx, p, f, src)
 	if err != nil {
 		return nil, err
@@ -164,7 +188,7 @@ func (db *DB) StatsBreakdown(ctx context.Context, p *app.Principal, f *app.Stats
 		name = `(case when k = 0 then '' else '通道' || k end)`
 	}
 	// Grouped first by the rollup's leading key columns through the key
-	// (period, department, user, channel): SQLite aggregates those in key
+	// (period, department, then user or channel): SQLite aggregates those in key
 	// order without sorting the rows, and sorts only the groups, which
 	// halved a year's breakdown at 3,000 users (BENCHMARKS.md).
 	groups := src.period + ", " + key.column
@@ -173,6 +197,8 @@ func (db *DB) StatsBreakdown(ctx context.Context, p *app.Principal, f *app.Stats
 		// The last key column: grouped as it is, sorting every row (a
 		// pass summing each carrier's columns measured twice as slow).
 		groups = key.column
+	case by == app.StatsByChannel && src.table == "stat_days":
+		groups = src.period + ", s.department_id, s.user_id, " + key.column
 	case key.within != "":
 		groups = src.period + ", " + key.within + ", " + key.column
 	}
@@ -212,7 +238,7 @@ func (db *DB) StatsErrors(ctx context.Context, p *app.Principal, f *app.StatsFil
 	defer db.leave()
 	// The month error rollup has no user: an operator's own codes come
 	// from the day counters (through stat_days_user), as a day report's do.
-	src := statsSourceFor(f)
+	src := statsSourceFor(&app.Principal{Role: app.RoleSysadmin}, f, "")
 	src.table = "stat_month_errors"
 	if f.GroupBy == app.StatsByDay {
 		src.table = "stat_day_errors"

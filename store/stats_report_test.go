@@ -80,8 +80,12 @@ func TestStatsReport(t *testing.T) {
 		{202602, 4, 40, 2, "ctcc", 4, 4, 0, 0, 4},
 		{202502, 4, 40, 2, "ctcc", 7, 7, 0, 0, 7},
 	} {
-		if _, err := raw.Exec(`insert into stat_months (month, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
-			values (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)`, r...); err != nil {
+		if _, err := raw.Exec(`insert into stat_months (month, department_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
+			values (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)`, append(r[:2:2], r[3:]...)...); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.Exec(`insert into stat_month_users (month, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments)
+			values (?, ?, ?, ?, ?, ?, ?, 0, 0, ?)`, append(r[:3:3], r[5:]...)...); err != nil {
 			t.Fatal(err)
 		}
 	}
