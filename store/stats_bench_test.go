@@ -17,10 +17,10 @@ import (
 //
 //	go test ./store -run XXX -bench StatsReport -benchtime 10x -v
 //
-// Per user count: the month rollups hold 12 x users x 15 rows (with the
-// channel-0 rows a message leaves behind when it is placed), the month
-// errors 43,200; March's day totals 31 x users x 12 rows and day errors
-// 33,480; the day counters (stat_days, read for an operator's top codes)
+// The month rollups hold 12 x 30 x 15 rows (departments; with the
+// channel-0 rows a message leaves behind when it is placed), the user
+// months 12 x users, the month errors 43,200; March's day totals
+// 31 x 30 x 12 rows and day errors 33,480; the day counters (stat_days, read for an operator's top codes)
 // hold a whole year of one user in a hundred (43,800 rows each: every
 // channel, carrier, its two templates and five statuses, every day).
 
@@ -34,6 +34,8 @@ func mustStatsYear(b *testing.B, raw *sql.DB, users int) {
 	perRow := statsBenchMessages / (12 * users * 4 * 3)
 	perDay := perRow * 12 / 365
 	for _, q := range []string{
+		// The months of every user, rolled up below.
+		`create temp table bench_months (month, department_id, user_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)`,
 		`with recursive d(v) as (select 1 union all select v + 1 from d where v < 30)
 		insert into departments (id, parent_id, name, created_at) select 100 + v, 1, '部门' || v, 0 from d`,
 		fmt.Sprintf(`with recursive u(v) as (select 1 union all select v + 1 from u where v < %d)
@@ -47,9 +49,13 @@ func mustStatsYear(b *testing.B, raw *sql.DB, users int) {
 			k(v) as (values ('cmcc'), ('cucc'), ('ctcc')),
 			g as (select m.v as month, u.v as user, c.v as channel, k.v as carrier,
 				case when c.v = 0 then 0 else %d + abs(random()) %% %d - %d end as sent from m, u, c, k)
-		insert into stat_months select 202600 + month, 101 + user %% 30, user, channel, carrier,
+		insert into bench_months select 202600 + month, 101 + user %% 30, user, channel, carrier,
 			sent, sent * 97 / 100, sent * 25 / 1000, sent - sent * 97 / 100 - sent * 25 / 1000, sent / 100, 0, sent * 12 / 10 from g`,
 			users, perRow, perRow/2+1, perRow/4),
+		`insert into stat_months select month, department_id, channel_id, carrier, sum(sent), sum(delivered), sum(failed), sum(pending),
+			sum(rejected), sum(cancelled), sum(segments) from bench_months group by 1, 2, 3, 4`,
+		`insert into stat_month_users select month, department_id, user_id, sum(sent), sum(delivered), sum(failed), sum(pending),
+			sum(rejected), sum(cancelled), sum(segments) from bench_months group by 1, 2, 3`,
 		`with recursive m(v) as (select 1 union all select v + 1 from m where v < 12),
 			u(v) as (select 1 union all select v + 1 from u where v < 30),
 			c(v) as (select 1 union all select v + 1 from c where v < 4),
@@ -64,8 +70,8 @@ func mustStatsYear(b *testing.B, raw *sql.DB, users int) {
 			u(v) as (select 1 union all select v + 1 from u where v < %d),
 			c(v) as (select 1 union all select v + 1 from c where v < 4),
 			k(v) as (values ('cmcc'), ('cucc'), ('ctcc'))
-		insert into stat_day_totals select 20260300 + d.v, 101 + u.v %% 30, u.v, c.v, k.v, %d, %d * 970 / 1000, %d * 25 / 1000, %d * 5 / 1000, 0, 0, %d * 12 / 10
-		from d, u, c, k`, users, perDay, perDay, perDay, perDay, perDay),
+		insert into stat_day_totals select 20260300 + d.v, 101 + u.v %% 30, c.v, k.v, sum(%d), sum(%d * 970 / 1000), sum(%d * 25 / 1000), sum(%d * 5 / 1000), 0, 0, sum(%d * 12 / 10)
+		from d, u, c, k group by 1, 2, 3, 4`, users, perDay, perDay, perDay, perDay, perDay),
 		`with recursive d(v) as (select 1 union all select v + 1 from d where v < 31),
 			u(v) as (select 1 union all select v + 1 from u where v < 30),
 			c(v) as (select 1 union all select v + 1 from c where v < 4),
@@ -91,12 +97,13 @@ func mustStatsYear(b *testing.B, raw *sql.DB, users int) {
 			b.Fatal(err)
 		}
 	}
-	var sent, months, dayTotals, days int64
-	if err := raw.QueryRow(`select sum(sent), count(*), (select count(*) from stat_day_totals), (select count(*) from stat_days) from stat_months`).Scan(&sent, &months, &dayTotals, &days); err != nil {
+	var sent, months, monthUsers, dayTotals, days int64
+	if err := raw.QueryRow(`select sum(sent), count(*), (select count(*) from stat_month_users), (select count(*) from stat_day_totals),
+		(select count(*) from stat_days) from stat_months`).Scan(&sent, &months, &monthUsers, &dayTotals, &days); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("%d users: counters for %d messages (%d month rows, %d day totals, %d day counters) in %v",
-		users, sent, months, dayTotals, days, time.Since(start).Round(time.Millisecond))
+	b.Logf("%d users: counters for %d messages (%d month rows, %d user month rows, %d day totals, %d day counters) in %v",
+		users, sent, months, monthUsers, dayTotals, days, time.Since(start).Round(time.Millisecond))
 }
 
 func BenchmarkStatsReport(b *testing.B) {
@@ -131,6 +138,8 @@ func benchStatsReport(b *testing.B, users int) {
 		{"YearByDepartment", func() error { _, err := db.StatsBreakdown(ctx, sys, year, app.StatsByDepartment); return err }},
 		{"YearByUser", func() error { _, err := db.StatsBreakdown(ctx, sys, year, app.StatsByUser); return err }},
 		{"YearTopErrors", func() error { _, err := db.StatsErrors(ctx, sys, year, 10); return err }},
+		{"YearByMonthOperator", func() error { _, err := db.Stats(ctx, operator, year); return err }},
+		{"YearByChannelOperator", func() error { _, err := db.StatsBreakdown(ctx, operator, year, app.StatsByChannel); return err }},
 		{"YearTopErrorsOperator", func() error { _, err := db.StatsErrors(ctx, operator, year, 10); return err }},
 		{"MonthByDay", func() error { _, err := db.Stats(ctx, sys, march); return err }},
 		{"MonthByDayTopErrors", func() error { _, err := db.StatsErrors(ctx, sys, march, 10); return err }},

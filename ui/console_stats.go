@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 
 	"smsgw/app"
 )
@@ -30,12 +31,34 @@ func (s *Server) statsPage(c echo.Context) error {
 		now := time.Now().In(s.opts.Location)
 		f = &app.StatsFilter{GroupBy: app.StatsByMonth, From: time.Date(now.Year(), now.Month()-11, 1, 0, 0, 0, 0, s.opts.Location), To: now}
 	}
-	depts, err := s.opts.Departments.FindDepartments(ctx, p)
-	if err != nil {
+	// The parts are read at once (each is one query on the read pool): the
+	// page waits for the slowest, not for their sum.
+	var (
+		depts                                         []*app.Department
+		rows, byCarrier, deptRows, userRows, channels []app.StatsRow
+		errs                                          []app.StatsError
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { depts, err = s.opts.Departments.FindDepartments(gctx, p); return err })
+	g.Go(func() (err error) { rows, err = s.opts.Stats.Stats(gctx, p, f); return err })
+	g.Go(func() (err error) {
+		byCarrier, err = s.opts.Stats.StatsBreakdown(gctx, p, f, app.StatsByCarrier)
 		return err
-	}
-	rows, err := s.opts.Stats.Stats(ctx, p, f)
-	if err != nil {
+	})
+	g.Go(func() (err error) {
+		deptRows, err = s.opts.Stats.StatsBreakdown(gctx, p, f, app.StatsByDepartment)
+		return err
+	})
+	g.Go(func() (err error) {
+		userRows, err = s.opts.Stats.StatsBreakdown(gctx, p, f, app.StatsByUser)
+		return err
+	})
+	g.Go(func() (err error) {
+		channels, err = s.opts.Stats.StatsBreakdown(gctx, p, &app.StatsFilter{GroupBy: f.GroupBy, From: f.From, To: f.To, DepartmentID: f.DepartmentID}, app.StatsByChannel)
+		return err
+	})
+	g.Go(func() (err error) { errs, err = s.opts.Stats.StatsErrors(gctx, p, f, 10); return err })
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	type line struct {
@@ -57,16 +80,12 @@ func (s *Server) statsPage(c echo.Context) error {
 		total.Sent, total.Delivered, total.Failed = total.Sent+r.Sent, total.Delivered+r.Delivered, total.Failed+r.Failed
 		total.Pending, total.Segments = total.Pending+r.Pending, total.Segments+r.Segments
 	}
-	breakdown := func(by string, name func(app.StatsRow) string) ([]line, error) {
-		list, err := s.opts.Stats.StatsBreakdown(ctx, p, f, by)
-		if err != nil {
-			return nil, err
-		}
+	lines := func(list []app.StatsRow, name func(app.StatsRow) string) []line {
 		out := make([]line, 0, len(list))
 		for _, r := range list {
 			out = append(out, lineOf(name(r), r.StatsCounts))
 		}
-		return out, nil
+		return out
 	}
 	named := func(r app.StatsRow) string {
 		if r.Name != "" {
@@ -74,34 +93,16 @@ func (s *Server) statsPage(c echo.Context) error {
 		}
 		return "#" + r.Key
 	}
-	byCarrier, err := s.opts.Stats.StatsBreakdown(ctx, p, f, app.StatsByCarrier)
-	if err != nil {
-		return err
-	}
 	for _, r := range byCarrier {
 		chart.Carriers = append(chart.Carriers, statsSlice{Name: carrierName(r.Key), Value: r.Sent})
 	}
-	byDept, err := breakdown(app.StatsByDepartment, named)
-	if err != nil {
-		return err
-	}
-	byUser, err := breakdown(app.StatsByUser, func(r app.StatsRow) string {
+	byDept := lines(deptRows, named)
+	byUser := lines(userRows, func(r app.StatsRow) string {
 		if r.Key == "0" {
 			return "（接口应用）"
 		}
 		return named(r)
 	})
-	if err != nil {
-		return err
-	}
-	channels, err := s.opts.Stats.StatsBreakdown(ctx, p, &app.StatsFilter{GroupBy: f.GroupBy, From: f.From, To: f.To, DepartmentID: f.DepartmentID}, app.StatsByChannel)
-	if err != nil {
-		return err
-	}
-	errs, err := s.opts.Stats.StatsErrors(ctx, p, f, 10)
-	if err != nil {
-		return err
-	}
 	type errLine struct {
 		Status, Code, Meaning string
 		Messages              int64
