@@ -135,11 +135,11 @@ func statsTotals(table, periodColumn, period, r, sign string) string {
 			segments = segments + excluded.segments;`
 }
 
-// statsUserMove is the one upsert of a status change into the user month
-// rollup, stat_month_users: the old and new rows of a message share its
-// month, department and user, so the change of each class is added at
-// once (new minus old), and not at all when the class stays (a channel or
-// error code moved).
+// statsUserMove is the upserts of a status change into the user
+// rollups, stat_day_users and stat_month_users: the old and new rows of a
+// message share its day, department and user, so the change of each class
+// is added at once (new minus old), and not at all when the class stays
+// (a channel or error code moved).
 func statsUserMove(offset int) string {
 	o, n := statsExprsFor("old"), statsExprsFor("new")
 	cls := func(e statsExprs, r string) [6]string {
@@ -151,13 +151,19 @@ func statsUserMove(offset int) string {
 		d = append(d, nc[i]+` - `+oc[i])
 	}
 	d = append(d, n.sent+` * new.segments - `+o.sent+` * old.segments`)
-	return `insert into stat_month_users (month, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments)
-		select ` + statsDayOf("new", offset) + ` / 100, new.department_id, new.user_id, ` + strings.Join(d, `, `) + `
+	day := statsDayOf("new", offset)
+	var out string
+	for _, t := range [][3]string{{"stat_day_users", "day", day}, {"stat_month_users", "month", day + ` / 100`}} {
+		out += `insert into ` + t[0] + ` (` + t[1] + `, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments)
+		select ` + t[2] + `, new.department_id, new.user_id, ` + strings.Join(d, `, `) + `
 		where ` + o.class + ` IS NOT ` + n.class + `
-		on conflict (month, department_id, user_id)
+		on conflict (` + t[1] + `, department_id, user_id)
 		do update set sent = sent + excluded.sent, delivered = delivered + excluded.delivered, failed = failed + excluded.failed,
 			pending = pending + excluded.pending, rejected = rejected + excluded.rejected, cancelled = cancelled + excluded.cancelled,
-			segments = segments + excluded.segments;`
+			segments = segments + excluded.segments;
+	`
+	}
+	return out
 }
 
 // statsTriggers returns the counters' trigger, by name, for a platform
@@ -219,12 +225,17 @@ var (
 		do update set messages = messages + excluded.messages, segments = segments + excluded.segments`
 	qStatsMonthAdd     = qStatsTotalsAdd("stat_months", "month")
 	qStatsDayTotalAdd  = qStatsTotalsAdd("stat_day_totals", "day")
-	qStatsMonthUserAdd = `insert into stat_month_users (month, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments)
+	qStatsMonthUserAdd = qStatsUsersAdd("stat_month_users", "month")
+	qStatsDayUserAdd   = qStatsUsersAdd("stat_day_users", "day")
+)
+
+func qStatsUsersAdd(table, periodColumn string) string {
+	return `insert into ` + table + ` (` + periodColumn + `, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments)
 		values (?, ?, ?, ?, 0, 0, ?, ?, 0, ?)
-		on conflict (month, department_id, user_id)
+		on conflict (` + periodColumn + `, department_id, user_id)
 		do update set sent = sent + excluded.sent, pending = pending + excluded.pending, rejected = rejected + excluded.rejected,
 			segments = segments + excluded.segments`
-)
+}
 
 func qStatsTotalsAdd(table, periodColumn string) string {
 	return `insert into ` + table + ` (` + periodColumn + `, department_id, channel_id, carrier, sent, delivered, failed, pending, rejected, cancelled, segments)
@@ -289,12 +300,15 @@ func (db *DB) countInserted(ctx context.Context, tx *sql.Tx, b *app.Batch, templ
 	if len(order) == 0 {
 		return nil
 	}
-	// The user month rollup has no carrier: one upsert for the request.
+	// The user rollups have no carrier: one upsert each for the request.
+	if _, err := db.exec(ctx, tx, qStatsDayUserAdd, day, b.DepartmentID, b.UserID, all.sent, all.pending, all.rejected, all.segments); err != nil {
+		return err
+	}
 	_, err := db.exec(ctx, tx, qStatsMonthUserAdd, day/100, b.DepartmentID, b.UserID, all.sent, all.pending, all.rejected, all.segments)
 	return err
 }
 
-// statsUserSums sums a request's new messages for stat_month_users.
+// statsUserSums sums a request's new messages for the user rollups.
 type statsUserSums struct{ sent, pending, rejected, segments int64 }
 
 // statsDay is the day a message made at t counts on (20261129), in the

@@ -20,7 +20,7 @@ import (
 // The month rollups hold 12 x 30 x 15 rows (departments; with the
 // channel-0 rows a message leaves behind when it is placed), the user
 // months 12 x users, the month errors 43,200; March's day totals
-// 31 x 30 x 12 rows and day errors 33,480; the day counters (stat_days, read for an operator's top codes)
+// 31 x 30 x 12 rows, user days 31 x users and day errors 33,480; the day counters (stat_days, read for an operator's top codes)
 // hold a whole year of one user in a hundred (43,800 rows each: every
 // channel, carrier, its two templates and five statuses, every day).
 
@@ -72,6 +72,10 @@ func mustStatsYear(b *testing.B, raw *sql.DB, users int) {
 			k(v) as (values ('cmcc'), ('cucc'), ('ctcc'))
 		insert into stat_day_totals select 20260300 + d.v, 101 + u.v %% 30, c.v, k.v, sum(%d), sum(%d * 970 / 1000), sum(%d * 25 / 1000), sum(%d * 5 / 1000), 0, 0, sum(%d * 12 / 10)
 		from d, u, c, k group by 1, 2, 3, 4`, users, perDay, perDay, perDay, perDay, perDay),
+		fmt.Sprintf(`with recursive d(v) as (select 1 union all select v + 1 from d where v < 31),
+			u(v) as (select 1 union all select v + 1 from u where v < %d)
+		insert into stat_day_users select 20260300 + d.v, 101 + u.v %% 30, u.v, 12 * %d, 12 * (%d * 970 / 1000), 12 * (%d * 25 / 1000), 12 * (%d * 5 / 1000), 0, 0, 12 * (%d * 12 / 10)
+		from d, u`, users, perDay, perDay, perDay, perDay, perDay),
 		`with recursive d(v) as (select 1 union all select v + 1 from d where v < 31),
 			u(v) as (select 1 union all select v + 1 from u where v < 30),
 			c(v) as (select 1 union all select v + 1 from c where v < 4),
@@ -142,6 +146,7 @@ func benchStatsReport(b *testing.B, users int) {
 		{"YearByChannelOperator", func() error { _, err := db.StatsBreakdown(ctx, operator, year, app.StatsByChannel); return err }},
 		{"YearTopErrorsOperator", func() error { _, err := db.StatsErrors(ctx, operator, year, 10); return err }},
 		{"MonthByDay", func() error { _, err := db.Stats(ctx, sys, march); return err }},
+		{"MonthByUser", func() error { _, err := db.StatsBreakdown(ctx, sys, march, app.StatsByUser); return err }},
 		{"MonthByDayTopErrors", func() error { _, err := db.StatsErrors(ctx, sys, march, 10); return err }},
 	} {
 		b.Run(c.name, func(b *testing.B) {

@@ -25,11 +25,7 @@ const statsPrunedTo = "messages_pruned_to"
 // running beside it waits for one day's recount at most, never for a
 // scan of the whole messages table. Each day's transaction takes the
 // day's old totals out of its month rollups and adds the new ones, so
-// the months agree with the days after every commit. The user month
-// rollup, which has no day rollup to take a day's old totals from, takes
-// them from the day counters, and is recounted whole from them with the
-// last day of each month rebuilt: day counters that had drifted from it
-// (the reason to rebuild) leave it right once the month is done.
+// the months agree with the days after every commit.
 func (db *DB) RebuildStats(ctx context.Context, from, to time.Time) (int64, error) {
 	if err := db.enter(); err != nil {
 		return 0, err
@@ -51,9 +47,6 @@ func (db *DB) RebuildStats(ctx context.Context, from, to time.Time) (int64, erro
 			}
 			n, err := db.rebuildDay(ctx, tx, day)
 			counted += n
-			if err == nil && (day.Equal(to) || day.AddDate(0, 0, 1).Day() == 1) {
-				err = recountMonthUsers(ctx, tx, dayNumber(day)/100)
-			}
 			return err
 		})
 		if err != nil {
@@ -148,13 +141,17 @@ func firstIDFrom(ctx context.Context, tx *sql.Tx, at int64) (int64, error) {
 	return l, nil
 }
 
-// rollUpDay makes the day's report-shaped rollups, stat_day_totals and
-// stat_day_errors, again from its day counters.
+// rollUpDay makes the day's report-shaped rollups, stat_day_totals,
+// stat_day_users and stat_day_errors, again from its day counters.
 func rollUpDay(ctx context.Context, tx *sql.Tx, day int) error {
 	failure := `s.status in (` + statusList(app.Status.StatsFailure) + `)`
 	for _, q := range []string{
 		`delete from stat_day_totals where day = ?`,
 		`delete from stat_day_errors where day = ?`,
+		`delete from stat_day_users where day = ?`,
+		`insert into stat_day_users (day, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments)
+			select s.day, s.department_id, s.user_id, ` + statsClassSums + `
+			from stat_days s where s.day = ? group by 1, 2, 3`,
 		`insert into stat_day_errors (day, department_id, channel_id, carrier, status, error_code, messages)
 			select s.day, s.department_id, s.channel_id, s.carrier, s.status, s.error_code, sum(s.messages)
 			from stat_days s where s.day = ? and ` + failure + ` group by 1, 2, 3, 4, 5, 6`,
@@ -170,7 +167,7 @@ func rollUpDay(ctx context.Context, tx *sql.Tx, day int) error {
 }
 
 // statsClassSums are the status classes' sums of the day counters s, in
-// the column order of stat_day_totals, stat_months and stat_month_users.
+// the column order of stat_day_totals, stat_months and the user rollups.
 var statsClassSums = func() string {
 	sent := `s.status not in ('` + string(app.StatusRejected) + `', '` + string(app.StatusCancelled) + `')`
 	failure := `s.status in (` + statusList(app.Status.StatsFailure) + `)`
@@ -180,31 +177,17 @@ var statsClassSums = func() string {
 		sum(case when ` + sent + ` then s.segments else 0 end)`
 }()
 
-// recountMonthUsers makes the user month rollup of a month (202611) again
-// from its day counters.
-func recountMonthUsers(ctx context.Context, tx *sql.Tx, month int) error {
-	if _, err := tx.ExecContext(ctx, `delete from stat_month_users where month = ?`, month); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `insert into stat_month_users (month, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments)
-		select s.day / 100, s.department_id, s.user_id, `+statsClassSums+` from stat_days s where s.day between ? and ?
-		group by 1, 2, 3 having sum(s.messages) != 0 or sum(s.segments) != 0`, month*100, month*100+99)
-	return err
-}
-
 // addDayToMonths adds (sign "") or takes away (sign "-") a day's rollups
-// from its month's, then drops the month's rows left at zero. The user
-// month rollup takes the day's counters (stat_days) by user.
+// from its month's, then drops the month's rows left at zero.
 func addDayToMonths(ctx context.Context, tx *sql.Tx, day int, sign string) error {
 	const set = `do update set sent = sent + excluded.sent, delivered = delivered + excluded.delivered, failed = failed + excluded.failed,
 				pending = pending + excluded.pending, rejected = rejected + excluded.rejected, cancelled = cancelled + excluded.cancelled,
 				segments = segments + excluded.segments`
 	for _, q := range []string{
-		`with d (month, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments) as (
-				select s.day / 100, s.department_id, s.user_id, ` + statsClassSums + ` from stat_days s where s.day = ? group by 1, 2, 3)
-			insert into stat_month_users (month, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments)
-			select month, department_id, user_id, ` + sign + `sent, ` + sign + `delivered, ` + sign + `failed, ` +
-			sign + `pending, ` + sign + `rejected, ` + sign + `cancelled, ` + sign + `segments from d where true
+		`insert into stat_month_users (month, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments)
+			select day / 100, department_id, user_id, ` + sign + `sent, ` + sign + `delivered, ` + sign + `failed, ` +
+			sign + `pending, ` + sign + `rejected, ` + sign + `cancelled, ` + sign + `segments
+			from stat_day_users where day = ?
 			on conflict (month, department_id, user_id) ` + set,
 		`delete from stat_month_users where month = ? / 100 and sent = 0 and delivered = 0 and failed = 0 and pending = 0
 			and rejected = 0 and cancelled = 0 and segments = 0`,

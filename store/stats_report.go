@@ -13,9 +13,9 @@ import (
 // report and stat_months for a month or year report: a year of months is
 // thousands of rows where the days with every dimension are millions.
 // Neither has a user: a report that needs one (the breakdown by user, an
-// operator's own report) reads stat_month_users by month, which has no
-// channel or carrier, and otherwise the day counters, stat_days (an
-// operator's through stat_days_user). The top error codes read
+// operator's own report) reads stat_day_users or stat_month_users, which
+// have no channel or carrier, and with a channel or carrier the day
+// counters, stat_days (an operator's through stat_days_user). The top error codes read
 // stat_day_errors or stat_month_errors, and stat_days for an operator.
 
 // statsSource is where a report reads: the table, its period column (in
@@ -40,7 +40,9 @@ func statsSourceFor(p *app.Principal, f *app.StatsFilter, by string) statsSource
 		return statsSource{table: "stat_day_totals", period: "s.day", key: "s.day", sums: sums, from: from, to: to}
 	case !user:
 		return statsSource{table: "stat_months", period: "s.month", key: "s.month", sums: sums, from: from / 100, to: to / 100}
-	case !byDay && f.ChannelID == 0 && f.Carrier == nil && by != app.StatsByCarrier && by != app.StatsByChannel:
+	case f.ChannelID == 0 && f.Carrier == nil && by != app.StatsByCarrier && by != app.StatsByChannel && byDay:
+		return statsSource{table: "stat_day_users", period: "s.day", key: "s.day", sums: sums, from: from, to: to}
+	case f.ChannelID == 0 && f.Carrier == nil && by != app.StatsByCarrier && by != app.StatsByChannel:
 		return statsSource{table: "stat_month_users", period: "s.month", key: "s.month", sums: sums, from: from / 100, to: to / 100}
 	}
 	sent := `s.status not in ('` + string(app.StatusRejected) + `', '` + string(app.StatusCancelled) + `')`

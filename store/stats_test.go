@@ -125,6 +125,21 @@ func wantRollupsMatchDays(t *testing.T, raw *sql.DB) {
 			sum(case when status not in ('rejected', 'cancelled') then segments else 0 end)
 		from stat_days group by 1, 2, 3 having sum(messages) != 0 or sum(segments) != 0
 		except select month, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments from stat_month_users`,
+		`select day, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments from stat_day_users
+		where sent != 0 or delivered != 0 or failed != 0 or pending != 0 or rejected != 0 or cancelled != 0 or segments != 0
+		except select day, department_id, user_id,
+			sum(case when status not in ('rejected', 'cancelled') then messages else 0 end), sum(case when status = 'delivered' then messages else 0 end),
+			sum(case when status in ('undelivered', 'expired', 'failed') then messages else 0 end), sum(case when status = 'pending' then messages else 0 end),
+			sum(case when status = 'rejected' then messages else 0 end), sum(case when status = 'cancelled' then messages else 0 end),
+			sum(case when status not in ('rejected', 'cancelled') then segments else 0 end)
+		from stat_days group by 1, 2, 3`,
+		`select day, department_id, user_id,
+			sum(case when status not in ('rejected', 'cancelled') then messages else 0 end), sum(case when status = 'delivered' then messages else 0 end),
+			sum(case when status in ('undelivered', 'expired', 'failed') then messages else 0 end), sum(case when status = 'pending' then messages else 0 end),
+			sum(case when status = 'rejected' then messages else 0 end), sum(case when status = 'cancelled' then messages else 0 end),
+			sum(case when status not in ('rejected', 'cancelled') then segments else 0 end)
+		from stat_days group by 1, 2, 3 having sum(messages) != 0 or sum(segments) != 0
+		except select day, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments from stat_day_users`,
 		`select day, department_id, channel_id, carrier, status, error_code, messages from stat_day_errors where messages != 0
 		except select day, department_id, channel_id, carrier, status, error_code, sum(messages) from stat_days
 		where status in ('undelivered', 'expired', 'failed') group by 1, 2, 3, 4, 5, 6 having sum(messages) != 0`,
@@ -352,7 +367,7 @@ func TestStatsMigrationCountsEarlierMessages(t *testing.T) {
 	want := recountStats(t, raw)
 	db.Close()
 	for _, q := range []string{
-		`drop trigger messages_stats_update`, `drop table stat_days`, `drop table stat_day_totals`, `drop table stat_day_errors`, `drop table stat_months`, `drop table stat_month_users`, `drop table stat_month_errors`,
+		`drop trigger messages_stats_update`, `drop table stat_days`, `drop table stat_day_totals`, `drop table stat_day_errors`, `drop table stat_months`, `drop table stat_month_users`, `drop table stat_day_users`, `drop table stat_month_errors`,
 		`alter table messages drop column template_id`, `alter table messages drop column stat_day`,
 		`delete from migrations where name = 'migrations/0023_stats.sql'`,
 	} {
@@ -384,7 +399,7 @@ func TestStatsMigrationLeavesFinalMessages(t *testing.T) {
 	}
 	db.Close()
 	for _, q := range []string{
-		`drop trigger messages_stats_update`, `drop table stat_days`, `drop table stat_day_totals`, `drop table stat_day_errors`, `drop table stat_months`, `drop table stat_month_users`, `drop table stat_month_errors`,
+		`drop trigger messages_stats_update`, `drop table stat_days`, `drop table stat_day_totals`, `drop table stat_day_errors`, `drop table stat_months`, `drop table stat_month_users`, `drop table stat_day_users`, `drop table stat_month_errors`,
 		`alter table messages drop column template_id`, `alter table messages drop column stat_day`,
 		`delete from migrations where name = 'migrations/0023_stats.sql'`,
 		`update batches set template_id = 7`, // as if sent with template 7

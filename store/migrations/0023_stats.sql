@@ -48,8 +48,8 @@ create table stat_months (
 ) without rowid;
 
 -- The same by user, without channel and carrier: the breakdown by user
--- and an operator's own month and year reports. An operator's report by
--- day, or filtered by channel or carrier, reads stat_days (stat_days_user).
+-- and an operator's own month and year reports. An operator's report
+-- filtered by channel or carrier reads stat_days (stat_days_user).
 create table stat_month_users (
   month integer not null,
   department_id integer not null,
@@ -62,6 +62,22 @@ create table stat_month_users (
   cancelled integer not null,
   segments integer not null,
   primary key (month, department_id, user_id)
+) without rowid;
+
+-- The same by day, for the breakdown by user and an operator's report
+-- over a range of days.
+create table stat_day_users (
+  day integer not null,
+  department_id integer not null,
+  user_id integer not null,
+  sent integer not null,
+  delivered integer not null,
+  failed integer not null,
+  pending integer not null,
+  rejected integer not null,
+  cancelled integer not null,
+  segments integer not null,
+  primary key (day, department_id, user_id)
 ) without rowid;
 
 -- The same by day, for day reports (a month of stat_days with every
@@ -136,6 +152,13 @@ insert into stat_months (month, department_id, channel_id, carrier, sent, delive
     sum(case when status = 'rejected' then messages else 0 end), sum(case when status = 'cancelled' then messages else 0 end),
     sum(case when status not in ('rejected', 'cancelled') then segments else 0 end)
   from stat_days group by 1, 2, 3, 4;
+insert into stat_day_users (day, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments)
+  select day, department_id, user_id,
+    sum(case when status not in ('rejected', 'cancelled') then messages else 0 end), sum(case when status = 'delivered' then messages else 0 end),
+    sum(case when status in ('undelivered', 'expired', 'failed') then messages else 0 end), sum(case when status = 'pending' then messages else 0 end),
+    sum(case when status = 'rejected' then messages else 0 end), sum(case when status = 'cancelled' then messages else 0 end),
+    sum(case when status not in ('rejected', 'cancelled') then segments else 0 end)
+  from stat_days group by 1, 2, 3;
 insert into stat_month_users (month, department_id, user_id, sent, delivered, failed, pending, rejected, cancelled, segments)
   select day / 100, department_id, user_id,
     sum(case when status not in ('rejected', 'cancelled') then messages else 0 end), sum(case when status = 'delivered' then messages else 0 end),
