@@ -121,8 +121,11 @@ func TestBrowserTopUpSendAndReport(t *testing.T) {
 	run(chromedp.Click(chromedp.ID("menu-stats")),
 		chromedp.WaitVisible(chromedp.ID("stats-filters")),
 		chromedp.SetValue(chromedp.ID("group_by"), "month"),
+		// The search loads a new page: mark this one, so the wait below
+		// cannot be met by its table.
+		chromedp.Evaluate[chromedp.Void](`document.body.dataset.old = "1"`),
 		chromedp.Click(chromedp.ID("stats-search")),
-		chromedp.WaitVisible(chromedp.ID("stats-table")))
+		chromedp.WaitVisible(chromedp.CSS("body:not([data-old]) #stats-table")))
 	row := read(chromedp.Text(chromedp.CSS("#stats-table tr:nth-child(2)")))
 	if cells := strings.Fields(row); len(cells) < 7 || cells[0] != month || cells[1] != "3" || cells[2] != "3" || cells[6] != "100.00%" {
 		t.Fatalf("the month's row: %q", row)

@@ -51,8 +51,11 @@ func TestBrowserStatsOnTheDemo(t *testing.T) {
 		chromedp.Click(chromedp.ID("menu-stats")),
 		chromedp.WaitVisible(chromedp.ID("stats-filters")),
 		chromedp.SetValue(chromedp.ID("group_by"), "month"),
+		// The search loads a new page: mark this one, so the wait below
+		// cannot be met by its table.
+		chromedp.Evaluate[chromedp.Void](`document.body.dataset.old = "1"`),
 		chromedp.Click(chromedp.ID("stats-search")),
-		chromedp.WaitVisible(chromedp.ID("stats-table")),
+		chromedp.WaitVisible(chromedp.CSS("body:not([data-old]) #stats-table")),
 	); err != nil {
 		t.Fatal(err)
 	}
