@@ -178,7 +178,7 @@ func TestBrowserCSP(t *testing.T) {
 		!strings.Contains(chars, "14 个字") || preview != "【示例单位】明天上午九点开会" {
 		t.Errorf("send page: counts %q, chars %q, preview %q", counts, chars, preview)
 	}
-	do(t, ctx, chromedp.Click(chromedp.ID("clean")), chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("confirm-send")))
+	do(t, ctx, chromedp.Click(chromedp.ID("clean")), chromedp.WaitEnabled(chromedp.ID("submit")), chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("confirm-send")))
 	if total := read(t, ctx, chromedp.Text(chromedp.ID("confirm-total"))); total != "1" {
 		t.Errorf("confirmation total %q", total)
 	}

@@ -37,7 +37,7 @@ func chrome(t *testing.T) context.Context {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	tab, cancel := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(tab, 90*time.Second) // a loaded 2-core machine is slow
+	ctx, cancelTimeout := context.WithTimeout(tab, 180*time.Second) // a loaded 2-core machine is slow (the CSP walk once took 90 s beside the other packages)
 	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
 	t.Cleanup(func() { screenshotOnFailure(t, tab) }) // runs first, while the browser is open
 	return ctx
