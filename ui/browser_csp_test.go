@@ -178,7 +178,19 @@ func TestBrowserCSP(t *testing.T) {
 		!strings.Contains(chars, "14 个字") || preview != "【示例单位】明天上午九点开会" {
 		t.Errorf("send page: counts %q, chars %q, preview %q", counts, chars, preview)
 	}
-	do(t, ctx, chromedp.Click(chromedp.ID("clean")), chromedp.WaitEnabled(chromedp.ID("submit")), chromedp.Click(chromedp.ID("submit")), chromedp.WaitVisible(chromedp.ID("confirm-send")))
+	// Clicked from script, not at the buttons' coordinates: on a loaded
+	// machine a mouse click twice landed beside the button and the walk
+	// waited for a dialog that never opened. A dialog still closed after
+	// 20 s fails with the form's state.
+	do(t, ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById('clean').click()`),
+		chromedp.WaitEnabled(chromedp.ID("submit")),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('submit').click()`))
+	if err := chromedp.Do(waitAtMost(ctx, 20*time.Second), chromedp.WaitVisible(chromedp.ID("confirm-send"))); err != nil {
+		state := read(t, ctx, chromedp.Evaluate[string](`JSON.stringify({numbers: document.getElementById('numbers').value,
+			counts: document.getElementById('number-count').textContent, submitDisabled: document.getElementById('submit').disabled,
+			confirm: getComputedStyle(document.getElementById('confirm')).display})`))
+		t.Fatalf("the confirmation did not open: %v; form %s", err, state)
+	}
 	if total := read(t, ctx, chromedp.Text(chromedp.ID("confirm-total"))); total != "1" {
 		t.Errorf("confirmation total %q", total)
 	}

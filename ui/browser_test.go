@@ -77,6 +77,14 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 	}
 }
 
+// waitAtMost is ctx with a deadline d from now: a step that must not eat
+// the whole walk's time.
+func waitAtMost(ctx context.Context, d time.Duration) context.Context {
+	c, cancel := context.WithTimeout(ctx, d)
+	_ = cancel // ends with ctx; the deadline frees it
+	return c
+}
+
 // signIn opens url, which leads to the login page, and signs in as user
 // with the fixtures' password.
 func signIn(url, user string) chromedp.Action[chromedp.Void] {
