@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/base64"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -18,28 +16,13 @@ import (
 // the charts drawn under the console's CSP, and its XLSX export holds the
 // same numbers.
 func TestBrowserStatsOnTheDemo(t *testing.T) {
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("BROWSER TEST SKIPPED: Debian's chromium is not installed (apt-get install chromium)")
-	}
+	ctx := browser(t, 120*time.Second)
 	_, _, info := startDemo(t)
 	c := &client{t: t, base: info.BaseURL, key: info.APIKey}
 	for _, to := range []string{"13800138000", "13900139000", "13700137000"} {
 		a := c.send(to, "【示例单位】统计报表测试")
 		c.waitStatus(a.Messages[0].ID, "delivered", 30*time.Second)
 	}
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	tab, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	ctx, cancel := context.WithTimeout(tab, 90*time.Second)
-	defer cancel()
 
 	month := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01")
 	if err := chromedp.Do(ctx,

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -187,34 +186,7 @@ func (db *DB) installStatsCounters(ctx context.Context) error {
 	// is for safety), and a zone whose offset changes gets its trigger made
 	// again at the next start.
 	_, offset := db.now().In(db.opts.Location).Zone()
-	want := statsTriggers(offset)
-	tx, err := db.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	changed := false
-	for name, body := range want {
-		var have string
-		err := tx.QueryRowContext(ctx, `select sql from sqlite_master where type = 'trigger' and name = ?`, name).Scan(&have)
-		if err == nil && have == body {
-			continue
-		} else if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `drop trigger if exists `+name); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, body); err != nil {
-			return err
-		}
-		changed = true
-	}
-	if !changed {
-		return nil
-	}
-	db.log.Info("statistics counters installed")
-	return tx.Commit()
+	return db.installTriggers(ctx, statsTriggers(offset), "statistics counters installed")
 }
 
 // The counters of a request's new messages, written by countInserted.

@@ -51,7 +51,13 @@ func statusTriggers() map[string]string {
 // installStatusMachine (re)creates the triggers when app's table changed
 // since they were made; an unchanged database is not written.
 func (db *DB) installStatusMachine(ctx context.Context) error {
-	want := statusTriggers()
+	return db.installTriggers(ctx, statusTriggers(), "message status machine installed")
+}
+
+// installTriggers makes the triggers of want (by name) that the database
+// lacks or holds in another version, in one transaction, and logs done
+// when it changed any; an unchanged database is not written.
+func (db *DB) installTriggers(ctx context.Context, want map[string]string, done string) error {
 	tx, err := db.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -77,6 +83,6 @@ func (db *DB) installStatusMachine(ctx context.Context) error {
 	if !changed {
 		return nil
 	}
-	db.log.Info("message status machine installed")
+	db.log.Info(done)
 	return tx.Commit()
 }
