@@ -20,11 +20,7 @@ func newAuditCmd() *cobra.Command {
 		Short: "Check the audit log's keyed hash chain and its signed anchor: exits 1 naming the first edited or deleted entry, a deleted tail or a wiped log",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// A wrong folder is an error, not a new empty log that verifies.
-			if _, err := os.Stat(dbPath(data)); err != nil {
-				return fmt.Errorf("没有找到数据库 %s：请用 --data 指定数据目录 (%w)", dbPath(data), err)
-			}
-			db, err := store.Open(cmd.Context(), store.Options{Path: dbPath(data)})
+			db, err := openExisting(cmd.Context(), data)
 			if err != nil {
 				return err
 			}
@@ -52,4 +48,13 @@ func auditCLI(ctx context.Context, db *store.DB, action, target, summary string)
 	// is made, its entry must be written too.
 	return db.Audit(context.WithoutCancel(ctx), &app.AuditEntry{Actor: actor, Role: app.RoleSysadmin, Action: action, Target: target,
 		Summary: summary, Result: "ok"})
+}
+
+// openExisting opens the database of the data folder, which must exist:
+// a wrong folder is an error, not a new empty database to verify or count.
+func openExisting(ctx context.Context, data string) (*store.DB, error) {
+	if _, err := os.Stat(dbPath(data)); err != nil {
+		return nil, fmt.Errorf("没有找到数据库 %s：请用 --data 指定数据目录 (%w)", dbPath(data), err)
+	}
+	return store.Open(ctx, store.Options{Path: dbPath(data)})
 }

@@ -2,12 +2,9 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"smsgw/store"
 )
 
 func newStatsCmd() *cobra.Command {
@@ -18,10 +15,7 @@ func newStatsCmd() *cobra.Command {
 		Short: "Recount the statistics of the days --from..--to (YYYY-MM-DD, platform time) from message detail; days whose detail was pruned are refused",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := os.Stat(dbPath(data)); err != nil {
-				return fmt.Errorf("没有找到数据库 %s：请用 --data 指定数据目录 (%w)", dbPath(data), err)
-			}
-			db, err := store.Open(cmd.Context(), store.Options{Path: dbPath(data)})
+			db, err := openExisting(cmd.Context(), data)
 			if err != nil {
 				return err
 			}
